@@ -1,0 +1,47 @@
+/**
+ * RequestFacts: the transport-neutral view of one HTTP request that the rest of the core reasons
+ * about. The Envoy edge (src/envoy/to-facts.ts) builds it from a CheckRequest; nothing in the core
+ * knows about protobuf.
+ *
+ * Invariants: `host` is already normalised (lower-case, port split off, trailing dot removed,
+ * IDN in ASCII form); `path` is already normalised (dot segments resolved, percent-encoded
+ * unreserved characters decoded, query and fragment removed). Header names are lower-case.
+ * Client-sent `x-mcp-gate-*` headers are kept in `headers` only so the response can strip them;
+ * nothing in the core reads them.
+ */
+
+/** Lower-case header name → value (repeated headers joined with "," as Envoy does). */
+export type HeaderMap = ReadonlyMap<string, string>;
+
+export interface RequestFacts {
+  /** HTTP method as sent (`POST`, `GET`, `CONNECT`…), upper-cased; `""` when absent. */
+  readonly method: string;
+  /** `:authority` exactly as received (for logs and explain). */
+  readonly authority: string;
+  /** Normalised host; `""` when absent or not a valid host name or IP literal. */
+  readonly host: string;
+  /** Port from the authority, when one was given. */
+  readonly port: number | undefined;
+  /** `:path` exactly as received, query included (`""` for CONNECT). */
+  readonly rawPath: string;
+  /** Normalised path without query; `""` for CONNECT. Always starts with `/` otherwise. */
+  readonly path: string;
+  /** True for a plain CONNECT (only the authority is known). */
+  readonly isConnect: boolean;
+  /** `:scheme` as Envoy reported it (not a statement about wire security). */
+  readonly scheme: string;
+  /** `HTTP/1.1`, `HTTP/2`… */
+  readonly protocol: string;
+  readonly headers: HeaderMap;
+  /** Buffered request body bytes, or undefined when Envoy sent no body. */
+  readonly body: Uint8Array | undefined;
+  /**
+   * Envoy's `x-envoy-auth-partial-body`: `true` when the body was cut at `max_request_bytes`.
+   * Only Envoy can set it (Envoy drops a client-sent copy).
+   */
+  readonly bodyTruncated: boolean;
+  /** `x-request-id` (Envoy's request id), when present. */
+  readonly requestId: string | undefined;
+  /** TLS SNI, when Envoy sent `tls_session.sni`. */
+  readonly sni: string | undefined;
+}

@@ -1,0 +1,116 @@
+/**
+ * CompiledPolicy: the allowlist after validation and compilation, immutable and ready for
+ * lookups on the request path. Built by src/core/policy/compile.ts from a validated document;
+ * read by src/core/policy/decide.ts.
+ */
+
+export const DENY_REASONS = [
+  /** MCP traffic to a server no entry approves. */
+  'unapproved',
+  /** The matching entry is past its `expires_on` date. */
+  'expired',
+  /** The entry's `review_sha256` no longer matches its security-relevant fields. */
+  'rotation',
+  /** A `tools/call` for a tool the matching entry does not allow. */
+  'tool_not_allowed',
+  /** MCP content that cannot be inspected when it matters (see INSPECTION_DETAILS). */
+  'uninspectable',
+  /** Too many checks in flight; answered without inspection. */
+  'overloaded',
+  /** An unexpected fault inside mcp-gate; always a deny. */
+  'internal_error',
+] as const;
+export type DenyReason = (typeof DENY_REASONS)[number];
+
+export const ALLOW_REASONS = [
+  /** An approved entry matched and allowed it. */
+  'approved',
+  /** Not MCP traffic: passed untouched. */
+  'not_mcp',
+  /** MCP to an unlisted server with `default_action: allow`. */
+  'default_allow',
+  /** CONNECT/SNI to a host that is neither approved nor a known MCP host (we cannot tell). */
+  'unknown_host',
+] as const;
+export type AllowReason = (typeof ALLOW_REASONS)[number];
+
+export type Reason = DenyReason | AllowReason;
+
+export type Mode = 'enforce' | 'dry-run';
+
+/** How denials are shaped for the client (see README "Deny responses"). */
+export const DENY_STYLES = [
+  /** 403 text for server-level denials; a JSON-RPC tool result for a denied Streamable HTTP tools/call. */
+  'auto',
+  /** Always 403 `text/plain`. */
+  'text',
+  /** Always 403 with a JSON-RPC error body (`application/json`). */
+  'jsonrpc_error',
+] as const;
+export type DenyStyle = (typeof DENY_STYLES)[number];
+
+/** A host pattern: an exact name, or `*.suffix` for any depth of subdomain (never the apex). */
+export type HostPattern =
+  | { readonly kind: 'exact'; readonly host: string }
+  | { readonly kind: 'wildcard'; readonly suffix: string /* ".example.com" */ };
+
+export interface ToolRule {
+  /** The glob patterns as written (for explain). */
+  readonly allow: readonly string[] | undefined;
+  readonly deny: readonly string[];
+}
+
+export interface CompiledEntry {
+  readonly id: string;
+  readonly transport: 'http' | 'stdio';
+  /** Undefined only for stdio entries without a host. */
+  readonly host: HostPattern | undefined;
+  /** From `url`, when it names a port. */
+  readonly port: number | undefined;
+  /** Normalised path prefix from `url` (`/mcp`, no trailing slash; `/` for the root). */
+  readonly pathPrefix: string | undefined;
+  readonly scopes: readonly string[];
+  /** Undefined = every tool of this server. */
+  readonly tools: ToolRule | undefined;
+  /** Per-entry mode override. */
+  readonly mode: Mode | undefined;
+  readonly reviewTicket: string;
+  readonly reviewedBy: string;
+  readonly reviewedOn: string;
+  readonly expiresOn: string;
+  /** First instant (epoch ms, UTC) at which the entry is expired: the day after `expires_on`. */
+  readonly expiresAtMs: number;
+  /** `review_sha256` present and different from the computed hash. */
+  readonly stampMismatch: boolean;
+}
+
+export interface CompiledPolicy {
+  /** `version` exactly as written in the file. */
+  readonly version: string;
+  /** SHA-256 (hex) of the allowlist file bytes. */
+  readonly sha256: string;
+  readonly defaultAction: 'allow' | 'deny';
+  readonly mode: Mode;
+  readonly reviewUrl: string;
+  readonly denyStyle: DenyStyle;
+  /** Text templates per deny reason (built-in texts merged with `deny_reasons`). */
+  readonly denyTexts: Readonly<Record<DenyReason, string>>;
+  readonly entries: readonly CompiledEntry[];
+  /**
+   * The most specific http entry for a request: exact host before wildcard (longer suffix
+   * first), then the longest matching path prefix; an entry with a port only matches that port.
+   * stdio entries never match.
+   */
+  matchRequest(host: string, port: number | undefined, path: string): CompiledEntry | undefined;
+  /** For CONNECT/SNI: the most specific http entry whose host matches, ignoring port and path. */
+  matchHost(host: string): CompiledEntry | undefined;
+  /** Deny globs win over allow globs; no `tools` = every tool. */
+  isToolAllowed(entry: CompiledEntry, tool: string): boolean;
+}
+
+/** The known-MCP-host list (deploy/known-mcp-hosts.yaml), compiled. */
+export interface KnownHosts {
+  readonly sha256: string;
+  readonly size: number;
+  isKnownMcpHost(host: string): boolean;
+}
