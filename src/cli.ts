@@ -1,0 +1,51 @@
+/**
+ * The command line: `mcp-gate serve | validate | explain | stamp`. Each command returns an exit
+ * code; only main.ts turns it into process.exit.
+ */
+import { EXPLAIN_USAGE, runExplain } from './cli/explain.js';
+import type { CliIo } from './cli/io.js';
+import { SERVE_USAGE, runServe } from './cli/serve.js';
+import { runStamp } from './cli/stamp.js';
+import { runValidate } from './cli/validate.js';
+
+export const USAGE = `mcp-gate: Envoy external authorization for Model Context Protocol traffic
+
+usage: mcp-gate <command> [options]
+
+commands:
+  serve     --allowlist FILE [--known-hosts FILE] [--grpc-listen HOST:PORT|unix:PATH] [--http-listen HOST:PORT]
+            run the ext_authz gRPC service (see mcp-gate serve --help)
+  validate  FILE [--now ISO-DATE]
+            check an allowlist (or known-host list); problems as FILE:LINE:COL message; exit 1 if invalid
+  explain   --allowlist FILE --request FILE [--known-hosts FILE] [--now ISO-DATE]
+            print the decision for one CheckRequest (proto3 JSON)
+  stamp     FILE [--id ID]
+            write review_sha256 into approved entries, keeping comments and layout
+
+${SERVE_USAGE}
+
+${EXPLAIN_USAGE}`;
+
+/** Runs one command line; resolves with the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return runServe(rest, io);
+    case 'validate':
+      return runValidate(rest, io);
+    case 'explain':
+      return runExplain(rest, io);
+    case 'stamp':
+      return runStamp(rest, io);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      io.stderr(`mcp-gate: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
+      return 2;
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * `mcp-gate explain --allowlist FILE --request FILE [--known-hosts FILE] [--now ISO-DATE]`:
+ * runs one CheckRequest (proto3 JSON, camelCase or snake_case, as Envoy's docs and OPA decision
+ * logs show it) through exactly the path the service uses and prints the decision as JSON.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { formatIssue, EMPTY_KNOWN_HOSTS } from '../config/policy-store.js';
+import { parseAllowlist } from '../config/load-allowlist.js';
+import { parseKnownHosts } from '../config/load-known-hosts.js';
+import { newDecisionId } from '../core/decision-id.js';
+import type { RequestFacts } from '../core/facts.js';
+import type { McpInspection } from '../core/mcp/inspection.js';
+import { authorize } from '../core/pipeline.js';
+import type { KnownHosts } from '../core/policy/policy.js';
+import type { CheckResponse, ProtoStruct, ProtoValue } from '../envoy/check-types.js';
+import { checkRequestFromJson } from '../envoy/proto-json.js';
+import { toRequestFacts } from '../envoy/to-facts.js';
+import { toCheckResponse } from '../envoy/to-response.js';
+import type { CliIo } from './io.js';
+
+export const EXPLAIN_USAGE = `usage: mcp-gate explain --allowlist FILE --request FILE [--known-hosts FILE] [--now ISO-DATE]
+                       [--max-body-bytes N] [--max-batch N]
+
+Prints the decision for one CheckRequest (proto3 JSON) as JSON: decision, reason, detail, entry,
+decision_id, dry_run, explanation, facts, inspection and the check_response mcp-gate would send.
+--now fixes the clock (e.g. 2027-04-19 or 2027-04-19T08:00:00Z).`;
+
+/** Headers whose values explain never prints. */
+const SECRET_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-api-key',
+]);
+
+/** Runs explain; returns the exit code. */
+export async function runExplain(args: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        allowlist: { type: 'string' },
+        request: { type: 'string' },
+        'known-hosts': { type: 'string' },
+        now: { type: 'string' },
+        'max-body-bytes': { type: 'string', default: String(4 * 1024 * 1024) },
+        'max-batch': { type: 'string', default: '1000' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err: unknown) {
+    io.stderr(`${(err as Error).message}\n${EXPLAIN_USAGE}\n`);
+    return 2;
+  }
+  if (values.help === true) {
+    io.stdout(`${EXPLAIN_USAGE}\n`);
+    return 0;
+  }
+  if (values.allowlist === undefined || values.request === undefined) {
+    io.stderr(`--allowlist and --request are required\n${EXPLAIN_USAGE}\n`);
+    return 2;
+  }
+  const now = values.now === undefined ? io.now : new Date(values.now);
+  if (Number.isNaN(now.getTime())) {
+    io.stderr(`--now: not an ISO date: ${values.now ?? ''}\n`);
+    return 2;
+  }
+  const maxBodyBytes = Number(values['max-body-bytes']);
+  const maxBatchElements = Number(values['max-batch']);
+  if (
+    !Number.isSafeInteger(maxBodyBytes) ||
+    maxBodyBytes < 1 ||
+    !Number.isSafeInteger(maxBatchElements) ||
+    maxBatchElements < 1
+  ) {
+    io.stderr('--max-body-bytes and --max-batch must be positive integers\n');
+    return 2;
+  }
+
+  const allowlistPath = values.allowlist;
+  const allowlistText = await readOrReport(allowlistPath, io);
+  if (allowlistText === undefined) return 1;
+  const parsed = parseAllowlist(allowlistText, { fileName: allowlistPath, now });
+  if (!parsed.ok) {
+    for (const issue of parsed.errors) io.stderr(`${formatIssue(allowlistPath, issue)}\n`);
+    return 1;
+  }
+  let knownHosts: KnownHosts = EMPTY_KNOWN_HOSTS;
+  const knownPath = values['known-hosts'];
+  if (knownPath !== undefined) {
+    const text = await readOrReport(knownPath, io);
+    if (text === undefined) return 1;
+    const known = parseKnownHosts(text, knownPath);
+    if (!known.ok) {
+      for (const issue of known.errors) io.stderr(`${formatIssue(knownPath, issue)}\n`);
+      return 1;
+    }
+    knownHosts = known.knownHosts;
+  }
+
+  const requestText = await readOrReport(values.request, io);
+  if (requestText === undefined) return 1;
+  let facts: RequestFacts;
+  try {
+    facts = toRequestFacts(checkRequestFromJson(JSON.parse(requestText) as unknown));
+  } catch (err: unknown) {
+    io.stderr(`${values.request}: not a CheckRequest in proto3 JSON: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  const snapshot = {
+    policy: parsed.policy,
+    knownHosts,
+    limits: { maxBodyBytes, maxBatchElements },
+  };
+  const { decision, inspection } = authorize(snapshot, facts, now.getTime(), newDecisionId());
+  const response = toCheckResponse(decision, facts, inspection, parsed.policy);
+  const output = {
+    decision: decision.verdict,
+    reason: decision.reason,
+    detail: decision.detail ?? null,
+    entry: decision.entry?.id ?? null,
+    review_ticket: decision.entry?.reviewTicket ?? null,
+    decision_id: decision.id,
+    dry_run: decision.dryRun,
+    tool: decision.tool ?? null,
+    allowlist_version: decision.allowlistVersion,
+    explanation: decision.explanation,
+    now: now.toISOString(),
+    facts: factsToJson(facts),
+    inspection: inspectionToJson(inspection),
+    check_response: checkResponseToJson(response),
+  };
+  io.stdout(`${JSON.stringify(output, null, 2)}\n`);
+  return 0;
+}
+
+async function readOrReport(path: string, io: CliIo): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err: unknown) {
+    io.stderr(`${path}:1:1 cannot read file (${(err as NodeJS.ErrnoException).code ?? 'EIO'})\n`);
+    return undefined;
+  }
+}
+
+function factsToJson(facts: RequestFacts): Record<string, unknown> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of facts.headers) {
+    headers[name] = SECRET_HEADERS.has(name) ? '[redacted]' : value;
+  }
+  return {
+    method: facts.method,
+    authority: facts.authority,
+    host: facts.host,
+    port: facts.port ?? null,
+    raw_path: facts.rawPath,
+    path: facts.path,
+    connect: facts.isConnect,
+    scheme: facts.scheme,
+    protocol: facts.protocol,
+    request_id: facts.requestId ?? null,
+    sni: facts.sni ?? null,
+    body_bytes: facts.body?.length ?? null,
+    body_truncated: facts.bodyTruncated,
+    headers,
+  };
+}
+
+function inspectionToJson(inspection: McpInspection): Record<string, unknown> {
+  return {
+    mcp: inspection.isMcp,
+    signals: inspection.signals,
+    transport: inspection.transport,
+    batch: inspection.batch,
+    protocol_version: inspection.protocolVersion ?? null,
+    client_name: inspection.clientName ?? null,
+    user_agent: inspection.userAgent ?? null,
+    failure: inspection.failure ?? null,
+    messages: inspection.messages.map((m) => ({
+      kind: m.kind,
+      method: m.method ?? null,
+      id: m.idJson ?? null,
+      tool: m.tool ?? null,
+      resource_uri: m.resourceUri ?? null,
+      prompt: m.prompt ?? null,
+    })),
+  };
+}
+
+/** The CheckResponse with Struct metadata as plain JSON, for reading. */
+function checkResponseToJson(response: CheckResponse): Record<string, unknown> {
+  const { dynamic_metadata: metadata, ...rest } = response;
+  return metadata === undefined
+    ? { ...rest }
+    : { ...rest, dynamic_metadata: structToJson(metadata) };
+}
+
+function structToJson(struct: ProtoStruct): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(struct.fields ?? {})) out[key] = valueToJson(value);
+  return out;
+}
+
+function valueToJson(value: ProtoValue): unknown {
+  if (value.string_value !== undefined) return value.string_value;
+  if (value.bool_value !== undefined) return value.bool_value;
+  if (value.number_value !== undefined) return value.number_value;
+  if (value.struct_value !== undefined) return structToJson(value.struct_value);
+  if (value.list_value !== undefined) return (value.list_value.values ?? []).map(valueToJson);
+  return null;
+}

@@ -1,0 +1,85 @@
+/**
+ * `mcp-gate serve`: loads the allowlist, serves Check and health over gRPC and telemetry over
+ * HTTP until SIGTERM/SIGINT; SIGHUP reloads the allowlist.
+ */
+import { parseArgs } from 'node:util';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { resolveServeConfig, SERVE_OPTIONS } from '../config/service-config.js';
+import type { ServeConfig } from '../config/service-config.js';
+import { startService } from '../service.js';
+import { createLogger } from '../telemetry/logger.js';
+import type { CliIo } from './io.js';
+
+export const SERVE_USAGE = `usage: mcp-gate serve --allowlist FILE [options]
+
+${Object.values(SERVE_OPTIONS)
+  .map((o) => {
+    const flag = `  --${o.flag} ${o.flag === 'allowlist' || o.flag === 'known-hosts' ? 'FILE' : 'VALUE'}`;
+    const def = o.default === undefined ? '' : ` (default ${o.default})`;
+    return `${flag.padEnd(30)} ${o.help}${def}\n${''.padEnd(31)}env ${o.env}`;
+  })
+  .join('\n')}
+
+Signals: SIGHUP reloads the allowlist; SIGTERM/SIGINT stop gracefully.`;
+
+/** Runs the service; resolves with the exit code once it has stopped. */
+export async function runServe(args: string[], io: CliIo): Promise<number> {
+  let config: ServeConfig;
+  try {
+    const { values } = parseArgs({
+      args,
+      options: {
+        ...Object.fromEntries(
+          Object.values(SERVE_OPTIONS).map((o) => [o.flag, { type: 'string' as const }]),
+        ),
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values['help'] === true) {
+      io.stdout(`${SERVE_USAGE}\n`);
+      return 0;
+    }
+    config = resolveServeConfig(values, io.env);
+  } catch (err: unknown) {
+    io.stderr(`${(err as Error).message}\n\n${SERVE_USAGE}\n`);
+    return 2;
+  }
+
+  const logger = createLogger({ level: config.logLevel });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let service;
+  try {
+    service = await startService(config, { logger, registry, now: Date.now });
+  } catch (err: unknown) {
+    io.stderr(`mcp-gate: ${(err as Error).message}\n`);
+    logger.flush();
+    return 1;
+  }
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      service.stop().then(
+        () => {
+          logger.info('stopped');
+          logger.flush();
+          resolveExit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          logger.flush();
+          resolveExit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => void service.store.reload('SIGHUP'));
+  });
+}

@@ -1,0 +1,170 @@
+/**
+ * The service configuration of `mcp-gate serve`: flags, each mirrored by an environment variable
+ * `MCP_GATE_<FLAG>` (flag wins), with defaults that fit a pod beside Envoy. Parsed once, frozen,
+ * passed down; nothing else reads process.env.
+ */
+import { ConfigError } from '../errors.js';
+
+export interface ServeConfig {
+  readonly allowlistPath: string;
+  readonly knownHostsPath: string | undefined;
+  /** `host:port`, `[v6]:port`, or `unix:/path` (grpc-js syntax). */
+  readonly grpcListen: string;
+  /** `host:port` for /metrics, /healthz, /readyz. */
+  readonly httpListen: string;
+  readonly maxBodyBytes: number;
+  readonly maxBatchElements: number;
+  readonly logLevel: string;
+  /** How long in-flight checks may take to finish on SIGTERM before the server is forced down. */
+  readonly shutdownGraceMs: number;
+  /** Interval of the periodic re-read that backs up the file watcher. */
+  readonly reloadPollMs: number;
+}
+
+/** One serve option: flag name, env var, default, and how to parse it. */
+interface OptionSpec {
+  readonly flag: string;
+  readonly env: string;
+  readonly help: string;
+  readonly default: string | undefined;
+}
+
+export const SERVE_OPTIONS = {
+  allowlist: {
+    flag: 'allowlist',
+    env: 'MCP_GATE_ALLOWLIST',
+    help: 'allowlist YAML file (required)',
+    default: undefined,
+  },
+  knownHosts: {
+    flag: 'known-hosts',
+    env: 'MCP_GATE_KNOWN_HOSTS',
+    help: 'known-MCP-host list YAML file',
+    default: undefined,
+  },
+  grpcListen: {
+    flag: 'grpc-listen',
+    env: 'MCP_GATE_GRPC_LISTEN',
+    help: 'gRPC listener: HOST:PORT or unix:/path/to.sock',
+    default: '127.0.0.1:9191',
+  },
+  httpListen: {
+    flag: 'http-listen',
+    env: 'MCP_GATE_HTTP_LISTEN',
+    help: 'HTTP listener for /metrics, /healthz, /readyz',
+    default: '0.0.0.0:9192',
+  },
+  maxBodyBytes: {
+    flag: 'max-body-bytes',
+    env: 'MCP_GATE_MAX_BODY_BYTES',
+    help: 'largest decoded body inspected, in bytes',
+    default: String(4 * 1024 * 1024),
+  },
+  maxBatch: {
+    flag: 'max-batch',
+    env: 'MCP_GATE_MAX_BATCH',
+    help: 'largest JSON-RPC batch inspected, in messages',
+    default: '1000',
+  },
+  logLevel: {
+    flag: 'log-level',
+    env: 'MCP_GATE_LOG_LEVEL',
+    help: 'trace|debug|info|warn|error',
+    default: 'info',
+  },
+  shutdownGrace: {
+    flag: 'shutdown-grace-ms',
+    env: 'MCP_GATE_SHUTDOWN_GRACE_MS',
+    help: 'grace period for in-flight checks on SIGTERM',
+    default: '10000',
+  },
+  reloadPoll: {
+    flag: 'reload-poll-ms',
+    env: 'MCP_GATE_RELOAD_POLL_MS',
+    help: 'periodic allowlist re-read (0 = off)',
+    default: '30000',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type ServeOptionName = keyof typeof SERVE_OPTIONS;
+
+/** Resolves flags (as parsed by node:util parseArgs) and env vars into a frozen ServeConfig. */
+export function resolveServeConfig(
+  flags: Readonly<Partial<Record<string, string | boolean | undefined>>>,
+  env: Readonly<Record<string, string | undefined>>,
+): ServeConfig {
+  const problems: string[] = [];
+  const pick = (name: ServeOptionName): string | undefined => {
+    const spec = SERVE_OPTIONS[name];
+    const flag = flags[spec.flag];
+    if (typeof flag === 'string') return flag;
+    const fromEnv = env[spec.env];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    return spec.default;
+  };
+  const integer = (name: ServeOptionName, min: number): number => {
+    const raw = pick(name) ?? '';
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min) {
+      const spec = SERVE_OPTIONS[name];
+      problems.push(
+        `--${spec.flag} / ${spec.env} must be an integer >= ${min}, got ${JSON.stringify(raw)}`,
+      );
+    }
+    return value;
+  };
+
+  const allowlistPath = pick('allowlist');
+  if (allowlistPath === undefined) {
+    problems.push(`--allowlist / ${SERVE_OPTIONS.allowlist.env} is required`);
+  }
+  const grpcListen = pick('grpcListen') ?? '';
+  if (!isListenAddress(grpcListen, true)) {
+    problems.push(
+      `--grpc-listen must be HOST:PORT or unix:/path, got ${JSON.stringify(grpcListen)}`,
+    );
+  }
+  const httpListen = pick('httpListen') ?? '';
+  if (!isListenAddress(httpListen, false)) {
+    problems.push(`--http-listen must be HOST:PORT, got ${JSON.stringify(httpListen)}`);
+  }
+  const logLevel = pick('logLevel') ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    problems.push(
+      `--log-level must be one of trace, debug, info, warn, error; got ${JSON.stringify(logLevel)}`,
+    );
+  }
+  const config: ServeConfig = {
+    allowlistPath: allowlistPath ?? '',
+    knownHostsPath: pick('knownHosts'),
+    grpcListen,
+    httpListen,
+    maxBodyBytes: integer('maxBodyBytes', 1),
+    maxBatchElements: integer('maxBatch', 1),
+    logLevel,
+    shutdownGraceMs: integer('shutdownGrace', 0),
+    reloadPollMs: integer('reloadPoll', 0),
+  };
+  if (problems.length > 0) {
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `invalid serve configuration:\n  ${problems.join('\n  ')}`,
+    );
+  }
+  return Object.freeze(config);
+}
+
+function isListenAddress(value: string, allowUnix: boolean): boolean {
+  if (allowUnix && value.startsWith('unix:')) return value.length > 'unix:'.length;
+  return splitHostPort(value) !== undefined;
+}
+
+/** Splits `host:port` / `[v6]:port`; undefined when it is not of that form. */
+export function splitHostPort(value: string): { host: string; port: number } | undefined {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5})$/.exec(value);
+  if (match === null) return undefined;
+  const port = Number(match[2]);
+  if (port > 65535) return undefined;
+  const host = (match[1] ?? '').replace(/^\[(.*)\]$/, '$1');
+  return { host, port };
+}

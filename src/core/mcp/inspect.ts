@@ -1,0 +1,624 @@
+/**
+ * MCP recognition and inspection: RequestFacts → McpInspection.
+ *
+ * Pure and total: no I/O, no clock, never throws. Whatever cannot be inspected is reported as
+ * an InspectionFailure for the decision to weigh; nothing here allows or denies.
+ *
+ * A request is MCP when any strong signal holds (docs/mcp-traffic.md §9):
+ * - MCP request headers: `mcp-protocol-version`, `mcp-session-id`, `mcp-method`, `mcp-name`,
+ *   `mcp-param-*`;
+ * - a JSON-RPC 2.0 body (single message or batch) with a method of any MCP revision; MCP's
+ *   `initialize` carries `params.protocolVersion`, LSP's does not, so an `initialize` without it
+ *   is not MCP;
+ * - a GET asking for `text/event-stream` on a path ending `/sse` or `/mcp` (the legacy SSE
+ *   stream and the standalone Streamable HTTP stream);
+ * - a client-sent JSON-RPC response, but only with MCP headers (any JSON-RPC API has those).
+ * OAuth discovery (`GET /.well-known/…`) is not MCP even when a client adds MCP headers.
+ */
+import type { RequestFacts } from '../facts.js';
+import { decodeBody } from './decode-body.js';
+import { decodeMcpHeaderValue } from './header-value.js';
+import type {
+  InspectionDetail,
+  InspectionFailure,
+  InspectionLimits,
+  McpInspection,
+  McpMessage,
+  McpTransport,
+} from './inspection.js';
+import {
+  BATCHLESS_REVISION,
+  HEADER_VALIDATING_REVISION,
+  MCP_METHODS,
+  META_PREFIX,
+  NAMED_METHODS,
+  isRevision,
+  revisionAtLeast,
+} from './methods.js';
+import { parseStrictJson } from './strict-json.js';
+import type { JsonObject, JsonValue } from './strict-json.js';
+
+/** Nesting deeper than this is not a JSON-RPC envelope anyone sends; it is an attack. */
+const MAX_JSON_DEPTH = 64;
+
+/** Envelope keys whose duplication lets a client show us one value and the server another. */
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set([
+  'jsonrpc',
+  'method',
+  'id',
+  'params',
+  'params.name',
+  'params.uri',
+  'params.protocolVersion',
+]);
+
+interface HeaderSignals {
+  readonly protocolVersion: string | undefined;
+  readonly sessionId: string | undefined;
+  readonly method: string | undefined;
+  readonly name: string | undefined;
+  readonly hasParamHeader: boolean;
+  readonly any: boolean;
+}
+
+/** Inspects one request. See the module comment for what counts as MCP. */
+export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpInspection {
+  const headers = readHeaderSignals(facts);
+  const signals: string[] = [];
+  if (headers.protocolVersion !== undefined) signals.push('header:mcp-protocol-version');
+  if (headers.sessionId !== undefined) signals.push('header:mcp-session-id');
+  if (headers.method !== undefined) signals.push('header:mcp-method');
+  if (headers.name !== undefined) signals.push('header:mcp-name');
+  if (headers.hasParamHeader) signals.push('header:mcp-param');
+
+  const builder = new InspectionBuilder(facts, headers, signals);
+
+  if (facts.isConnect) return builder.notMcp('connect');
+  if (isOAuthDiscovery(facts)) return builder.notMcp('oauth_discovery');
+
+  const body = facts.body;
+  if (body === undefined || body.length === 0) return inspectBodiless(builder, facts, headers);
+  if (facts.bodyTruncated) return inspectTruncated(builder, facts, headers, body);
+
+  const decoded = decodeBody(
+    body,
+    facts.headers.get('content-encoding'),
+    facts.headers.get('content-type'),
+    limits.maxBodyBytes,
+  );
+  if (!decoded.ok) {
+    // Without MCP headers an undecodable body is just someone else's upload.
+    if (!headers.any) return builder.notMcp('body_undecodable');
+    return builder.fail(decoded.detail, decoded.message, 'always');
+  }
+  return inspectJsonBody(builder, headers, decoded.text, limits);
+}
+
+function readHeaderSignals(facts: RequestFacts): HeaderSignals {
+  const h = facts.headers;
+  const protocolVersion = h.get('mcp-protocol-version')?.trim();
+  const sessionId = h.get('mcp-session-id');
+  const method = h.get('mcp-method');
+  const name = h.get('mcp-name');
+  let hasParamHeader = false;
+  for (const key of h.keys()) {
+    if (key.startsWith('mcp-param-')) {
+      hasParamHeader = true;
+      break;
+    }
+  }
+  return {
+    protocolVersion,
+    sessionId,
+    method,
+    name,
+    hasParamHeader,
+    any:
+      protocolVersion !== undefined ||
+      sessionId !== undefined ||
+      method !== undefined ||
+      name !== undefined ||
+      hasParamHeader,
+  };
+}
+
+function isOAuthDiscovery(facts: RequestFacts): boolean {
+  return (
+    (facts.method === 'GET' || facts.method === 'HEAD') && facts.path.startsWith('/.well-known/')
+  );
+}
+
+/** True when an `Accept` header lists `text/event-stream` (wildcards do not count). */
+function acceptsEventStream(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  for (const part of accept.split(',')) {
+    const media = part.split(';', 1)[0]?.trim().toLowerCase();
+    if (media === 'text/event-stream') return true;
+  }
+  return false;
+}
+
+function transportOf(facts: RequestFacts): McpTransport {
+  if (facts.method !== 'POST') return 'none';
+  return acceptsEventStream(facts.headers.get('accept')) ? 'streamable_http' : 'legacy_sse';
+}
+
+/**
+ * GET streams, DELETE session ends, and POSTs without a body (Envoy not configured to send
+ * bodies, or an empty POST). Only 2026-07-28 requests may be judged on their headers alone.
+ */
+function inspectBodiless(
+  builder: InspectionBuilder,
+  facts: RequestFacts,
+  headers: HeaderSignals,
+): McpInspection {
+  if (facts.method === 'GET' && acceptsEventStream(facts.headers.get('accept'))) {
+    const path = facts.path;
+    if (path.endsWith('/sse') || path.endsWith('/mcp')) builder.signal('get:event-stream-path');
+  }
+  if (!headers.any && builder.signalCount() === 0) return builder.notMcp('no_signal');
+  if (facts.method !== 'POST') return builder.done();
+
+  const trusted = trustedHeaderMessage(headers);
+  if (trusted.ok) {
+    builder.signal('header:trusted-2026');
+    if (trusted.message !== undefined) builder.addMessage(trusted.message);
+    return builder.done();
+  }
+  if (trusted.failure !== undefined) {
+    return builder.fail(trusted.failure.detail, trusted.failure.message, 'always');
+  }
+  return builder.fail(
+    'body_missing',
+    'POST without a body: the MCP method is unknown',
+    'tool_restricted',
+  );
+}
+
+type TrustedHeaders =
+  | { readonly ok: true; readonly message: McpMessage | undefined }
+  | {
+      readonly ok: false;
+      readonly failure: { detail: InspectionDetail; message: string } | undefined;
+    };
+
+/**
+ * 2026-07-28 servers must reject requests whose `Mcp-Method`/`Mcp-Name` disagree with the body,
+ * so when no body is available those headers may stand in for it. Older or absent revisions
+ * give no such guarantee: the spec tells intermediaries not to trust the headers then.
+ */
+function trustedHeaderMessage(headers: HeaderSignals): TrustedHeaders {
+  if (!revisionAtLeast(headers.protocolVersion, HEADER_VALIDATING_REVISION)) {
+    return { ok: false, failure: undefined };
+  }
+  if (headers.method === undefined) {
+    return { ok: false, failure: undefined };
+  }
+  const method = decodeMcpHeaderValue(headers.method);
+  if (!method.ok) {
+    return {
+      ok: false,
+      failure: { detail: 'undecodable', message: 'Mcp-Method header is not decodable' },
+    };
+  }
+  let name: string | undefined;
+  if (headers.name !== undefined) {
+    const decoded = decodeMcpHeaderValue(headers.name);
+    if (!decoded.ok) {
+      return {
+        ok: false,
+        failure: { detail: 'undecodable', message: 'Mcp-Name header is not decodable' },
+      };
+    }
+    name = decoded.value;
+  }
+  if (NAMED_METHODS.has(method.value) && (name === undefined || name === '')) {
+    return {
+      ok: false,
+      failure: {
+        detail: 'malformed',
+        message: `${method.value} without the required Mcp-Name header`,
+      },
+    };
+  }
+  return {
+    ok: true,
+    message: {
+      kind: 'request',
+      method: method.value,
+      idJson: undefined,
+      tool: method.value === 'tools/call' ? name : undefined,
+      resourceUri: method.value === 'resources/read' ? name : undefined,
+      prompt: method.value === 'prompts/get' ? name : undefined,
+      protocolVersion: headers.protocolVersion,
+      clientName: undefined,
+    },
+  };
+}
+
+/**
+ * Envoy cut the body at `max_request_bytes`. The part we have cannot be parsed, and a duplicate
+ * key after the cut could change what the server sees, so no tool can be known. The request is
+ * still recognised as MCP when its headers say so or the visible part names an MCP method, so
+ * that padding a first `initialize` cannot smuggle it past us as non-MCP.
+ */
+function inspectTruncated(
+  builder: InspectionBuilder,
+  facts: RequestFacts,
+  headers: HeaderSignals,
+  body: Uint8Array,
+): McpInspection {
+  if (!headers.any) {
+    const encoding = facts.headers.get('content-encoding');
+    const visible = encoding === undefined ? latin1Prefix(body) : '';
+    if (!looksLikeMcpJsonRpc(visible)) return builder.notMcp('truncated_body_without_mcp_signal');
+    builder.signal('body:truncated-mcp-method');
+  }
+  return builder.fail(
+    'truncated',
+    'the body was truncated by Envoy (x-envoy-auth-partial-body: true)',
+    'tool_restricted',
+  );
+}
+
+/** The visible part of a body as one byte per char: enough for an ASCII pattern search. */
+function latin1Prefix(body: Uint8Array): string {
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
+}
+
+const MCP_METHOD_PATTERN = /"method"\s*:\s*"([^"\\]{1,64})"/g;
+
+function looksLikeMcpJsonRpc(text: string): boolean {
+  if (!text.includes('"jsonrpc"')) return false;
+  // Escapes inside the method string (`tools\/call`) are rare in real traffic but possible; a
+  // body that escapes its method name and is also cut is treated as MCP to stay closed.
+  if (/"method"\s*:\s*"[^"]*\\/.test(text)) return true;
+  for (const match of text.matchAll(MCP_METHOD_PATTERN)) {
+    if (match[1] !== undefined && MCP_METHODS.has(match[1])) return true;
+  }
+  return false;
+}
+
+function inspectJsonBody(
+  builder: InspectionBuilder,
+  headers: HeaderSignals,
+  text: string,
+  limits: InspectionLimits,
+): McpInspection {
+  if (text.trim() === '') {
+    if (!headers.any) return builder.notMcp('empty_body');
+    return builder.fail('body_missing', 'the body is empty', 'tool_restricted');
+  }
+  const parsed = parseStrictJson(text, { maxDepth: MAX_JSON_DEPTH });
+  if (!parsed.ok) {
+    if (!headers.any) return builder.notMcp('body_not_json');
+    return builder.fail(
+      'not_json',
+      `MCP headers but the body is not JSON (${parsed.message})`,
+      'always',
+    );
+  }
+  const value = parsed.value;
+  const isBatch = Array.isArray(value);
+  const elements: readonly JsonValue[] = isBatch ? value : [value];
+
+  const envelopeDuplicates = parsed.duplicateKeys.filter((path) =>
+    ENVELOPE_KEYS.has(path.replace(/^\[\d+\]\./, '')),
+  );
+  const jsonRpcShaped = elements.some((e) => isObject(e) && 'jsonrpc' in e);
+
+  if (isBatch) builder.markBatch();
+
+  // Recognise first: everything below is only an MCP failure if this is MCP at all.
+  const messages: McpMessage[] = [];
+  let mcpByBody = false;
+  let malformed: string | undefined;
+  elements.forEach((element, index) => {
+    const read = readMessage(element, parsed.topLevelIds[index]);
+    if (read.kind === 'message') {
+      if (read.isMcpMethod) mcpByBody = true;
+      messages.push(read.message);
+    } else if (read.kind === 'malformed') {
+      malformed ??= `message ${index}: ${read.why}`;
+      if (read.mcpMethod) mcpByBody = true;
+    } else {
+      malformed ??= `message ${index}: not a JSON-RPC 2.0 message`;
+    }
+  });
+  if (mcpByBody) builder.signal('body:mcp-method');
+
+  // Duplicate envelope keys on a JSON-RPC body are an evasion attempt whatever the method looks
+  // like: JSON.parse keeps the last duplicate, other parsers the first.
+  const isMcp = headers.any || mcpByBody || (envelopeDuplicates.length > 0 && jsonRpcShaped);
+  if (!isMcp) return builder.notMcp(jsonRpcShaped ? 'json_rpc_not_mcp' : 'json_not_json_rpc');
+
+  for (const message of messages) builder.addMessage(message);
+
+  if (envelopeDuplicates.length > 0) {
+    return builder.fail(
+      'duplicate_keys',
+      `duplicate JSON-RPC envelope keys: ${envelopeDuplicates.join(', ')}`,
+      'always',
+    );
+  }
+  if (isBatch) {
+    if (revisionAtLeast(headers.protocolVersion, BATCHLESS_REVISION)) {
+      return builder.fail(
+        'batch_forbidden',
+        `a JSON-RPC batch under protocol ${headers.protocolVersion ?? ''}, which forbids batches`,
+        'always',
+      );
+    }
+    if (elements.length === 0) return builder.fail('malformed', 'an empty batch', 'always');
+    if (elements.length > limits.maxBatchElements) {
+      return builder.fail(
+        'too_large',
+        `a batch of ${elements.length} messages (limit ${limits.maxBatchElements})`,
+        'always',
+      );
+    }
+  }
+  if (malformed !== undefined) return builder.fail('malformed', malformed, 'always');
+
+  const mismatch = headerBodyMismatch(headers, messages, isBatch);
+  if (mismatch !== undefined) {
+    return builder.fail(mismatch.detail, mismatch.message, 'always');
+  }
+  return builder.done();
+}
+
+type ReadMessage =
+  | { readonly kind: 'message'; readonly message: McpMessage; readonly isMcpMethod: boolean }
+  | { readonly kind: 'malformed'; readonly why: string; readonly mcpMethod: boolean }
+  | { readonly kind: 'not_json_rpc' };
+
+function readMessage(element: JsonValue, idJson: string | undefined): ReadMessage {
+  if (!isObject(element) || element['jsonrpc'] !== '2.0') return { kind: 'not_json_rpc' };
+  const method = element['method'];
+  const params = element['params'];
+  const hasId = 'id' in element;
+
+  if (method === undefined) {
+    if (hasId && ('result' in element || 'error' in element)) {
+      return { kind: 'message', message: responseMessage(idJson), isMcpMethod: false };
+    }
+    return { kind: 'malformed', why: 'neither a request nor a response', mcpMethod: false };
+  }
+  if (typeof method !== 'string') {
+    return { kind: 'malformed', why: 'method is not a string', mcpMethod: false };
+  }
+  const known = MCP_METHODS.has(method);
+  const paramsObject = isObject(params) ? params : undefined;
+  if (params !== undefined && paramsObject === undefined && known) {
+    return { kind: 'malformed', why: `${method} params is not an object`, mcpMethod: true };
+  }
+  const meta = paramsObject !== undefined ? asObject(paramsObject['_meta']) : undefined;
+  const metaVersion =
+    meta !== undefined ? asString(meta[`${META_PREFIX}protocolVersion`]) : undefined;
+  const metaClient = meta !== undefined ? asObject(meta[`${META_PREFIX}clientInfo`]) : undefined;
+  const hasMcpMeta =
+    meta !== undefined && Object.keys(meta).some((key) => key.startsWith(META_PREFIX));
+
+  let isMcpMethod = known;
+  let protocolVersion = metaVersion;
+  let clientName = metaClient !== undefined ? asString(metaClient['name']) : undefined;
+  if (method === 'initialize') {
+    // LSP's initialize has no protocolVersion; MCP's always does.
+    const declared = paramsObject !== undefined ? paramsObject['protocolVersion'] : undefined;
+    isMcpMethod = typeof declared === 'string' || hasMcpMeta;
+    if (typeof declared === 'string') protocolVersion = declared;
+    const clientInfo =
+      paramsObject !== undefined ? asObject(paramsObject['clientInfo']) : undefined;
+    clientName =
+      (clientInfo !== undefined ? asString(clientInfo['name']) : undefined) ?? clientName;
+  } else if (hasMcpMeta) {
+    isMcpMethod = true;
+  }
+
+  let tool: string | undefined;
+  let resourceUri: string | undefined;
+  let prompt: string | undefined;
+  if (isMcpMethod) {
+    const nameValue = paramsObject !== undefined ? paramsObject['name'] : undefined;
+    if (method === 'tools/call') {
+      if (typeof nameValue !== 'string' || nameValue === '') {
+        return {
+          kind: 'malformed',
+          why: 'tools/call without a string params.name',
+          mcpMethod: true,
+        };
+      }
+      tool = nameValue;
+    } else if (method === 'prompts/get') {
+      if (typeof nameValue !== 'string') {
+        return {
+          kind: 'malformed',
+          why: 'prompts/get without a string params.name',
+          mcpMethod: true,
+        };
+      }
+      prompt = nameValue;
+    } else if (method === 'resources/read') {
+      const uri = paramsObject !== undefined ? paramsObject['uri'] : undefined;
+      if (typeof uri !== 'string') {
+        return {
+          kind: 'malformed',
+          why: 'resources/read without a string params.uri',
+          mcpMethod: true,
+        };
+      }
+      resourceUri = uri;
+    }
+  }
+  return {
+    kind: 'message',
+    isMcpMethod,
+    message: {
+      kind: hasId ? 'request' : 'notification',
+      method,
+      idJson: hasId ? idJson : undefined,
+      tool,
+      resourceUri,
+      prompt,
+      protocolVersion,
+      clientName,
+    },
+  };
+}
+
+function responseMessage(idJson: string | undefined): McpMessage {
+  return {
+    kind: 'response',
+    method: undefined,
+    idJson,
+    tool: undefined,
+    resourceUri: undefined,
+    prompt: undefined,
+    protocolVersion: undefined,
+    clientName: undefined,
+  };
+}
+
+/**
+ * `Mcp-Method`/`Mcp-Name` must agree with the body whenever they are sent (some 2025-era
+ * bridges send them too). A 2026-07-28 request must carry them.
+ */
+function headerBodyMismatch(
+  headers: HeaderSignals,
+  messages: readonly McpMessage[],
+  isBatch: boolean,
+): { detail: InspectionDetail; message: string } | undefined {
+  const requires = revisionAtLeast(headers.protocolVersion, HEADER_VALIDATING_REVISION);
+  if (headers.method === undefined && headers.name === undefined && !requires) return undefined;
+
+  let headerMethod: string | undefined;
+  let headerName: string | undefined;
+  if (headers.method !== undefined) {
+    const decoded = decodeMcpHeaderValue(headers.method);
+    if (!decoded.ok)
+      return { detail: 'undecodable', message: 'Mcp-Method header is not decodable' };
+    headerMethod = decoded.value;
+  }
+  if (headers.name !== undefined) {
+    const decoded = decodeMcpHeaderValue(headers.name);
+    if (!decoded.ok) return { detail: 'undecodable', message: 'Mcp-Name header is not decodable' };
+    headerName = decoded.value;
+  }
+  if (isBatch) {
+    return headerMethod !== undefined || headerName !== undefined
+      ? { detail: 'header_mismatch', message: 'Mcp-Method/Mcp-Name headers on a batch' }
+      : undefined;
+  }
+  const message = messages[0];
+  if (message === undefined || message.kind === 'response') {
+    return headerMethod !== undefined || headerName !== undefined
+      ? { detail: 'header_mismatch', message: 'Mcp-Method/Mcp-Name headers on a JSON-RPC response' }
+      : undefined;
+  }
+  const bodyName = message.tool ?? message.prompt ?? message.resourceUri;
+  if (requires && message.kind === 'request' && headerMethod === undefined) {
+    return { detail: 'header_mismatch', message: 'protocol 2026-07-28 request without Mcp-Method' };
+  }
+  if (headerMethod !== undefined && headerMethod !== message.method) {
+    return {
+      detail: 'header_mismatch',
+      message: `Mcp-Method ${JSON.stringify(headerMethod)} but the body says ${JSON.stringify(message.method)}`,
+    };
+  }
+  if (bodyName !== undefined && (headerName !== undefined || requires) && headerName !== bodyName) {
+    return {
+      detail: 'header_mismatch',
+      message: `Mcp-Name ${JSON.stringify(headerName ?? null)} but the body names ${JSON.stringify(bodyName)}`,
+    };
+  }
+  if (bodyName === undefined && headerName !== undefined) {
+    return {
+      detail: 'header_mismatch',
+      message: `Mcp-Name ${JSON.stringify(headerName)} on a ${message.method ?? ''} message`,
+    };
+  }
+  return undefined;
+}
+
+function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asObject(value: JsonValue | undefined): JsonObject | undefined {
+  return isObject(value) ? value : undefined;
+}
+
+function asString(value: JsonValue | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Accumulates signals and messages, then freezes them into an McpInspection. */
+class InspectionBuilder {
+  private readonly facts: RequestFacts;
+  private readonly headers: HeaderSignals;
+  private readonly signals: string[];
+  private readonly messages: McpMessage[] = [];
+  private batch = false;
+
+  constructor(facts: RequestFacts, headers: HeaderSignals, signals: string[]) {
+    this.facts = facts;
+    this.headers = headers;
+    this.signals = signals;
+  }
+
+  signal(name: string): void {
+    this.signals.push(name);
+  }
+
+  signalCount(): number {
+    return this.signals.length;
+  }
+
+  markBatch(): void {
+    this.batch = true;
+  }
+
+  addMessage(message: McpMessage): void {
+    this.messages.push(message);
+  }
+
+  notMcp(why: string): McpInspection {
+    this.signals.push(`not_mcp:${why}`);
+    this.messages.length = 0;
+    return this.build(false, undefined);
+  }
+
+  fail(
+    detail: InspectionDetail,
+    message: string,
+    scope: InspectionFailure['scope'],
+  ): McpInspection {
+    return this.build(true, { detail, message, scope });
+  }
+
+  done(): McpInspection {
+    return this.build(true, undefined);
+  }
+
+  private build(isMcp: boolean, failure: InspectionFailure | undefined): McpInspection {
+    const fromBody = this.messages.find((m) => m.protocolVersion !== undefined)?.protocolVersion;
+    const headerVersion = this.headers.protocolVersion;
+    const method =
+      this.headers.method !== undefined ? decodeMcpHeaderValue(this.headers.method) : undefined;
+    const name =
+      this.headers.name !== undefined ? decodeMcpHeaderValue(this.headers.name) : undefined;
+    return {
+      isMcp,
+      signals: this.signals,
+      transport: isMcp ? transportOf(this.facts) : 'none',
+      batch: this.batch,
+      messages: this.messages,
+      protocolVersion: isRevision(headerVersion) ? headerVersion : (fromBody ?? headerVersion),
+      clientName: this.messages.find((m) => m.clientName !== undefined)?.clientName,
+      userAgent: this.facts.headers.get('user-agent'),
+      headerMethod: method?.ok === true ? method.value : undefined,
+      headerName: name?.ok === true ? name.value : undefined,
+      failure,
+    };
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The decision: a pure, total function of the request facts, the MCP inspection, the compiled
+ * allowlist, the known-MCP-host list and the clock.
+ *
+ * Order of judgement for MCP traffic (the first that applies wins):
+ * 1. no entry matches → `unapproved` (or allow with `default_action: allow`);
+ * 2. the entry expired → `expired`; 3. its review stamp no longer matches → `rotation`;
+ * 4. the body could not be inspected where it matters → `uninspectable`;
+ * 5. a `tools/call` for a tool the entry does not allow → `tool_not_allowed`;
+ * 6. otherwise `approved`.
+ * Server-level reasons come first because they are what the person must act on.
+ * CONNECT and SNI-only checks see just a host: approved hosts pass, known MCP hosts that are not
+ * approved are `unapproved`, everything else passes (we cannot tell).
+ * Dry-run (global, or the matched entry's own mode) turns a deny into an allow flagged `dryRun`.
+ */
+import type { Decision } from '../decision.js';
+import type { RequestFacts } from '../facts.js';
+import type { InspectionDetail, McpInspection } from '../mcp/inspection.js';
+import type {
+  AllowReason,
+  CompiledEntry,
+  CompiledPolicy,
+  DenyReason,
+  KnownHosts,
+} from './policy.js';
+
+export interface DecideInput {
+  readonly policy: CompiledPolicy;
+  readonly knownHosts: KnownHosts;
+  readonly facts: RequestFacts;
+  readonly inspection: McpInspection;
+  /** Wall clock, epoch milliseconds. */
+  readonly nowMs: number;
+  readonly decisionId: string;
+}
+
+/** Decides one request. Never throws for any facts and inspection. */
+export function decide(input: DecideInput): Decision {
+  const { facts, inspection } = input;
+  if (facts.isConnect) return decideHostOnly(input);
+  if (!inspection.isMcp) {
+    return allow(input, 'not_mcp', undefined, undefined, 'not MCP traffic');
+  }
+
+  const { policy } = input;
+  const entry = policy.matchRequest(facts.host, facts.port, facts.path);
+  if (entry === undefined) {
+    if (policy.defaultAction === 'deny') {
+      return deny(
+        input,
+        'unapproved',
+        undefined,
+        undefined,
+        undefined,
+        'no approved entry matches',
+      );
+    }
+    if (inspection.failure?.scope === 'always') {
+      return deny(
+        input,
+        'uninspectable',
+        undefined,
+        inspection.failure.detail,
+        undefined,
+        inspection.failure.message,
+      );
+    }
+    return allow(input, 'default_allow', undefined, firstTool(inspection), 'default_action: allow');
+  }
+
+  const serverLevel = serverLevelDenial(entry, input.nowMs);
+  if (serverLevel !== undefined) {
+    return deny(input, serverLevel.reason, entry, undefined, undefined, serverLevel.why);
+  }
+
+  const failure = inspection.failure;
+  if (failure !== undefined && (failure.scope === 'always' || entry.tools !== undefined)) {
+    return deny(input, 'uninspectable', entry, failure.detail, undefined, failure.message);
+  }
+
+  if (entry.tools !== undefined) {
+    for (const message of inspection.messages) {
+      if (message.tool !== undefined && !policy.isToolAllowed(entry, message.tool)) {
+        return deny(
+          input,
+          'tool_not_allowed',
+          entry,
+          undefined,
+          message.tool,
+          `tool ${JSON.stringify(message.tool)} is outside entry ${entry.id}'s tool rules`,
+        );
+      }
+    }
+  }
+  return allow(input, 'approved', entry, firstTool(inspection), `approved by entry ${entry.id}`);
+}
+
+function decideHostOnly(input: DecideInput): Decision {
+  const { policy, facts } = input;
+  const host = facts.host !== '' ? facts.host : (facts.sni ?? '');
+  const entry = policy.matchHost(host);
+  if (entry !== undefined) {
+    const serverLevel = serverLevelDenial(entry, input.nowMs);
+    if (serverLevel !== undefined) {
+      return deny(input, serverLevel.reason, entry, undefined, undefined, serverLevel.why);
+    }
+    return allow(input, 'approved', entry, undefined, `host approved by entry ${entry.id}`);
+  }
+  if (input.knownHosts.isKnownMcpHost(host)) {
+    if (policy.defaultAction === 'allow') {
+      return allow(input, 'default_allow', undefined, undefined, 'default_action: allow');
+    }
+    return deny(
+      input,
+      'unapproved',
+      undefined,
+      undefined,
+      undefined,
+      'a known MCP host that no entry approves',
+    );
+  }
+  return allow(
+    input,
+    'unknown_host',
+    undefined,
+    undefined,
+    'tunnel to a host not known to serve MCP',
+  );
+}
+
+function serverLevelDenial(
+  entry: CompiledEntry,
+  nowMs: number,
+): { reason: DenyReason; why: string } | undefined {
+  if (nowMs >= entry.expiresAtMs) {
+    return { reason: 'expired', why: `entry ${entry.id} expired after ${entry.expiresOn}` };
+  }
+  if (entry.stampMismatch) {
+    return { reason: 'rotation', why: `entry ${entry.id} changed since its review stamp` };
+  }
+  return undefined;
+}
+
+function firstTool(inspection: McpInspection): string | undefined {
+  for (const message of inspection.messages) {
+    if (message.tool !== undefined) return message.tool;
+  }
+  return undefined;
+}
+
+function allow(
+  input: DecideInput,
+  reason: AllowReason,
+  entry: CompiledEntry | undefined,
+  tool: string | undefined,
+  explanation: string,
+): Decision {
+  return {
+    id: input.decisionId,
+    verdict: 'allow',
+    reason,
+    detail: undefined,
+    dryRun: false,
+    entry,
+    server: entry?.id ?? serverName(input),
+    tool,
+    isMcp: input.inspection.isMcp || input.facts.isConnect,
+    allowlistVersion: input.policy.version,
+    explanation,
+  };
+}
+
+function deny(
+  input: DecideInput,
+  reason: DenyReason,
+  entry: CompiledEntry | undefined,
+  detail: InspectionDetail | undefined,
+  tool: string | undefined,
+  explanation: string,
+): Decision {
+  const mode = entry?.mode ?? input.policy.mode;
+  const dryRun = mode === 'dry-run';
+  return {
+    id: input.decisionId,
+    verdict: dryRun ? 'allow' : 'deny',
+    reason,
+    detail,
+    dryRun,
+    entry,
+    server: entry?.id ?? serverName(input),
+    tool: tool ?? firstTool(input.inspection),
+    isMcp: true,
+    allowlistVersion: input.policy.version,
+    explanation: dryRun ? `dry-run, would deny: ${explanation}` : explanation,
+  };
+}
+
+function serverName(input: DecideInput): string {
+  const { facts } = input;
+  if (facts.host !== '') return facts.host;
+  if (facts.sni !== undefined && facts.sni !== '') return facts.sni;
+  return facts.authority;
+}

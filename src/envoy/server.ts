@@ -1,0 +1,168 @@
+/**
+ * The gRPC edge: `envoy.service.auth.v3.Authorization/Check` and `grpc.health.v1.Health`.
+ *
+ * The Check handler catches everything: whatever goes wrong becomes a deny with reason
+ * `internal_error`, never a gRPC error (which Envoy would turn into `status_on_error`, and with a
+ * misconfigured `failure_mode_allow: true` into an allow) and never a crash.
+ * Health answers for `""` and `envoy.service.auth.v3.Authorization`: NOT_SERVING until an
+ * allowlist is loaded and again once shutdown begins.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Decision } from '../core/decision.js';
+import { newDecisionId } from '../core/decision-id.js';
+import type { RequestFacts } from '../core/facts.js';
+import type { McpInspection } from '../core/mcp/inspection.js';
+import { authorize } from '../core/pipeline.js';
+import type { PolicyStore } from '../config/policy-store.js';
+import { auditRecord } from '../telemetry/logger.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { CheckRequest, CheckResponse } from './check-types.js';
+import { authorizationService, healthService } from './proto.js';
+import { toRequestFacts } from './to-facts.js';
+import { internalErrorResponse, toCheckResponse } from './to-response.js';
+
+/** Service names gRPC health answers for. */
+export const HEALTH_SERVICES: ReadonlySet<string> = new Set([
+  '',
+  'envoy.service.auth.v3.Authorization',
+]);
+
+type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+export interface AuthzServerDeps {
+  readonly store: PolicyStore;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Wall clock (epoch ms); injected so tests can fix dates. */
+  readonly now: () => number;
+}
+
+export interface AuthzServer {
+  readonly grpcServer: grpc.Server;
+  /** Binds `address` (`host:port` or `unix:/path`); resolves with the bound port (0 for unix). */
+  listen(address: string): Promise<number>;
+  /** Turns health NOT_SERVING, lets in-flight calls finish for `graceMs`, then forces close. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/** Creates the gRPC server with both services registered (not yet listening). */
+export function createAuthzServer(deps: AuthzServerDeps): AuthzServer {
+  const server = new grpc.Server({
+    // Envoy sends one CheckRequest per message; bodies are bounded by its max_request_bytes.
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  });
+  let shuttingDown = false;
+  const watchers = new Set<() => void>();
+
+  const servingStatus = (service: string): ServingStatus => {
+    if (!HEALTH_SERVICES.has(service)) return 'SERVICE_UNKNOWN';
+    return deps.store.current !== undefined && !shuttingDown ? 'SERVING' : 'NOT_SERVING';
+  };
+  const notifyWatchers = (): void => {
+    for (const notify of watchers) notify();
+  };
+  deps.store.onChange(notifyWatchers);
+
+  server.addService(authorizationService, {
+    Check: (
+      call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>,
+      callback: grpc.sendUnaryData<CheckResponse>,
+    ) => {
+      callback(null, check(deps, call.request));
+    },
+  });
+
+  server.addService(healthService, {
+    Check: (
+      call: grpc.ServerUnaryCall<{ service?: string }, { status: ServingStatus }>,
+      callback: grpc.sendUnaryData<{ status: ServingStatus }>,
+    ) => {
+      const status = servingStatus(call.request.service ?? '');
+      if (status === 'SERVICE_UNKNOWN') {
+        callback({ code: grpc.status.NOT_FOUND, details: 'unknown service' });
+        return;
+      }
+      callback(null, { status });
+    },
+    Watch: (call: grpc.ServerWritableStream<{ service?: string }, { status: ServingStatus }>) => {
+      const service = call.request.service ?? '';
+      let last: ServingStatus | undefined;
+      const send = (): void => {
+        const status = servingStatus(service);
+        if (status !== last) {
+          last = status;
+          call.write({ status });
+        }
+      };
+      watchers.add(send);
+      call.on('cancelled', () => watchers.delete(send));
+      call.on('close', () => watchers.delete(send));
+      send();
+    },
+  });
+
+  return {
+    grpcServer: server,
+    listen(address) {
+      return new Promise((resolvePort, reject) => {
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+          if (err !== null) reject(err);
+          else resolvePort(port);
+        });
+      });
+    },
+    async shutdown(graceMs) {
+      shuttingDown = true;
+      notifyWatchers();
+      await new Promise<void>((resolveDone) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolveDone();
+        }, graceMs);
+        force.unref();
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolveDone();
+        });
+      });
+    },
+  };
+}
+
+/** One Check, start to finish. Exported for the in-process benchmarks and tests. */
+export function check(deps: AuthzServerDeps, request: CheckRequest): CheckResponse {
+  const started = process.hrtime.bigint();
+  const decisionId = newDecisionId();
+  let facts: RequestFacts | undefined;
+  let decision: Decision;
+  let inspection: McpInspection | undefined;
+  let response: CheckResponse;
+  try {
+    const snapshot = deps.store.current;
+    if (snapshot === undefined) throw new Error('no allowlist loaded');
+    const requestFacts = toRequestFacts(request);
+    facts = requestFacts;
+    const authorization = authorize(snapshot, requestFacts, deps.now(), decisionId);
+    decision = authorization.decision;
+    inspection = authorization.inspection;
+    response = toCheckResponse(decision, requestFacts, inspection, snapshot.policy);
+  } catch (err: unknown) {
+    // Fail closed: a fault anywhere in the path is a deny, logged with the decision id.
+    deps.metrics.recordError('ERR_CHECK_FAILED');
+    deps.logger.error({ err, decision_id: decisionId }, 'check failed; denied');
+    const failed = internalErrorResponse(decisionId, deps.store.current?.policy);
+    decision = failed.decision;
+    response = failed.response;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  try {
+    deps.metrics.recordDecision(decision, seconds);
+    if (decision.isMcp && facts !== undefined && inspection !== undefined) {
+      deps.logger.info(auditRecord(decision, facts, inspection, seconds * 1000), 'decision');
+    }
+  } catch (err: unknown) {
+    deps.logger.error({ err, decision_id: decisionId }, 'recording the decision failed');
+  }
+  return response;
+}

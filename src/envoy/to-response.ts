@@ -1,0 +1,218 @@
+/**
+ * Decision → CheckResponse (envoy.service.auth.v3), shaped for what Envoy honours and what the
+ * person's MCP client shows (docs/envoy-ext-authz.md §3, docs/mcp-traffic.md §7).
+ *
+ * - Deny: `status.code` PERMISSION_DENIED and a `denied_response`; Envoy sends its status, headers
+ *   and body as a local reply. Server-level denials are HTTP 403 `text/plain` (the sentence reaches
+ *   the user verbatim, no transport fallback, no OAuth). A denied tool on a Streamable HTTP
+ *   `tools/call` is an HTTP 200 JSON-RPC *result* with `isError: true` and
+ *   `resultType: "complete"`: the only shape every client hands to the model as a tool result
+ *   (2026-07-28 clients reject results without `resultType`). Never 302/401/404/405.
+ * - Allow: `status.code` OK; for MCP an `ok_response` that names the entry and decision for the
+ *   upstream and strips client-sent `x-mcp-gate-*` headers. Non-MCP traffic passes untouched
+ *   except that forged `x-mcp-gate-*` headers are still stripped.
+ * - Every header we set carries `append: false`: newer Envoy treats an unset `append` as "add
+ *   another line" (Trap T9), older Envoy as "overwrite"; explicit false means overwrite in both.
+ * - Query-parameter mutations are never sent (they crash Envoy on CONNECT before 1.39.1).
+ */
+import type { Decision } from '../core/decision.js';
+import { renderDenyMessage } from '../core/deny-message.js';
+import type { RequestFacts } from '../core/facts.js';
+import type { McpInspection } from '../core/mcp/inspection.js';
+import type { CompiledPolicy, DenyReason } from '../core/policy/policy.js';
+import type { CheckResponse, HeaderValueOption, ProtoStruct, ProtoValue } from './check-types.js';
+
+/** gRPC status codes used in `CheckResponse.status`. */
+const GRPC_OK = 0;
+const GRPC_PERMISSION_DENIED = 7;
+
+/** JSON-RPC error code for policy denials: outside the range MCP reserves (-32768…-32000). */
+export const POLICY_DENIED_JSONRPC_CODE = -31001;
+
+const HEADER_PREFIX = 'x-mcp-gate-';
+
+/** The parts of a deny response, before protobuf framing (also printed by `explain`). */
+export interface DenyShape {
+  readonly httpStatus: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Builds the CheckResponse for a decision. */
+export function toCheckResponse(
+  decision: Decision,
+  facts: RequestFacts,
+  inspection: McpInspection,
+  policy: CompiledPolicy,
+): CheckResponse {
+  if (decision.verdict === 'deny') {
+    const reason = decision.reason as DenyReason;
+    const shape = toDenyShape(decision, reason, facts, inspection, policy);
+    const headers = [
+      header('content-type', shape.contentType),
+      header(`${HEADER_PREFIX}reason`, reason),
+      header(`${HEADER_PREFIX}decision-id`, decision.id),
+    ];
+    if (decision.detail !== undefined) {
+      headers.push(header(`${HEADER_PREFIX}detail`, decision.detail));
+    }
+    return {
+      status: { code: GRPC_PERMISSION_DENIED, message: reason },
+      denied_response: { status: { code: shape.httpStatus }, headers, body: shape.body },
+      dynamic_metadata: decisionMetadata(decision),
+    };
+  }
+
+  const forged = forgedHeaderNames(facts);
+  if (!decision.isMcp) {
+    if (forged.length === 0) return { status: { code: GRPC_OK } };
+    return { status: { code: GRPC_OK }, ok_response: { headers_to_remove: forged } };
+  }
+  const headers = [header(`${HEADER_PREFIX}decision-id`, decision.id)];
+  if (decision.entry !== undefined)
+    headers.push(header(`${HEADER_PREFIX}server`, decision.entry.id));
+  if (decision.dryRun) headers.push(header(`${HEADER_PREFIX}would-deny`, decision.reason));
+  const setNames = new Set(headers.map((h) => h.header.key));
+  return {
+    status: { code: GRPC_OK },
+    ok_response: {
+      headers,
+      // A name we also set is overwritten by `append: false`; listing it for removal too could
+      // remove our own value, depending on the order Envoy applies the two lists.
+      headers_to_remove: forged.filter((name) => !setNames.has(name)),
+    },
+    dynamic_metadata: decisionMetadata(decision),
+  };
+}
+
+/** The HTTP status, content type and body a denial sends, per `deny_style`. */
+export function toDenyShape(
+  decision: Decision,
+  reason: DenyReason,
+  facts: RequestFacts,
+  inspection: McpInspection,
+  policy: CompiledPolicy,
+): DenyShape {
+  const text = renderDenyMessage({
+    template: policy.denyTexts[reason],
+    reason,
+    server: decision.server,
+    host: facts.host !== '' ? facts.host : facts.authority,
+    tool: decision.tool,
+    reviewUrl: policy.reviewUrl,
+    entryId: decision.entry?.id,
+    decisionId: decision.id,
+  });
+  const single =
+    !inspection.batch && inspection.messages.length === 1 ? inspection.messages[0] : undefined;
+
+  if (policy.denyStyle === 'jsonrpc_error') {
+    const error = {
+      code: POLICY_DENIED_JSONRPC_CODE,
+      message: text,
+      data: { reason, decision_id: decision.id, review_url: policy.reviewUrl },
+    };
+    return {
+      httpStatus: 403,
+      contentType: 'application/json',
+      body: `{"jsonrpc":"2.0","id":${single?.idJson ?? 'null'},"error":${JSON.stringify(error)}}`,
+    };
+  }
+
+  const toolResultFits =
+    policy.denyStyle === 'auto' &&
+    reason === 'tool_not_allowed' &&
+    inspection.transport === 'streamable_http' &&
+    single?.kind === 'request' &&
+    single.method === 'tools/call' &&
+    single.idJson !== undefined;
+  if (toolResultFits) {
+    const result = {
+      content: [{ type: 'text', text }],
+      isError: true,
+      resultType: 'complete',
+    };
+    return {
+      httpStatus: 200,
+      contentType: 'application/json',
+      body: `{"jsonrpc":"2.0","id":${single.idJson},"result":${JSON.stringify(result)}}`,
+    };
+  }
+  return { httpStatus: 403, contentType: 'text/plain; charset=utf-8', body: text };
+}
+
+function header(key: string, value: string): HeaderValueOption {
+  return { header: { key, value }, append: { value: false } };
+}
+
+/** Client-sent `x-mcp-gate-*` headers: nothing downstream may trust a forged one. */
+function forgedHeaderNames(facts: RequestFacts): string[] {
+  const names: string[] = [];
+  for (const name of facts.headers.keys()) {
+    if (name.startsWith(HEADER_PREFIX)) names.push(name);
+  }
+  return names;
+}
+
+/**
+ * Envoy stores this under `envoy.filters.http.ext_authz` for access logs
+ * (`%DYNAMIC_METADATA(envoy.filters.http.ext_authz:reason)%`).
+ */
+function decisionMetadata(decision: Decision): ProtoStruct {
+  const fields: Record<string, ProtoValue> = {
+    decision_id: { string_value: decision.id },
+    verdict: { string_value: decision.verdict },
+    reason: { string_value: decision.reason },
+    dry_run: { bool_value: decision.dryRun },
+    allowlist_version: { string_value: decision.allowlistVersion },
+    server: { string_value: decision.server },
+  };
+  if (decision.detail !== undefined) fields['detail'] = { string_value: decision.detail };
+  if (decision.entry !== undefined) fields['entry'] = { string_value: decision.entry.id };
+  if (decision.tool !== undefined) fields['tool'] = { string_value: decision.tool };
+  return { fields };
+}
+
+/** Used when no policy is at hand to supply the text. */
+const FALLBACK_INTERNAL_ERROR_TEXT =
+  'The MCP egress gate could not decide on this request, so it was blocked. Try again; if it persists, contact your platform team.';
+
+/**
+ * The answer when the Check path itself failed: a deny (never an allow, whatever the mode), HTTP
+ * 503 because the fault is ours, not the person's.
+ */
+export function internalErrorResponse(
+  decisionId: string,
+  policy: CompiledPolicy | undefined,
+): { decision: Decision; response: CheckResponse } {
+  const decision: Decision = {
+    id: decisionId,
+    verdict: 'deny',
+    reason: 'internal_error',
+    detail: undefined,
+    dryRun: false,
+    entry: undefined,
+    server: '',
+    tool: undefined,
+    isMcp: false,
+    allowlistVersion: policy?.version ?? '',
+    explanation: 'internal error',
+  };
+  const text = policy?.denyTexts.internal_error ?? FALLBACK_INTERNAL_ERROR_TEXT;
+  return {
+    decision,
+    response: {
+      status: { code: GRPC_PERMISSION_DENIED, message: 'internal_error' },
+      denied_response: {
+        status: { code: 503 },
+        headers: [
+          header('content-type', 'text/plain; charset=utf-8'),
+          header(`${HEADER_PREFIX}reason`, 'internal_error'),
+          header(`${HEADER_PREFIX}decision-id`, decisionId),
+        ],
+        body: text.replace(/\{[a-z_]+\}/g, ''),
+      },
+      dynamic_metadata: decisionMetadata(decision),
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Errors for startup, configuration and programmer faults. Policy outcomes are never exceptions:
+ * they are Decisions. Every code is listed here and in the README.
+ */
+
+export const ERROR_CODES = {
+  /** Flags or environment variables of `serve` are invalid. */
+  ERR_CONFIG_INVALID: 'ERR_CONFIG_INVALID',
+  /** The allowlist or known-host file is missing, unreadable or invalid. */
+  ERR_ALLOWLIST_INVALID: 'ERR_ALLOWLIST_INVALID',
+  /** A CheckRequest given to `explain` is not valid proto3 JSON. */
+  ERR_REQUEST_INVALID: 'ERR_REQUEST_INVALID',
+  /** A listener could not be bound. */
+  ERR_LISTEN: 'ERR_LISTEN',
+  /** The Check handler failed unexpectedly (answered with a deny, reason internal_error). */
+  ERR_CHECK_FAILED: 'ERR_CHECK_FAILED',
+  /** Command-line usage error. */
+  ERR_USAGE: 'ERR_USAGE',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class: a stable `code` plus an optional ES2022 `cause`. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+  }
+}
+
+/** Invalid configuration: flags, env vars, the allowlist. */
+export class ConfigError extends AppError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'ConfigError';
+  }
+}

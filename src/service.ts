@@ -1,0 +1,100 @@
+/**
+ * Wires the running service: policy store (first load, watchers), gRPC server, telemetry HTTP
+ * server. Used by `mcp-gate serve` and by the integration tests, which start the real thing
+ * in-process on random ports.
+ */
+import type { Registry } from 'prom-client';
+import { PolicyStore } from './config/policy-store.js';
+import type { ServeConfig } from './config/service-config.js';
+import { splitHostPort } from './config/service-config.js';
+import { createAuthzServer } from './envoy/server.js';
+import type { AuthzServer } from './envoy/server.js';
+import { AppError } from './errors.js';
+import { createTelemetryServer } from './telemetry/http.js';
+import type { Logger } from './telemetry/logger.js';
+import { createMetrics } from './telemetry/metrics.js';
+
+export interface ServiceDeps {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly now: () => number;
+}
+
+export interface RunningService {
+  readonly store: PolicyStore;
+  readonly authz: AuthzServer;
+  /** Bound gRPC port (0 for a unix socket). */
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  /** Stops accepting checks, lets in-flight ones finish within the grace period, closes all. */
+  stop(): Promise<void>;
+}
+
+/** Loads the allowlist (throws ConfigError when invalid), then binds both listeners. */
+export async function startService(
+  config: ServeConfig,
+  deps: ServiceDeps,
+): Promise<RunningService> {
+  const metrics = createMetrics(deps.registry);
+  const store = new PolicyStore({
+    allowlistPath: config.allowlistPath,
+    knownHostsPath: config.knownHostsPath,
+    limits: { maxBodyBytes: config.maxBodyBytes, maxBatchElements: config.maxBatchElements },
+    logger: deps.logger,
+    metrics,
+    now: deps.now,
+  });
+  await store.loadInitial();
+
+  const authz = createAuthzServer({ store, logger: deps.logger, metrics, now: deps.now });
+  let stopping = false;
+  const telemetry = createTelemetryServer({
+    registry: deps.registry,
+    isReady: () => store.current !== undefined && !stopping,
+  });
+
+  let grpcPort: number;
+  let httpPort: number;
+  try {
+    grpcPort = await authz.listen(config.grpcListen);
+    const http = splitHostPort(config.httpListen);
+    if (http === undefined) throw new Error(`bad --http-listen ${config.httpListen}`);
+    httpPort = await telemetry.listen(http.host, http.port);
+  } catch (err: unknown) {
+    authz.grpcServer.forceShutdown();
+    await telemetry.close();
+    throw new AppError('ERR_LISTEN', `cannot listen: ${String(err)}`, { cause: err });
+  }
+  store.startWatching(config.reloadPollMs);
+  deps.logger.info(
+    {
+      grpc: config.grpcListen.startsWith('unix:')
+        ? config.grpcListen
+        : withPort(config.grpcListen, grpcPort),
+      http: withPort(config.httpListen, httpPort),
+      allowlist: config.allowlistPath,
+      known_hosts: config.knownHostsPath,
+    },
+    'mcp-gate listening',
+  );
+
+  return {
+    store,
+    authz,
+    grpcPort,
+    httpPort,
+    async stop() {
+      stopping = true;
+      store.stopWatching();
+      await authz.shutdown(config.shutdownGraceMs);
+      await telemetry.close();
+    },
+  };
+}
+
+function withPort(listen: string, port: number): string {
+  const parsed = splitHostPort(listen);
+  if (parsed === undefined) return listen;
+  const host = parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host;
+  return `${host}:${port}`;
+}

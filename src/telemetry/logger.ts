@@ -1,0 +1,77 @@
+/**
+ * The structured logger (pino) and the audit line written for every MCP decision.
+ *
+ * The audit line never carries credentials (`authorization`, `proxy-authorization`, `cookie`,
+ * `x-api-key`), tool argument values or bodies: it is built from an explicit field list, not by
+ * dumping the request, and pino's redaction guards the operational logs as a second line.
+ */
+import { pino } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
+import type { Decision } from '../core/decision.js';
+import type { RequestFacts } from '../core/facts.js';
+import type { McpInspection } from '../core/mcp/inspection.js';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  readonly level: string;
+  /** Where lines go; defaults to stdout. Tests pass a sink. */
+  readonly destination?: DestinationStream;
+}
+
+const REDACT_PATHS = [
+  'headers.authorization',
+  'headers["proxy-authorization"]',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  '*.headers.authorization',
+  '*.headers["proxy-authorization"]',
+  '*.headers.cookie',
+  '*.headers["x-api-key"]',
+];
+
+/** Creates the service logger: JSON lines, ISO time, credentials redacted. */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      name: 'mcp-gate',
+      level: options.level,
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}
+
+/** The audit record of one MCP decision (field names are part of the log contract). */
+export function auditRecord(
+  decision: Decision,
+  facts: RequestFacts,
+  inspection: McpInspection,
+  durationMs: number,
+): Record<string, unknown> {
+  const methods = [...new Set(inspection.messages.map((m) => m.method ?? 'response'))];
+  return {
+    decision_id: decision.id,
+    request_id: facts.requestId,
+    decision: decision.dryRun ? 'would_deny' : decision.verdict,
+    reason: decision.reason,
+    detail: decision.detail,
+    dry_run: decision.dryRun,
+    host: facts.host !== '' ? facts.host : facts.authority,
+    port: facts.port,
+    path: facts.path,
+    http_method: facts.method,
+    methods,
+    tool: decision.tool,
+    client_name: inspection.clientName,
+    user_agent: inspection.userAgent,
+    protocol_version: inspection.protocolVersion,
+    entry: decision.entry?.id,
+    review_ticket: decision.entry?.reviewTicket,
+    allowlist_version: decision.allowlistVersion,
+    duration_ms: Math.round(durationMs * 1000) / 1000,
+  };
+}
