@@ -269,14 +269,14 @@ function latin1Prefix(body: Uint8Array): string {
 const MCP_METHOD_PATTERN = /"method"\s*:\s*"([^"\\]{1,64})"/g;
 
 function looksLikeMcpJsonRpc(text: string): boolean {
-  if (!text.includes('"jsonrpc"')) return false;
-  // Escapes inside the method string (`tools\/call`) are rare in real traffic but possible; a
-  // body that escapes its method name and is also cut is treated as MCP to stay closed.
-  if (/"method"\s*:\s*"[^"]*\\/.test(text)) return true;
+  // No `"jsonrpc"` requirement: the TS SDK writes it after `params`, so a padded body is cut
+  // before it.
   for (const match of text.matchAll(MCP_METHOD_PATTERN)) {
     if (match[1] !== undefined && MCP_METHODS.has(match[1])) return true;
   }
-  return false;
+  // Escapes inside the method string (`tools\/call`) are rare in real traffic but possible; a
+  // JSON-RPC body that escapes its method name and is also cut is treated as MCP to stay closed.
+  return text.includes('"jsonrpc"') && /"method"\s*:\s*"[^"]*\\/.test(text);
 }
 
 function inspectJsonBody(
@@ -285,7 +285,7 @@ function inspectJsonBody(
   text: string,
   limits: InspectionLimits,
 ): McpInspection {
-  if (text.trim() === '') {
+  if (/^[ \t\r\n]*$/.test(text)) {
     if (!headers.any) return builder.notMcp('empty_body');
     return builder.fail('body_missing', 'the body is empty', 'tool_restricted');
   }

@@ -1,0 +1,315 @@
+/**
+ * Turns the request body bytes Envoy buffered into the text the upstream MCP server will parse:
+ * undo `Content-Encoding` (RFC 9110 §8.4), then decode UTF-8 (RFC 8259 §8.1).
+ *
+ * Contract (pure: no I/O, no clock; never throws, whatever the input). The guiding rule is that we
+ * must read exactly what the upstream reads, or nothing: whenever we could disagree with it, the
+ * answer is `undecodable` and the caller denies.
+ * - Codings: none/`identity`, `gzip` (`x-gzip`), `deflate` and `br`; case-insensitive, optional
+ *   whitespace around list elements, empty list elements ignored (RFC 9110 §5.6.1). A list names
+ *   the codings in the order they were applied, so they are undone from the last to the first. At
+ *   most {@link MAX_CODING_LAYERS} real codings (`identity` elements are no-ops); more, or any other
+ *   coding (`compress`, `zstd`, junk), is `undecodable`.
+ * - `deflate` means the zlib format (RFC 9110 §8.4.1.2, RFC 1950). Raw DEFLATE, which browsers
+ *   tolerate in responses, is `undecodable`: MCP clients compress request bodies with zlib
+ *   libraries, and common servers (body-parser, Fetch `DecompressionStream('deflate')`) accept only
+ *   the zlib format, so tolerating raw streams would only widen what we parse.
+ * - Every layer must be one complete, well-formed stream that consumes all of its input: a wrong
+ *   declared coding (says gzip, is plain JSON), a truncated stream (including a body Envoy cut
+ *   short) and trailing bytes after the stream are all `undecodable`. We never fall back to the raw
+ *   bytes, since an attacker could send bytes the upstream decodes differently from us.
+ * - Size: the input and each layer's output are capped at `maxBytes`, enforced by zlib while it
+ *   inflates (`maxOutputLength`), so a decompression bomb never allocates much more than
+ *   `maxBytes` before it is reported as `too_large`.
+ * - Charset: the `charset` parameter of `Content-Type` must be absent or `utf-8`/`utf8` (any case,
+ *   optionally quoted); anything else (`utf-16`, `latin1`, conflicting repeats) is `undecodable`.
+ *   Decoding is fatal on any invalid UTF-8 sequence.
+ * - Byte-order marks: one leading UTF-8 BOM (EF BB BF) is stripped. JSON senders must not add one
+ *   (RFC 8259 §8.1) and real SDKs never do, but the upstreams we protect accept it: Fetch's
+ *   `Request.json()` (MCP TypeScript SDK v2, Hono) and body-parser/raw-body (iconv-lite) strip it
+ *   before parsing, so stripping yields exactly the text they parse, and a server that rejects a
+ *   BOM rejects the request anyway, so stripping can never turn into an allow. A second BOM stays
+ *   in the text as U+FEFF, which strict-json.ts rejects. UTF-16/32 BOMs (FE FF, FF FE) are
+ *   `undecodable` (never valid UTF-8 in any case).
+ */
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+
+/** Most content codings we undo for one body; more is `undecodable` (no legitimate client stacks). */
+export const MAX_CODING_LAYERS = 2;
+
+/** Why a body could not be turned into text. */
+export type DecodeBodyFailureDetail =
+  /** Unknown or too many codings, a corrupt/truncated/lying stream, a non-UTF-8 charset or bytes. */
+  | 'undecodable'
+  /** The body, or what a coding layer inflates to, exceeds `maxBytes`. */
+  | 'too_large';
+
+/** The decoded body text (without a leading UTF-8 BOM). */
+export interface DecodeBodySuccess {
+  readonly ok: true;
+  readonly text: string;
+}
+
+/** Why the body is not usable; `message` is for logs and `explain`, never for the client. */
+export interface DecodeBodyFailure {
+  readonly ok: false;
+  readonly detail: DecodeBodyFailureDetail;
+  readonly message: string;
+}
+
+/** Result of {@link decodeBody}. */
+export type DecodeBodyResult = DecodeBodySuccess | DecodeBodyFailure;
+
+/**
+ * Undoes the content codings of a request body and decodes it as UTF-8. Never throws.
+ *
+ * Envoy's partial-body flag is the caller's business: a body cut short inside a compressed stream
+ * is reported here as `undecodable` (a cut plain body decodes, or fails on a split UTF-8 sequence).
+ *
+ * @param body - the request body exactly as buffered
+ * @param contentEncoding - the `content-encoding` header value (repeats joined with ","), if any
+ * @param contentType - the `content-type` header value, if any (only `charset` is read)
+ * @param maxBytes - cap on the body and on every decoded layer, in bytes
+ * @returns the text, or `undecodable` / `too_large` with a message
+ */
+export function decodeBody(
+  body: Uint8Array,
+  contentEncoding: string | undefined,
+  contentType: string | undefined,
+  maxBytes: number,
+): DecodeBodyResult {
+  // `>= 0` is false for NaN: a broken cap admits only empty bodies (fail closed).
+  const cap = maxBytes >= 0 ? Math.floor(maxBytes) : 0;
+  if (body.length > cap) {
+    return tooLarge(`body of ${body.length} bytes exceeds the ${cap}-byte limit`);
+  }
+
+  const charsetProblem = checkCharset(contentType);
+  if (charsetProblem !== undefined) return undecodable(charsetProblem);
+
+  const codings = parseCodings(contentEncoding);
+  if (!Array.isArray(codings)) return undecodable(codings.problem);
+
+  let bytes = body;
+  // Codings are listed in the order applied; undo the last one first.
+  for (let i = codings.length - 1; i >= 0; i--) {
+    const coding = codings[i];
+    if (coding === undefined) continue;
+    const layer = inflate(coding, bytes, cap);
+    if (!layer.ok) return layer;
+    bytes = layer.bytes;
+  }
+
+  return toText(bytes);
+}
+
+/** The codings we can undo, by the inflater that undoes them. */
+type Coding = 'gzip' | 'deflate' | 'br';
+
+const CODINGS: ReadonlyMap<string, Coding> = new Map([
+  ['gzip', 'gzip'],
+  // RFC 9110 §8.4.1.3: recipients SHOULD treat x-gzip as gzip.
+  ['x-gzip', 'gzip'],
+  ['deflate', 'deflate'],
+  ['br', 'br'],
+]);
+
+/** Splits `Content-Encoding` into the codings to undo, in the order they were applied. */
+function parseCodings(header: string | undefined): Coding[] | { problem: string } {
+  const codings: Coding[] = [];
+  if (header === undefined) return codings;
+  for (const element of header.split(',')) {
+    const name = trimOws(element).toLowerCase();
+    // Empty elements are allowed in HTTP lists; `identity` changes nothing.
+    if (name === '' || name === 'identity') continue;
+    const coding = CODINGS.get(name);
+    if (coding === undefined) {
+      return { problem: `unsupported content-encoding ${quoteForLog(name)}` };
+    }
+    codings.push(coding);
+    if (codings.length > MAX_CODING_LAYERS) {
+      return { problem: `more than ${MAX_CODING_LAYERS} content-encoding layers` };
+    }
+  }
+  return codings;
+}
+
+type InflateResult = { readonly ok: true; readonly bytes: Uint8Array } | DecodeBodyFailure;
+
+/** Undoes one coding; the output may not exceed `cap` bytes and all input must be consumed. */
+function inflate(coding: Coding, input: Uint8Array, cap: number): InflateResult {
+  // A non-literal options object: `info` is honoured by every zlib convenience method (it returns
+  // `{buffer, engine}`) although Node's typings only declare it for the zlib formats.
+  // maxOutputLength must be >= 1; a cap of 0 still rejects any non-empty output below.
+  const options = { info: true, maxOutputLength: Math.max(1, Math.min(cap, MAX_ZLIB_OUTPUT)) };
+  let result: unknown;
+  try {
+    switch (coding) {
+      case 'gzip':
+        result = gunzipSync(input, options);
+        break;
+      case 'deflate':
+        result = inflateSync(input, options);
+        break;
+      case 'br':
+        result = brotliDecompressSync(input, options);
+        break;
+    }
+  } catch (err: unknown) {
+    // zlib stops inflating as soon as the output passes maxOutputLength and throws
+    // ERR_BUFFER_TOO_LARGE (a RangeError): that is the bomb guard firing.
+    if (err instanceof RangeError && errorCode(err) === 'ERR_BUFFER_TOO_LARGE') {
+      return tooLarge(`${coding} layer inflates beyond the ${cap}-byte limit`);
+    }
+    return undecodable(`invalid ${coding} stream: ${errorMessage(err)}`);
+  }
+  if (!isInfoResult(result)) {
+    // Without the consumed-input count we cannot rule out trailing bytes: fail closed.
+    return undecodable(`${coding} inflater did not report how much input it consumed`);
+  }
+  const { buffer, engine } = result;
+  if (engine.bytesWritten !== input.length) {
+    // deflate and br stop at the end of the stream and ignore what follows; the upstream's decoder
+    // may not, so bytes we never looked at must not ride along.
+    return undecodable(
+      `${input.length - engine.bytesWritten} trailing bytes after the ${coding} stream`,
+    );
+  }
+  if (buffer.length > cap) {
+    return tooLarge(`${coding} layer inflates beyond the ${cap}-byte limit`);
+  }
+  return { ok: true, bytes: buffer };
+}
+
+/** zlib refuses larger maxOutputLength values (Node 20: buffer.kMaxLength is 2^32). */
+const MAX_ZLIB_OUTPUT = 2 ** 32;
+
+interface InfoResult {
+  readonly buffer: Uint8Array;
+  readonly engine: { readonly bytesWritten: number };
+}
+
+function isInfoResult(value: unknown): value is InfoResult {
+  if (typeof value !== 'object' || value === null) return false;
+  if (!('buffer' in value) || !('engine' in value)) return false;
+  const { buffer, engine } = value;
+  return (
+    buffer instanceof Uint8Array &&
+    typeof engine === 'object' &&
+    engine !== null &&
+    'bytesWritten' in engine &&
+    typeof engine.bytesWritten === 'number'
+  );
+}
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
+
+// `ignoreBOM: true` keeps a BOM in the output instead of silently dropping it: we strip exactly one
+// ourselves so that a second one reaches the JSON parser and is rejected there.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function toText(bytes: Uint8Array): DecodeBodyResult {
+  const b0 = bytes[0];
+  const b1 = bytes[1];
+  if ((b0 === 0xfe && b1 === 0xff) || (b0 === 0xff && b1 === 0xfe)) {
+    return undecodable('body starts with a UTF-16/UTF-32 byte-order mark');
+  }
+  const start = b0 === UTF8_BOM[0] && b1 === UTF8_BOM[1] && bytes[2] === UTF8_BOM[2] ? 3 : 0;
+  try {
+    return { ok: true, text: UTF8.decode(bytes.subarray(start)) };
+  } catch {
+    // fatal: true throws a TypeError on the first invalid sequence; we never substitute U+FFFD,
+    // because the upstream may decode the same bytes differently.
+    return undecodable('body is not valid UTF-8');
+  }
+}
+
+/**
+ * Returns why `Content-Type` rules out UTF-8, or undefined when the charset is absent or UTF-8.
+ * Parameters are read with quoted-string support (RFC 9110 §5.6.6), so a `;` or `charset=` inside a
+ * quoted value of another parameter is not mistaken for a parameter.
+ */
+function checkCharset(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) return undefined;
+  const s = contentType;
+  let i = s.indexOf(';');
+  if (i < 0) return undefined;
+  const charsets: string[] = [];
+  while (i < s.length) {
+    // At a ';'. Read `name[=value]` up to the next ';' outside quotes.
+    i++;
+    let nameEnd = i;
+    while (nameEnd < s.length && s[nameEnd] !== '=' && s[nameEnd] !== ';') nameEnd++;
+    const name = trimOws(s.slice(i, nameEnd)).toLowerCase();
+    i = nameEnd;
+    let value = '';
+    if (s[i] === '=') {
+      i++;
+      while (s[i] === ' ' || s[i] === '\t') i++;
+      if (s[i] === '"') {
+        i++;
+        let closed = false;
+        while (i < s.length) {
+          const ch = s.charAt(i);
+          if (ch === '\\') {
+            value += s.charAt(i + 1);
+            i += 2;
+          } else if (ch === '"') {
+            closed = true;
+            i++;
+            break;
+          } else {
+            value += ch;
+            i++;
+          }
+        }
+        if (!closed) return 'content-type has an unterminated quoted parameter';
+        // Only whitespace may follow a quoted value before the next ';'.
+        while (s[i] === ' ' || s[i] === '\t') i++;
+        if (i < s.length && s[i] !== ';') return 'content-type has a malformed parameter';
+      } else {
+        let end = i;
+        while (end < s.length && s[end] !== ';') end++;
+        value = trimOws(s.slice(i, end));
+        i = end;
+      }
+    }
+    if (name === 'charset') charsets.push(value.toLowerCase());
+  }
+  for (const charset of charsets) {
+    if (charset !== 'utf-8' && charset !== 'utf8') {
+      return `unsupported charset ${quoteForLog(charset)}`;
+    }
+  }
+  return undefined;
+}
+
+/** Trims HTTP optional whitespace (SP / HTAB) only, unlike String#trim. */
+function trimOws(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && (s[start] === ' ' || s[start] === '\t')) start++;
+  while (end > start && (s[end - 1] === ' ' || s[end - 1] === '\t')) end--;
+  return s.slice(start, end);
+}
+
+/** Client-controlled text for a log message: quoted, and cut so a huge header stays short. */
+function quoteForLog(s: string): string {
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+}
+
+function errorCode(err: Error): unknown {
+  return 'code' in err ? err.code : undefined;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function undecodable(message: string): DecodeBodyFailure {
+  return { ok: false, detail: 'undecodable', message };
+}
+
+function tooLarge(message: string): DecodeBodyFailure {
+  return { ok: false, detail: 'too_large', message };
+}
