@@ -207,10 +207,10 @@ function structToJson(struct: ProtoStruct): Record<string, unknown> {
 }
 
 function valueToJson(value: ProtoValue): unknown {
-  if (value.string_value !== undefined) return value.string_value;
-  if (value.bool_value !== undefined) return value.bool_value;
-  if (value.number_value !== undefined) return value.number_value;
-  if (value.struct_value !== undefined) return structToJson(value.struct_value);
-  if (value.list_value !== undefined) return (value.list_value.values ?? []).map(valueToJson);
+  if (value.stringValue !== undefined) return value.stringValue;
+  if (value.boolValue !== undefined) return value.boolValue;
+  if (value.numberValue !== undefined) return value.numberValue;
+  if (value.structValue !== undefined) return structToJson(value.structValue);
+  if (value.listValue !== undefined) return (value.listValue.values ?? []).map(valueToJson);
   return null;
 }

@@ -160,16 +160,16 @@ function forgedHeaderNames(facts: RequestFacts): string[] {
  */
 function decisionMetadata(decision: Decision): ProtoStruct {
   const fields: Record<string, ProtoValue> = {
-    decision_id: { string_value: decision.id },
-    verdict: { string_value: decision.verdict },
-    reason: { string_value: decision.reason },
-    dry_run: { bool_value: decision.dryRun },
-    allowlist_version: { string_value: decision.allowlistVersion },
-    server: { string_value: decision.server },
+    decision_id: { stringValue: decision.id },
+    verdict: { stringValue: decision.verdict },
+    reason: { stringValue: decision.reason },
+    dry_run: { boolValue: decision.dryRun },
+    allowlist_version: { stringValue: decision.allowlistVersion },
+    server: { stringValue: decision.server },
   };
-  if (decision.detail !== undefined) fields['detail'] = { string_value: decision.detail };
-  if (decision.entry !== undefined) fields['entry'] = { string_value: decision.entry.id };
-  if (decision.tool !== undefined) fields['tool'] = { string_value: decision.tool };
+  if (decision.detail !== undefined) fields['detail'] = { stringValue: decision.detail };
+  if (decision.entry !== undefined) fields['entry'] = { stringValue: decision.entry.id };
+  if (decision.tool !== undefined) fields['tool'] = { stringValue: decision.tool };
   return { fields };
 }
 

@@ -1,0 +1,445 @@
+/**
+ * The allowlist schema: the zod shape of deploy/allowlist.yaml (strict objects at every level,
+ * so an unknown or misspelt key is an error, never silently ignored), and the rules that span
+ * several fields (checkAllowlistRules). docs/allowlist.md is the reference for both.
+ *
+ * Contract:
+ * - AllowlistSchema checks each field on its own; checkAllowlistRules checks the relations
+ *   between fields and entries. Both run on every load and both report every problem with a
+ *   path, so load-allowlist.ts can show all errors at once with line and column. The cross-field
+ *   rules are written to tolerate a partly invalid document: each rule runs when the fields it
+ *   needs are individually valid, which is why they are not zod refinements (zod skips an
+ *   object's refinements as soon as any field in it fails).
+ * - Every entry key is classified, next to the schema, as part of the review stamp's canonical
+ *   form (REVIEW_STAMP_FIELDS) or as not security relevant (NOT_REVIEW_STAMP_FIELDS). A key in
+ *   neither list fails type-checking (EveryEntryKeyClassified) and a unit test, so a new field
+ *   that widens access cannot be left out of the stamp by accident.
+ * Pure: no I/O.
+ */
+import * as z from 'zod';
+import {
+  findForbiddenWording,
+  findUnknownPlaceholders,
+  FORBIDDEN_WORDING_REASON,
+  DENY_TEXT_PLACEHOLDERS,
+} from '../core/policy/deny-texts.js';
+import { checkGlob } from '../core/policy/glob.js';
+import {
+  hostPatternMatches,
+  hostPatternToString,
+  parseEntryUrl,
+  parseHostPattern,
+  utcDayStartMs,
+} from '../core/policy/compile.js';
+import { DENY_REASONS, DENY_STYLES } from '../core/policy/policy.js';
+import type { DenyReason } from '../core/policy/policy.js';
+
+// ---------------------------------------------------------------------------------------------
+// Field schemas
+
+/** A string field checked by `check`, which returns a problem description or undefined. */
+function checkedString(check: (value: string) => string | undefined): z.ZodString {
+  return z.string().superRefine((value, ctx) => {
+    const problem = check(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+const nonEmpty = (value: string): string | undefined =>
+  value.trim() === '' ? 'must not be empty' : undefined;
+
+/** `version`: a free-form revision label, taken as written (see load-allowlist.ts). */
+export const VersionSchema = checkedString((value) => {
+  if (value.trim() === '') return 'must not be empty';
+  if (value.length > 128) return 'must be at most 128 characters';
+  if (hasControlCharacter(value)) return 'must not contain control characters';
+  return undefined;
+});
+
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/** Entry ids: lower-case, log- and metric-label-friendly. */
+export const EntryIdSchema = checkedString((value) =>
+  /^[a-z0-9][a-z0-9._-]{0,63}$/.test(value)
+    ? undefined
+    : `${JSON.stringify(value)} is not a valid id: use 1 to 64 lower-case letters, digits, ` +
+      '".", "_" and "-", starting with a letter or digit',
+);
+
+/** A host pattern (see parseHostPattern). */
+export const HostPatternSchema = checkedString((value) => {
+  const parsed = parseHostPattern(value);
+  return parsed.ok ? undefined : parsed.message;
+});
+
+/** An entry `url` (see parseEntryUrl). */
+export const EntryUrlSchema = checkedString((value) => {
+  const parsed = parseEntryUrl(value);
+  return parsed.ok ? undefined : parsed.message;
+});
+
+/** A `YYYY-MM-DD` calendar date, kept as a string (the YAML core schema has no timestamps). */
+export const DateSchema = checkedString((value) =>
+  utcDayStartMs(value) === undefined
+    ? `${JSON.stringify(value)} is not a real calendar date in the form YYYY-MM-DD`
+    : undefined,
+);
+
+/** A tool glob (see glob.ts for the language). */
+export const GlobSchema = checkedString((value) => {
+  const problem = checkGlob(value);
+  return problem === undefined ? undefined : `${JSON.stringify(value)}: ${problem}`;
+});
+
+/** `review_sha256`: lower-case hex, as written by `mcp-gate stamp`. */
+export const ReviewSha256Schema = checkedString((value) =>
+  /^[0-9a-f]{64}$/.test(value)
+    ? undefined
+    : 'must be 64 lower-case hex digits, as written by "mcp-gate stamp"',
+);
+
+/** `review_url`: absolute http(s), shown to every person who is denied. */
+export const ReviewUrlSchema = checkedString((value) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${JSON.stringify(value)} is not an absolute URL`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return 'must be an http or https URL';
+  }
+  if (url.username !== '' || url.password !== '') {
+    return 'must not contain user info ("user:password@")';
+  }
+  const forbidden = findForbiddenWording(value);
+  if (forbidden !== undefined) {
+    return `contains ${JSON.stringify(forbidden)}, and it is shown in deny texts: ${FORBIDDEN_WORDING_REASON}`;
+  }
+  return undefined;
+});
+
+/** A deny text template (a `deny_reasons` value). */
+export const DenyTextSchema = checkedString((value) => {
+  if (value.trim() === '') return 'must not be empty';
+  const unknown = findUnknownPlaceholders(value);
+  if (unknown.length > 0) {
+    return (
+      `unknown placeholder${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; ` +
+      `known: ${DENY_TEXT_PLACEHOLDERS.map((name) => `{${name}}`).join(' ')}`
+    );
+  }
+  const forbidden = findForbiddenWording(value);
+  if (forbidden !== undefined) {
+    return `contains ${JSON.stringify(forbidden)}: ${FORBIDDEN_WORDING_REASON}`;
+  }
+  return undefined;
+});
+
+const NonEmptyStringSchema = checkedString(nonEmpty);
+
+export const MODES = ['enforce', 'dry-run'] as const;
+export const TRANSPORTS = ['http', 'stdio'] as const;
+export const DEFAULT_ACTIONS = ['deny', 'allow'] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Document schemas
+
+/** `tools`: absent = every tool; `allow` absent = every tool not denied; deny wins. */
+export const ToolsSchema = z.strictObject({
+  allow: z.array(GlobSchema).optional(),
+  deny: z.array(GlobSchema).optional(),
+});
+
+/** One approval. Which keys apply depends on `transport` (checkAllowlistRules). */
+export const AllowlistEntrySchema = z.strictObject({
+  id: EntryIdSchema,
+  host: HostPatternSchema.optional(),
+  transport: z.enum(TRANSPORTS),
+  url: EntryUrlSchema.optional(),
+  command: NonEmptyStringSchema.optional(),
+  allowed_args: z.array(z.string()).optional(),
+  scopes: z.array(NonEmptyStringSchema).optional(),
+  tools: ToolsSchema.optional(),
+  mode: z.enum(MODES).optional(),
+  review_ticket: NonEmptyStringSchema,
+  reviewed_by: NonEmptyStringSchema,
+  reviewed_on: DateSchema,
+  expires_on: DateSchema,
+  review_sha256: ReviewSha256Schema.optional(),
+});
+
+// Built from DENY_REASONS so a new reason is overridable without touching this file; the cast
+// only restores the key type that Object.fromEntries loses.
+const denyReasonsShape = Object.fromEntries(
+  DENY_REASONS.map((reason) => [reason, DenyTextSchema.optional()]),
+) as Record<DenyReason, z.ZodOptional<typeof DenyTextSchema>>;
+
+/** `deny_reasons`: optional overrides of the built-in deny texts. */
+export const DenyReasonsSchema = z.strictObject(denyReasonsShape);
+
+/** The whole allowlist file. Defaults are applied here; docs/allowlist.md lists them. */
+export const AllowlistSchema = z.strictObject({
+  version: VersionSchema,
+  default_action: z.enum(DEFAULT_ACTIONS).default('deny'),
+  mode: z.enum(MODES).default('enforce'),
+  review_url: ReviewUrlSchema,
+  deny_style: z.enum(DENY_STYLES).default('auto'),
+  approved: z.array(AllowlistEntrySchema),
+  deny_reasons: DenyReasonsSchema.optional(),
+});
+
+/** A validated allowlist document (defaults applied). */
+export type AllowlistDoc = z.output<typeof AllowlistSchema>;
+/** One validated entry, keys as written (no defaults are applied inside entries). */
+export type AllowlistEntry = z.output<typeof AllowlistEntrySchema>;
+/** An entry key. */
+export type AllowlistEntryKey = keyof typeof AllowlistEntrySchema.shape;
+
+// ---------------------------------------------------------------------------------------------
+// What the review stamp covers
+
+/**
+ * Entry keys whose values make up the review stamp's canonical form (review-stamp.ts): every key
+ * that decides which traffic, which program or which tools an approval lets through, plus the
+ * review record it was approved under. A new key that widens access belongs here.
+ */
+export const REVIEW_STAMP_FIELDS = [
+  'allowed_args',
+  'command',
+  'host',
+  'review_ticket',
+  'reviewed_on',
+  'scopes',
+  'tools',
+  'transport',
+  'url',
+] as const satisfies readonly AllowlistEntryKey[];
+
+/**
+ * Entry keys deliberately left out of the stamp: naming (`id`), bookkeeping (`reviewed_by`),
+ * renewal (`expires_on`, checked on every request anyway), the rollout switch (`mode`), and the
+ * stamp itself.
+ */
+export const NOT_REVIEW_STAMP_FIELDS = [
+  'expires_on',
+  'id',
+  'mode',
+  'review_sha256',
+  'reviewed_by',
+] as const satisfies readonly AllowlistEntryKey[];
+
+/** `tools` keys in the canonical form; every key of ToolsSchema must be listed. */
+export const TOOL_STAMP_FIELDS = [
+  'allow',
+  'deny',
+] as const satisfies readonly (keyof typeof ToolsSchema.shape)[];
+
+type AssertNever<T extends never> = T;
+/**
+ * Compile-time guard: fails type-checking, naming the key, when AllowlistEntrySchema has a key
+ * that is in neither REVIEW_STAMP_FIELDS nor NOT_REVIEW_STAMP_FIELDS.
+ */
+export type EveryEntryKeyClassified = AssertNever<
+  Exclude<
+    AllowlistEntryKey,
+    (typeof REVIEW_STAMP_FIELDS)[number] | (typeof NOT_REVIEW_STAMP_FIELDS)[number]
+  >
+>;
+/** Compile-time guard: every `tools` key is in TOOL_STAMP_FIELDS. */
+export type EveryToolKeyClassified = AssertNever<
+  Exclude<keyof typeof ToolsSchema.shape, (typeof TOOL_STAMP_FIELDS)[number]>
+>;
+
+// ---------------------------------------------------------------------------------------------
+// Cross-field rules
+
+/** A path into the document, as zod reports it. */
+export type DocPath = readonly (string | number)[];
+
+/**
+ * A problem found by checkAllowlistRules. `at` says which node of `path` to point at: the key
+ * (for a key that must go), the value, or the mapping at `path` (for a missing key).
+ */
+export interface RuleIssue {
+  readonly path: DocPath;
+  readonly at: 'key' | 'value' | 'map';
+  readonly message: string;
+}
+
+/** A warning-worthy fact found while checking rules; load-allowlist.ts words and places it. */
+export interface RuleNote {
+  readonly path: DocPath;
+  readonly message: string;
+}
+
+/** The outcome of checkAllowlistRules. */
+export interface RuleReport {
+  readonly errors: RuleIssue[];
+  readonly notes: RuleNote[];
+}
+
+type Raw = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The field's value when it is present and valid on its own, else undefined. */
+function valid<K extends AllowlistEntryKey>(entry: Raw, key: K): AllowlistEntry[K] | undefined {
+  if (!(key in entry)) return undefined;
+  const result = AllowlistEntrySchema.shape[key].safeParse(entry[key]);
+  return result.success ? (result.data as AllowlistEntry[K]) : undefined;
+}
+
+/**
+ * The rules that relate fields and entries: transport-specific keys, url host vs. host, review
+ * and expiry order, unique ids, one entry per host + port + path prefix. Takes the raw
+ * (unvalidated) document and checks whatever parts of it are individually valid. Also notes
+ * legal-but-surprising urls (a query, a host narrower than a wildcard `host`) as warnings.
+ */
+export function checkAllowlistRules(raw: unknown): RuleReport {
+  const errors: RuleIssue[] = [];
+  const notes: RuleNote[] = [];
+  if (!isRecord(raw) || !Array.isArray(raw['approved'])) return { errors, notes };
+  const approved: unknown[] = raw['approved'];
+
+  const firstById = new Map<string, number>();
+  const firstByLocation = new Map<string, { index: number; id: string | undefined }>();
+
+  approved.forEach((entry, index) => {
+    if (!isRecord(entry)) return;
+    const at = ['approved', index] as const;
+    const transport = valid(entry, 'transport');
+    const label = `approved[${index}]`;
+
+    if (transport === 'http') {
+      if (!('host' in entry)) {
+        errors.push({
+          path: at,
+          at: 'map',
+          message: `${label}: missing required key "host" (every http entry needs one)`,
+        });
+      }
+      for (const key of ['command', 'allowed_args'] as const) {
+        if (key in entry) {
+          errors.push({
+            path: [...at, key],
+            at: 'key',
+            message: `${label}.${key}: only allowed with transport: stdio`,
+          });
+        }
+      }
+    } else if (transport === 'stdio') {
+      if (!('command' in entry)) {
+        errors.push({
+          path: at,
+          at: 'map',
+          message: `${label}: missing required key "command" (every stdio entry needs one)`,
+        });
+      }
+      if ('url' in entry) {
+        errors.push({
+          path: [...at, 'url'],
+          at: 'key',
+          message: `${label}.url: only allowed with transport: http (a stdio server has no URL)`,
+        });
+      }
+    }
+
+    const hostText = valid(entry, 'host');
+    const host = hostText === undefined ? undefined : parseHostPattern(hostText);
+    const urlText = transport === 'stdio' ? undefined : valid(entry, 'url');
+    const url = urlText === undefined ? undefined : parseEntryUrl(urlText);
+    if (host?.ok === true && url?.ok === true) {
+      const written = hostPatternToString(host.value);
+      if (url.value.host !== written) {
+        if (!url.value.host.startsWith('*.') && hostPatternMatches(host.value, url.value.host)) {
+          notes.push({
+            path: [...at, 'url'],
+            message:
+              `${label}.url: host ${url.value.host} is narrower than the entry's host ` +
+              `${written}, but the entry matches every host under ${written}; ` +
+              `narrow host, or write ${written} in the url`,
+          });
+        } else {
+          errors.push({
+            path: [...at, 'url'],
+            at: 'value',
+            message: `${label}.url: its host ${url.value.host} does not match the entry's host ${written}`,
+          });
+        }
+      }
+    }
+    if (url?.ok === true && url.value.hasQuery) {
+      notes.push({
+        path: [...at, 'url'],
+        message: `${label}.url: the query is ignored when matching; only host, port and path count`,
+      });
+    }
+
+    const reviewedOn = valid(entry, 'reviewed_on');
+    const expiresOn = valid(entry, 'expires_on');
+    if (reviewedOn !== undefined && expiresOn !== undefined && expiresOn < reviewedOn) {
+      errors.push({
+        path: [...at, 'expires_on'],
+        at: 'value',
+        message: `${label}.expires_on: ${expiresOn} is before reviewed_on ${reviewedOn}`,
+      });
+    }
+
+    const id = valid(entry, 'id');
+    if (id !== undefined) {
+      const first = firstById.get(id);
+      if (first === undefined) firstById.set(id, index);
+      else {
+        errors.push({
+          path: [...at, 'id'],
+          at: 'value',
+          message: `${label}.id: duplicate id ${JSON.stringify(id)} (also approved[${first}])`,
+        });
+      }
+    }
+
+    // Two approvals for the same host, port and path prefix would make the match depend on file
+    // order and the review of one would silently shadow the other.
+    // An invalid url is reported on its own; without its prefix the location is unknown.
+    const urlOk = !('url' in entry) || url?.ok === true;
+    if (transport === 'http' && host?.ok === true && urlOk) {
+      const port = url?.ok === true ? url.value.port : undefined;
+      const prefix = url?.ok === true ? url.value.pathPrefix : '/';
+      const location = `${hostPatternToString(host.value)} ${String(port)} ${prefix}`;
+      const first = firstByLocation.get(location);
+      if (first === undefined) firstByLocation.set(location, { index, id });
+      else {
+        const where = urlText === undefined ? 'host' : 'url';
+        errors.push({
+          path: [...at, where],
+          at: 'value',
+          message:
+            `${label}.${where}: same host, port and path prefix as approved[${first.index}]` +
+            `${first.id === undefined ? '' : ` (${first.id})`}; ` +
+            'merge the two entries or narrow one with url',
+        });
+      }
+    }
+  });
+  return { errors, notes };
+}
+
+/** The keys allowed at a path, for "did you mean" hints; undefined where keys are free. */
+export function allowedKeysAt(path: DocPath): readonly string[] | undefined {
+  if (path.length === 0) return Object.keys(AllowlistSchema.shape);
+  if (path.length === 1 && path[0] === 'deny_reasons') return DENY_REASONS;
+  if (path.length === 2 && path[0] === 'approved') return Object.keys(AllowlistEntrySchema.shape);
+  if (path.length === 3 && path[0] === 'approved' && path[2] === 'tools') {
+    return Object.keys(ToolsSchema.shape);
+  }
+  return undefined;
+}

@@ -1,0 +1,530 @@
+/**
+ * Loading the allowlist: text → YAML document → schema and rule checks → CompiledPolicy, with
+ * every problem reported at once as `{line, col, message}` (1-based, pointing at the offending
+ * key or value; for a missing key, at the mapping that lacks it).
+ *
+ * Contract:
+ * - parseAllowlist is pure (the clock comes in as `now`, used only for expiry warnings) and
+ *   never throws for any input text.
+ * - YAML is read with the 1.2 core schema, so dates stay strings (validated here as real
+ *   calendar dates) and `yes`/`no` stay strings. Duplicate keys, anchors, aliases, unknown tags,
+ *   complex keys and multi-document files are errors: a security file is read by people, and
+ *   every one of those lets the file mean something other than what a reader sees.
+ * - `version` is taken as written: `2026.10` stays "2026.10", not the number 2026.1.
+ * - The policy's `sha256` is the SHA-256 of the text's UTF-8 bytes; loadAllowlistFile decodes
+ *   strictly (invalid UTF-8 is an error, a BOM is kept), so that equals the file bytes.
+ * - Warnings never block a load: approvals expired or expiring within 30 days of `now`, review
+ *   stamps that no longer match, and url details that matching ignores.
+ * The YAML helpers here are shared with load-known-hosts.ts and stamp-file.ts.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import type * as z from 'zod';
+import { compilePolicy, expiresAtMs } from '../core/policy/compile.js';
+import type { CompiledPolicy } from '../core/policy/policy.js';
+import {
+  AllowlistEntrySchema,
+  AllowlistSchema,
+  allowedKeysAt,
+  checkAllowlistRules,
+  DateSchema,
+  ReviewSha256Schema,
+} from './allowlist-schema.js';
+import type { DocPath } from './allowlist-schema.js';
+import { computeReviewSha256 } from './review-stamp.js';
+
+/** One problem or warning, at a 1-based line and column of the file. */
+export interface Issue {
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+/** The outcome of parseAllowlist; warnings are reported either way. */
+export type ParseAllowlistResult =
+  | {
+      readonly ok: true;
+      readonly fileName: string;
+      readonly policy: CompiledPolicy;
+      readonly warnings: Issue[];
+    }
+  | {
+      readonly ok: false;
+      readonly fileName: string;
+      readonly errors: Issue[];
+      readonly warnings: Issue[];
+    };
+
+/** Inputs of parseAllowlist besides the text. */
+export interface ParseAllowlistOptions {
+  /** Echoed in the result for the caller's messages; issues themselves carry no file name. */
+  readonly fileName: string;
+  /** The time expiry warnings are judged against. */
+  readonly now: Date;
+}
+
+/** Warn about approvals that expire within this many days. */
+export const EXPIRY_WARNING_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+// ---------------------------------------------------------------------------------------------
+// YAML source
+
+/** A parsed YAML document together with what is needed to turn offsets into positions. */
+export interface YamlSource {
+  readonly doc: Document.Parsed;
+  readonly lineCounter: LineCounter;
+}
+
+/** The result of parseYamlSource: the document as plain data, or every YAML-level error. */
+export type YamlParseResult =
+  | { readonly ok: true; readonly source: YamlSource; readonly value: unknown }
+  | { readonly ok: false; readonly errors: Issue[] };
+
+/**
+ * Parses `text` as a single YAML 1.2 (core schema) document and converts it to plain data
+ * (objects without prototype, arrays, strings, numbers, booleans, null). Rejects what the
+ * module comment lists; never throws.
+ */
+export function parseYamlSource(text: string): YamlParseResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    schema: 'core',
+    uniqueKeys: true,
+    prettyErrors: false,
+    lineCounter,
+  });
+  const source: YamlSource = { doc, lineCounter };
+  const errors: Issue[] = [];
+  for (const problem of [...doc.errors, ...doc.warnings]) {
+    // Duplicate keys are reported by checkNode below, with the first occurrence's line.
+    if (problem.code === 'DUPLICATE_KEY') continue;
+    errors.push({ ...positionOf(source, problem.pos[0]), message: yamlMessage(problem) });
+  }
+  checkNode(source, doc.contents, errors);
+  if (errors.length > 0) return { ok: false, errors: sortIssues(errors) };
+  return { ok: true, source, value: toPlain(doc.contents) };
+}
+
+function yamlMessage(problem: { code: string; message: string }): string {
+  if (problem.code === 'MULTIPLE_DOCS') {
+    return 'the file must hold a single YAML document (found a second "---")';
+  }
+  if (problem.code === 'TAG_RESOLVE_FAILED') {
+    return `YAML tags other than the core schema's are not allowed (${problem.message})`;
+  }
+  return `YAML syntax error: ${problem.message.split('\n')[0] ?? problem.message}`;
+}
+
+/** Rejects anchors, aliases, complex keys and duplicate keys anywhere under `node`. */
+function checkNode(source: YamlSource, node: unknown, errors: Issue[]): void {
+  if (isAlias(node)) {
+    errors.push({
+      ...positionOf(source, node.range?.[0] ?? 0),
+      message:
+        'YAML aliases (*name) are not allowed: write each value out in full. ' +
+        'To write a wildcard host, quote it: "*.example.com"',
+    });
+    return;
+  }
+  if (!isScalar(node) && !isMap(node) && !isSeq(node)) return;
+  if (node.anchor !== undefined) {
+    errors.push({
+      ...positionOf(source, node.range?.[0] ?? 0),
+      message: `YAML anchors (&${node.anchor}) are not allowed: write each value out in full`,
+    });
+  }
+  if (isSeq(node)) {
+    for (const item of node.items) checkNode(source, item, errors);
+  } else if (isMap(node)) {
+    const seen = new Map<string, number>();
+    for (const pair of node.items) {
+      const key = pair.key;
+      if (!isScalar(key)) {
+        errors.push({
+          ...positionOf(source, rangeStart(key) ?? rangeStart(node) ?? 0),
+          message: 'keys must be plain strings',
+        });
+        continue;
+      }
+      checkNode(source, key, errors);
+      const name = String(key.value);
+      const offset = key.range?.[0] ?? 0;
+      const first = seen.get(name);
+      if (first === undefined) seen.set(name, offset);
+      else {
+        errors.push({
+          ...positionOf(source, offset),
+          message: `duplicate key ${JSON.stringify(name)} (first at line ${String(positionOf(source, first).line)})`,
+        });
+      }
+      checkNode(source, pair.value, errors);
+    }
+  }
+}
+
+function toPlain(node: unknown): unknown {
+  if (isScalar(node)) return node.value;
+  if (isSeq(node)) return node.items.map(toPlain);
+  if (isMap(node)) {
+    // No prototype: a key such as "__proto__" stays an ordinary (unknown) key.
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const pair of node.items) {
+      if (isScalar(pair.key)) out[String(pair.key.value)] = toPlain(pair.value);
+    }
+    return out;
+  }
+  return null;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  if (isScalar(node) || isMap(node) || isSeq(node) || isAlias(node)) return node.range?.[0];
+  return undefined;
+}
+
+/** 1-based line and column of a character offset. */
+export function positionOf(source: YamlSource, offset: number): { line: number; col: number } {
+  const { line, col } = source.lineCounter.linePos(offset);
+  return line === 0 ? { line: 1, col: offset + 1 } : { line, col };
+}
+
+interface Located {
+  /** The node at the path, if the path exists. */
+  readonly node: YamlNode | undefined;
+  /** The key node of the last path step, when that step is a mapping key that exists. */
+  readonly key: YamlNode | undefined;
+  /** The deepest node that exists along the path. */
+  readonly nearest: YamlNode | undefined;
+  readonly found: boolean;
+}
+
+/** Finds the node at a document path (mapping keys and sequence indexes). */
+export function locate(source: YamlSource, path: DocPath): Located {
+  let current: unknown = source.doc.contents;
+  let key: YamlNode | undefined;
+  let nearest = isYamlNode(current) ? current : undefined;
+  for (const step of path) {
+    if (isMap(current)) {
+      const pair = current.items.find(
+        (p) => isScalar(p.key) && String(p.key.value) === String(step),
+      );
+      if (pair === undefined) return { node: undefined, key: undefined, nearest, found: false };
+      key = isYamlNode(pair.key) ? pair.key : undefined;
+      current = pair.value;
+    } else if (isSeq(current) && typeof step === 'number') {
+      key = undefined;
+      current = current.items[step];
+      if (current === undefined) return { node: undefined, key: undefined, nearest, found: false };
+    } else {
+      return { node: undefined, key: undefined, nearest, found: false };
+    }
+    if (isYamlNode(current)) nearest = current;
+  }
+  return { node: isYamlNode(current) ? current : undefined, key, nearest, found: true };
+}
+
+function isYamlNode(value: unknown): value is YamlNode {
+  return isScalar(value) || isMap(value) || isSeq(value) || isAlias(value);
+}
+
+/**
+ * The Issue for `message` at `path`: on the key, on the value (on the key instead when the value
+ * is empty, as in `approved:`), or on the mapping at `path` (for a missing key).
+ */
+export function issueAt(
+  source: YamlSource,
+  path: DocPath,
+  at: 'key' | 'value' | 'map',
+  message: string,
+): Issue {
+  const found = locate(source, path);
+  let node: YamlNode | undefined;
+  if (at === 'key') node = found.key ?? found.node;
+  else if (at === 'value') {
+    node = isImplicitNull(found.node) ? (found.key ?? found.node) : (found.node ?? found.key);
+  } else node = found.node;
+  const offset = rangeStart(node ?? found.nearest) ?? 0;
+  return { ...positionOf(source, offset), message };
+}
+
+function isImplicitNull(node: YamlNode | undefined): boolean {
+  return isScalar(node) && node.value === null && (node.source === '' || node.source === undefined);
+}
+
+/** Sorts by position, then message, so output is stable. */
+export function sortIssues(issues: Issue[]): Issue[] {
+  return issues.sort(
+    (a, b) =>
+      a.line - b.line ||
+      a.col - b.col ||
+      (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod issues → Issues
+
+/** `approved[0].tools.allow[1]`, the path as shown in messages. */
+export function pathLabel(path: DocPath): string {
+  let label = '';
+  for (const step of path) {
+    label += typeof step === 'number' ? `[${String(step)}]` : label === '' ? step : `.${step}`;
+  }
+  return label;
+}
+
+function prefixed(path: DocPath, message: string): string {
+  return path.length === 0 ? message : `${pathLabel(path)}: ${message}`;
+}
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  string: 'a string',
+  array: 'a list',
+  object: 'a mapping',
+  number: 'a number',
+  boolean: 'true or false',
+};
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'an empty value';
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'a list';
+  return 'a mapping';
+}
+
+/**
+ * Turns zod issues into positioned Issues with messages of the form `path: problem`.
+ * `keysAt` supplies the allowed keys at a path for "did you mean" hints.
+ */
+export function zodIssuesToIssues(
+  source: YamlSource,
+  issues: readonly z.core.$ZodIssue[],
+  keysAt: (path: DocPath) => readonly string[] | undefined,
+): Issue[] {
+  const out: Issue[] = [];
+  for (const issue of issues) {
+    const path = issue.path.filter((step) => typeof step !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const hint = closest(key, keysAt(path) ?? []);
+        const message = `unknown key ${JSON.stringify(key)}${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`;
+        out.push(issueAt(source, [...path, key], 'key', prefixed(path, message)));
+      }
+      continue;
+    }
+    const found = locate(source, path);
+    if (!found.found) {
+      const parent = path.slice(0, -1);
+      const key = String(path[path.length - 1]);
+      out.push(
+        issueAt(
+          source,
+          parent,
+          'map',
+          prefixed(parent, `missing required key ${JSON.stringify(key)}`),
+        ),
+      );
+      continue;
+    }
+    let message: string;
+    if (path.length === 0 && source.doc.contents === null) {
+      message = 'the file is empty; an allowlist needs at least version, review_url and approved';
+    } else if (issue.code === 'invalid_type') {
+      const expected = EXPECTED[issue.expected] ?? issue.expected;
+      message = prefixed(path, `expected ${expected}, got ${describeValue(issue.input)}`);
+      if (path.length === 0)
+        message = `the top level must be a mapping (key: value lines), got ${describeValue(issue.input)}`;
+    } else if (issue.code === 'invalid_value') {
+      const values = issue.values.map((value) => String(value)).join(', ');
+      message = prefixed(path, `must be one of ${values}; got ${describeValue(issue.input)}`);
+    } else {
+      message = prefixed(path, issue.message);
+    }
+    out.push(issueAt(source, path, 'value', message));
+  }
+  return out;
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The allowlist
+
+/** SHA-256 (hex) of the UTF-8 bytes of `text`. */
+export function sha256OfText(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Validates and compiles allowlist text. Pure; never throws. */
+export function parseAllowlist(text: string, options: ParseAllowlistOptions): ParseAllowlistResult {
+  const yaml = parseYamlSource(text);
+  const { fileName } = options;
+  if (!yaml.ok) return { ok: false, fileName, errors: yaml.errors, warnings: [] };
+  const { source, value: raw } = yaml;
+  keepVersionAsWritten(source, raw);
+
+  const errors: Issue[] = [];
+  const parsed = AllowlistSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success)
+    errors.push(...zodIssuesToIssues(source, parsed.error.issues, allowedKeysAt));
+  const rules = checkAllowlistRules(raw);
+  for (const rule of rules.errors) errors.push(issueAt(source, rule.path, rule.at, rule.message));
+
+  const warnings = rules.notes.map((note) => issueAt(source, note.path, 'value', note.message));
+  warnings.push(...entryWarnings(source, raw, options.now));
+  sortIssues(warnings);
+
+  if (!parsed.success || errors.length > 0) {
+    return { ok: false, fileName, errors: sortIssues(errors), warnings };
+  }
+  const policy = compilePolicy(parsed.data, { sha256: sha256OfText(text) });
+  return { ok: true, fileName, policy, warnings };
+}
+
+/**
+ * A plain number in `version` is replaced by its source text: the label is an identifier, and
+ * `2026.10` read as a number would be logged as 2026.1.
+ */
+function keepVersionAsWritten(source: YamlSource, raw: unknown): void {
+  if (!isPlainRecord(raw)) return;
+  const node = source.doc.get('version', true);
+  if (isScalar(node) && typeof node.value === 'number') {
+    raw['version'] = node.source ?? String(node.value);
+  }
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function entryWarnings(source: YamlSource, raw: unknown, now: Date): Issue[] {
+  const warnings: Issue[] = [];
+  if (!isPlainRecord(raw) || !Array.isArray(raw['approved'])) return warnings;
+  const approved: unknown[] = raw['approved'];
+  const nowMs = now.getTime();
+  approved.forEach((entry, index) => {
+    if (!isPlainRecord(entry)) return;
+    const id = typeof entry['id'] === 'string' ? entry['id'] : `approved[${String(index)}]`;
+    const label = `approved[${String(index)}]`;
+
+    const expiresOn = DateSchema.safeParse(entry['expires_on']);
+    if (expiresOn.success) {
+      const expiresAt = expiresAtMs(expiresOn.data);
+      const path = ['approved', index, 'expires_on'];
+      if (nowMs >= expiresAt) {
+        warnings.push(
+          issueAt(
+            source,
+            path,
+            'value',
+            `${label}.expires_on: approval ${JSON.stringify(id)} expired after ${expiresOn.data} (UTC); ` +
+              'matching requests are denied with reason "expired" until it is renewed',
+          ),
+        );
+      } else if (expiresAt - nowMs <= EXPIRY_WARNING_DAYS * DAY_MS) {
+        const days = Math.ceil((expiresAt - nowMs) / DAY_MS);
+        warnings.push(
+          issueAt(
+            source,
+            path,
+            'value',
+            `${label}.expires_on: approval ${JSON.stringify(id)} expires after ${expiresOn.data} (UTC), ` +
+              `in ${String(days)} day${days === 1 ? '' : 's'}; renew the review before then`,
+          ),
+        );
+      }
+    }
+
+    const stamp = ReviewSha256Schema.safeParse(entry['review_sha256']);
+    const whole = AllowlistEntrySchema.safeParse(entry);
+    if (stamp.success && whole.success && computeReviewSha256(whole.data) !== stamp.data) {
+      warnings.push(
+        issueAt(
+          source,
+          ['approved', index, 'review_sha256'],
+          'value',
+          `${label}.review_sha256: does not match the entry's security-relevant fields, which ` +
+            'changed since the review; matching requests are denied with reason "rotation" ' +
+            'until the change is reviewed and re-stamped with "mcp-gate stamp"',
+        ),
+      );
+    }
+  });
+  return warnings;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/** The text of a configuration file, or an Issue at 1:1 saying why it cannot be read. */
+export type ReadResult =
+  { readonly ok: true; readonly text: string } | { readonly ok: false; readonly error: Issue };
+
+const READ_PROBLEMS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory, not a file',
+};
+
+/**
+ * Reads a configuration file as strict UTF-8 (invalid bytes are an error rather than U+FFFD,
+ * and a BOM is kept), so the text's UTF-8 encoding is exactly the file's bytes.
+ */
+export async function readConfigFile(path: string): Promise<ReadResult> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err: unknown) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    const why = READ_PROBLEMS[code] ?? 'read failed';
+    return { ok: false, error: { line: 1, col: 1, message: `cannot read file: ${why} (${code})` } };
+  }
+  try {
+    return {
+      ok: true,
+      text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes),
+    };
+  } catch {
+    return {
+      ok: false,
+      error: { line: 1, col: 1, message: 'cannot read file: it is not valid UTF-8' },
+    };
+  }
+}
+
+/** Reads and parses an allowlist file; I/O problems become an error at 1:1. */
+export async function loadAllowlistFile(path: string, now: Date): Promise<ParseAllowlistResult> {
+  const read = await readConfigFile(path);
+  if (!read.ok) return { ok: false, fileName: path, errors: [read.error], warnings: [] };
+  return parseAllowlist(read.text, { fileName: path, now });
+}

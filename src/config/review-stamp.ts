@@ -1,0 +1,94 @@
+/**
+ * The review stamp: a SHA-256 over the canonical form of an entry's security-relevant fields.
+ * `mcp-gate stamp` writes it as `review_sha256`; every load recomputes it, and an entry whose
+ * stamp no longer matches is denied with reason `rotation` until someone re-reviews and
+ * re-stamps it. So a change that widens an approval (a new tool glob, another host, other
+ * arguments) cannot ship without a new stamp, and the diff that adds the stamp is the review.
+ *
+ * The canonical form (docs/allowlist.md "Review stamp" has a worked example):
+ * 1. Take the entry's keys listed in REVIEW_STAMP_FIELDS (allowlist-schema.ts) that are present
+ *    in the file. Absent keys are omitted, present ones kept even when empty, so `tools: {}` and
+ *    no `tools` hash differently: a spurious re-review at worst, never a missed change.
+ * 2. Strings are taken exactly as written (after YAML unquoting): host, url, transport,
+ *    command, review_ticket, reviewed_on.
+ * 3. `scopes`, `tools.allow` and `tools.deny` are sets: duplicates removed and sorted by their
+ *    UTF-8 bytes, because their order means nothing to matching, so reordering them is not a
+ *    change. `allowed_args` keeps its written order: argv is positional.
+ * 4. Serialise as JSON with object keys sorted, no whitespace, strings escaped as
+ *    JSON.stringify does. (The form holds only strings, arrays and objects, so this is exactly
+ *    RFC 8785 JSON Canonicalization.) The stamp is the lower-case hex SHA-256 of its UTF-8 bytes.
+ *
+ * Pure: no I/O, no clock.
+ */
+import { createHash } from 'node:crypto';
+import { REVIEW_STAMP_FIELDS, TOOL_STAMP_FIELDS } from './allowlist-schema.js';
+import type { AllowlistEntry } from './allowlist-schema.js';
+
+// The form nests one level at most (`tools`), which keeps the serialiser trivial.
+type CanonicalValue = string | readonly string[] | Readonly<Record<string, readonly string[]>>;
+type StampField = (typeof REVIEW_STAMP_FIELDS)[number];
+
+// One canonicaliser per stamped key; the mapped type makes a key added to REVIEW_STAMP_FIELDS
+// without a canonicaliser a type error.
+const CANONICALISERS: Readonly<
+  Record<StampField, (entry: AllowlistEntry) => CanonicalValue | undefined>
+> = {
+  allowed_args: (entry) => entry.allowed_args,
+  command: (entry) => entry.command,
+  host: (entry) => entry.host,
+  review_ticket: (entry) => entry.review_ticket,
+  reviewed_on: (entry) => entry.reviewed_on,
+  scopes: (entry) => (entry.scopes === undefined ? undefined : asSet(entry.scopes)),
+  tools: (entry) => {
+    const tools = entry.tools;
+    if (tools === undefined) return undefined;
+    const canonical: Record<string, readonly string[]> = {};
+    for (const key of TOOL_STAMP_FIELDS) {
+      const globs = tools[key];
+      if (globs !== undefined) canonical[key] = asSet(globs);
+    }
+    return canonical;
+  },
+  transport: (entry) => entry.transport,
+  url: (entry) => entry.url,
+};
+
+/** The canonical form of an entry's security-relevant fields (see the module comment). */
+export function toCanonicalReviewForm(entry: AllowlistEntry): string {
+  const form: Record<string, CanonicalValue> = {};
+  for (const field of REVIEW_STAMP_FIELDS) {
+    const value = CANONICALISERS[field](entry);
+    if (value !== undefined) form[field] = value;
+  }
+  return objectToCanonicalJson(form);
+}
+
+/** The review stamp: lower-case hex SHA-256 of the canonical form's UTF-8 bytes. */
+export function computeReviewSha256(entry: AllowlistEntry): string {
+  return createHash('sha256').update(toCanonicalReviewForm(entry), 'utf8').digest('hex');
+}
+
+function asSet(values: readonly string[]): string[] {
+  return [...new Set(values)].sort(compareUtf8);
+}
+
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function toCanonicalJson(value: CanonicalValue): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (isStringArray(value)) return `[${value.map((item) => JSON.stringify(item)).join(',')}]`;
+  return objectToCanonicalJson(value);
+}
+
+function objectToCanonicalJson(object: Readonly<Record<string, CanonicalValue>>): string {
+  const members = Object.entries(object)
+    .sort(([a], [b]) => compareUtf8(a, b))
+    .map(([key, member]) => `${JSON.stringify(key)}:${toCanonicalJson(member)}`);
+  return `{${members.join(',')}}`;
+}
+
+function isStringArray(value: CanonicalValue): value is readonly string[] {
+  return Array.isArray(value);
+}
