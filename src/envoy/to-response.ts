@@ -19,6 +19,7 @@ import type { Decision } from '../core/decision.js';
 import { renderDenyMessage } from '../core/deny-message.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
+import { DEFAULT_DENY_TEXTS } from '../core/policy/deny-texts.js';
 import type { CompiledPolicy, DenyReason } from '../core/policy/policy.js';
 import type { CheckResponse, HeaderValueOption, ProtoStruct, ProtoValue } from './check-types.js';
 
@@ -173,10 +174,6 @@ function decisionMetadata(decision: Decision): ProtoStruct {
   return { fields };
 }
 
-/** Used when no policy is at hand to supply the text. */
-const FALLBACK_INTERNAL_ERROR_TEXT =
-  'The MCP egress gate could not decide on this request, so it was blocked. Try again; if it persists, contact your platform team.';
-
 /**
  * The answer when the Check path itself failed: a deny (never an allow, whatever the mode), HTTP
  * 503 because the fault is ours, not the person's.
@@ -198,7 +195,7 @@ export function internalErrorResponse(
     allowlistVersion: policy?.version ?? '',
     explanation: 'internal error',
   };
-  const text = policy?.denyTexts.internal_error ?? FALLBACK_INTERNAL_ERROR_TEXT;
+  const text = policy?.denyTexts.internal_error ?? DEFAULT_DENY_TEXTS.internal_error;
   return {
     decision,
     response: {

@@ -189,7 +189,7 @@ const INVALID: { file: string; errors: string[] }[] = [
       '8:19 approved[0].tools.allow[1]: "get tool": a glob may only contain printable ASCII characters without spaces (U+0021–U+007E)',
       '8:31 approved[0].tools.allow[2]: "wörd": a glob may only contain printable ASCII characters without spaces (U+0021–U+007E)',
       '9:14 approved[0].tools.deny[0]: "tab\\there": a glob may only contain printable ASCII characters without spaces (U+0021–U+007E)',
-      `9:27 approved[0].tools.deny[1]: \"${X257}\": a glob must be at most 256 characters`,
+      `9:27 approved[0].tools.deny[1]: "${X257}": a glob must be at most 256 characters`,
     ],
   },
   {

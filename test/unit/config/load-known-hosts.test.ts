@@ -96,7 +96,12 @@ describe('the bundled deploy/known-mcp-hosts.yaml', () => {
     expect(lines(result.warnings)).toEqual([]);
     if (!result.ok) return;
     const { knownHosts } = result;
-    for (const host of ['mcp.linear.app', 'mcp.atlassian.com', 'mcp.stripe.com', 'bindings.mcp.cloudflare.com']) {
+    for (const host of [
+      'mcp.linear.app',
+      'mcp.atlassian.com',
+      'mcp.stripe.com',
+      'bindings.mcp.cloudflare.com',
+    ]) {
       expect(knownHosts.isKnownMcpHost(host), host).toBe(true);
     }
     for (const host of [
@@ -114,12 +119,17 @@ describe('the bundled deploy/known-mcp-hosts.yaml', () => {
 
   test('is recognised as a known-host list; the allowlist is not', async () => {
     expect(looksLikeKnownHosts(await readFile(DEPLOYED, 'utf8'))).toBe(true);
-    const allowlist = await readFile(join(import.meta.dirname, '../../../deploy/allowlist.yaml'), 'utf8');
+    const allowlist = await readFile(
+      join(import.meta.dirname, '../../../deploy/allowlist.yaml'),
+      'utf8',
+    );
     expect(looksLikeKnownHosts(allowlist)).toBe(false);
   });
 
   test('a missing file is an error at 1:1', async () => {
     const result = await loadKnownHostsFile(join(import.meta.dirname, 'nope.yaml'));
-    expect(result.ok ? [] : lines(result.errors)).toEqual(['1:1 cannot read file: no such file (ENOENT)']);
+    expect(result.ok ? [] : lines(result.errors)).toEqual([
+      '1:1 cannot read file: no such file (ENOENT)',
+    ]);
   });
 });

@@ -35,7 +35,9 @@ describe('stampAllowlistText', () => {
     const { text } = stampAllowlistText(await fixture('stamp-commented.yaml'));
     const lines = text.split('\n');
     const stampLine = (after: string): string => lines[lines.indexOf(after) + 1] ?? '';
-    expect(stampLine("      deny: ['*delete*']   # deny wins")).toMatch(/^ {4}review_sha256: [0-9a-f]{64}$/);
+    expect(stampLine("      deny: ['*delete*']   # deny wins")).toMatch(
+      /^ {4}review_sha256: [0-9a-f]{64}$/,
+    );
     expect(stampLine('      on-call')).toMatch(/^ {4}review_sha256: [0-9a-f]{64}$/);
     // The stale stamp was replaced in place; its trailing comment stays.
     expect(text).toMatch(/^ {4}review_sha256: [0-9a-f]{64} {2}# stale$/m);
@@ -46,7 +48,8 @@ describe('stampAllowlistText', () => {
     const stamped = parse(stampedText);
     expect(stamped.ok).toBe(true);
     expect(stamped.warnings).toEqual([]);
-    if (stamped.ok) expect(stamped.policy.entries.map((e) => e.stampMismatch)).toEqual([false, false, false]);
+    if (stamped.ok)
+      expect(stamped.policy.entries.map((e) => e.stampMismatch)).toEqual([false, false, false]);
     // The folded block scalar kept its value.
     if (stamped.ok) expect(stamped.policy.entries[2]?.reviewedBy).toBe('data-platform on-call');
 

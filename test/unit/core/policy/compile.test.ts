@@ -47,13 +47,28 @@ describe('parseHostPattern', () => {
   });
 
   test.each([
-    { text: 'Api.example.com', want: '"Api.example.com" must be lower-case (write "api.example.com")' },
-    { text: 'bücher.example', want: '"bücher.example" must be ASCII: write internationalised names in their "xn--" form, without spaces' },
-    { text: '*.com', want: '"*.com" would match every host under a top-level domain; name at least two labels after "*." (as in "*.example.com")' },
+    {
+      text: 'Api.example.com',
+      want: '"Api.example.com" must be lower-case (write "api.example.com")',
+    },
+    {
+      text: 'bücher.example',
+      want: '"bücher.example" must be ASCII: write internationalised names in their "xn--" form, without spaces',
+    },
+    {
+      text: '*.com',
+      want: '"*.com" would match every host under a top-level domain; name at least two labels after "*." (as in "*.example.com")',
+    },
     { text: '*', want: '"*": "*" is only allowed as the whole first label, as in "*.example.com"' },
     { text: '*.10.0.0', want: '"*.10.0.0": wildcards apply to names, not to IP addresses' },
-    { text: '-a.example.com', want: '"-a.example.com": "-a" is not a valid DNS label (a-z, 0-9 and "-", not starting or ending with "-", 1 to 63 characters)' },
-    { text: 'a..example.com', want: '"a..example.com": "" is not a valid DNS label (a-z, 0-9 and "-", not starting or ending with "-", 1 to 63 characters)' },
+    {
+      text: '-a.example.com',
+      want: '"-a.example.com": "-a" is not a valid DNS label (a-z, 0-9 and "-", not starting or ending with "-", 1 to 63 characters)',
+    },
+    {
+      text: 'a..example.com',
+      want: '"a..example.com": "" is not a valid DNS label (a-z, 0-9 and "-", not starting or ending with "-", 1 to 63 characters)',
+    },
   ])('$text is rejected', ({ text, want }) => {
     expect(parseHostPattern(text)).toEqual({ ok: false, message: want });
   });
@@ -61,13 +76,55 @@ describe('parseHostPattern', () => {
 
 describe('parseEntryUrl', () => {
   test.each([
-    { url: 'https://api.githubcopilot.com/mcp/', host: 'api.githubcopilot.com', port: undefined, pathPrefix: '/mcp', hasQuery: false },
-    { url: 'https://mcp.linear.app', host: 'mcp.linear.app', port: undefined, pathPrefix: '/', hasQuery: false },
-    { url: 'https://mcp.linear.app/', host: 'mcp.linear.app', port: undefined, pathPrefix: '/', hasQuery: false },
-    { url: 'HTTP://MCP.Example.com:8443/a/./b/../c/', host: 'mcp.example.com', port: 8443, pathPrefix: '/a/c', hasQuery: false },
-    { url: 'https://mcp.supabase.com/mcp?read_only=true', host: 'mcp.supabase.com', port: undefined, pathPrefix: '/mcp', hasQuery: true },
-    { url: 'https://x.example.com/%7Euser/mcp', host: 'x.example.com', port: undefined, pathPrefix: '/~user/mcp', hasQuery: false },
-    { url: 'https://*.mcp.cloudflare.com/mcp', host: '*.mcp.cloudflare.com', port: undefined, pathPrefix: '/mcp', hasQuery: false },
+    {
+      url: 'https://api.githubcopilot.com/mcp/',
+      host: 'api.githubcopilot.com',
+      port: undefined,
+      pathPrefix: '/mcp',
+      hasQuery: false,
+    },
+    {
+      url: 'https://mcp.linear.app',
+      host: 'mcp.linear.app',
+      port: undefined,
+      pathPrefix: '/',
+      hasQuery: false,
+    },
+    {
+      url: 'https://mcp.linear.app/',
+      host: 'mcp.linear.app',
+      port: undefined,
+      pathPrefix: '/',
+      hasQuery: false,
+    },
+    {
+      url: 'HTTP://MCP.Example.com:8443/a/./b/../c/',
+      host: 'mcp.example.com',
+      port: 8443,
+      pathPrefix: '/a/c',
+      hasQuery: false,
+    },
+    {
+      url: 'https://mcp.supabase.com/mcp?read_only=true',
+      host: 'mcp.supabase.com',
+      port: undefined,
+      pathPrefix: '/mcp',
+      hasQuery: true,
+    },
+    {
+      url: 'https://x.example.com/%7Euser/mcp',
+      host: 'x.example.com',
+      port: undefined,
+      pathPrefix: '/~user/mcp',
+      hasQuery: false,
+    },
+    {
+      url: 'https://*.mcp.cloudflare.com/mcp',
+      host: '*.mcp.cloudflare.com',
+      port: undefined,
+      pathPrefix: '/mcp',
+      hasQuery: false,
+    },
   ])('$url', ({ url, ...want }) => {
     expect(parseEntryUrl(url)).toEqual({ ok: true, value: want });
   });
@@ -186,7 +243,10 @@ describe('matchHost (CONNECT / SNI)', () => {
 describe('isToolAllowed', () => {
   const policy = policyOf([
     entry('all', { host: 'all.example.com' }),
-    entry('rules', { host: 'rules.example.com', tools: { allow: ['get_*', 'list_*'], deny: ['*delete*'] } }),
+    entry('rules', {
+      host: 'rules.example.com',
+      tools: { allow: ['get_*', 'list_*'], deny: ['*delete*'] },
+    }),
     entry('deny-only', { host: 'deny.example.com', tools: { deny: ['drop_*'] } }),
     entry('none', { host: 'none.example.com', tools: { allow: [] } }),
   ]);
@@ -197,7 +257,12 @@ describe('isToolAllowed', () => {
     { entry: 'rules', tool: 'get_issue', want: true, rationale: 'allowed by glob' },
     { entry: 'rules', tool: 'get_delete_log', want: false, rationale: 'deny wins over allow' },
     { entry: 'rules', tool: 'create_issue', want: false, rationale: 'not in allow' },
-    { entry: 'deny-only', tool: 'create_table', want: true, rationale: 'allow absent: all but denied' },
+    {
+      entry: 'deny-only',
+      tool: 'create_table',
+      want: true,
+      rationale: 'allow absent: all but denied',
+    },
     { entry: 'deny-only', tool: 'drop_table', want: false, rationale: 'denied' },
     { entry: 'none', tool: 'get_issue', want: false, rationale: 'allow: [] approves no tool' },
   ])('$entry / $tool → $want ($rationale)', ({ entry: id, tool, want }) => {
@@ -215,13 +280,23 @@ describe('isToolAllowed', () => {
 describe('compiled policy', () => {
   test('fields, defaults, stamp check and deny texts', () => {
     const stamped = entry('stamped', { host: 'a.example.com', scopes: ['x'] });
-    const stale = entry('stale', { host: 'b.example.com', review_sha256: computeReviewSha256(stamped) });
+    const stale = entry('stale', {
+      host: 'b.example.com',
+      review_sha256: computeReviewSha256(stamped),
+    });
     const policy = policyOf(
-      [{ ...stamped, review_sha256: computeReviewSha256(stamped) }, stale, entry('unstamped', { host: 'c.example.com' })],
+      [
+        { ...stamped, review_sha256: computeReviewSha256(stamped) },
+        stale,
+        entry('unstamped', { host: 'c.example.com' }),
+      ],
       { deny_reasons: { expired: 'Expired: {server} {review_url}' } },
     );
     expect(policy.entries.map((e) => e.stampMismatch)).toEqual([false, true, false]);
-    expect(policy.denyTexts).toEqual({ ...DEFAULT_DENY_TEXTS, expired: 'Expired: {server} {review_url}' });
+    expect(policy.denyTexts).toEqual({
+      ...DEFAULT_DENY_TEXTS,
+      expired: 'Expired: {server} {review_url}',
+    });
     expect(policy.entries[0]).toMatchObject({
       id: 'stamped',
       transport: 'http',
@@ -237,11 +312,19 @@ describe('compiled policy', () => {
       expiresOn: '2027-04-01',
     });
     expect(policy.entries[2]!.scopes).toEqual([]);
-    expect(policy).toMatchObject({ version: '2026.11', sha256: 'f'.repeat(64), defaultAction: 'deny', mode: 'enforce', denyStyle: 'auto' });
+    expect(policy).toMatchObject({
+      version: '2026.11',
+      sha256: 'f'.repeat(64),
+      defaultAction: 'deny',
+      mode: 'enforce',
+      denyStyle: 'auto',
+    });
   });
 
   test('everything is frozen', () => {
-    const policy = policyOf([entry('a', { host: 'a.example.com', tools: { allow: ['x'] }, scopes: ['s'] })]);
+    const policy = policyOf([
+      entry('a', { host: 'a.example.com', tools: { allow: ['x'] }, scopes: ['s'] }),
+    ]);
     expect(Object.isFrozen(policy)).toBe(true);
     expect(Object.isFrozen(policy.entries)).toBe(true);
     expect(Object.isFrozen(policy.denyTexts)).toBe(true);
@@ -255,13 +338,22 @@ describe('compiled policy', () => {
   test('10,000 entries: every lookup finds its own entry', () => {
     const approved: AllowlistEntry[] = [];
     for (let i = 0; i < 5000; i++) {
-      approved.push(entry(`exact-${String(i)}`, { host: `mcp${String(i)}.example.com`, url: `https://mcp${String(i)}.example.com/mcp` }));
+      approved.push(
+        entry(`exact-${String(i)}`, {
+          host: `mcp${String(i)}.example.com`,
+          url: `https://mcp${String(i)}.example.com/mcp`,
+        }),
+      );
       approved.push(entry(`wild-${String(i)}`, { host: `*.tenant${String(i)}.example.net` }));
     }
     const policy = policyOf(approved);
     for (const i of [0, 1, 2500, 4999]) {
-      expect(policy.matchRequest(`mcp${String(i)}.example.com`, undefined, '/mcp/x')?.id).toBe(`exact-${String(i)}`);
-      expect(policy.matchRequest(`a.b.tenant${String(i)}.example.net`, 443, '/')?.id).toBe(`wild-${String(i)}`);
+      expect(policy.matchRequest(`mcp${String(i)}.example.com`, undefined, '/mcp/x')?.id).toBe(
+        `exact-${String(i)}`,
+      );
+      expect(policy.matchRequest(`a.b.tenant${String(i)}.example.net`, 443, '/')?.id).toBe(
+        `wild-${String(i)}`,
+      );
     }
     expect(policy.matchRequest('mcp5000.example.com', undefined, '/mcp')).toBeUndefined();
   });

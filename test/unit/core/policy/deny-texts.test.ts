@@ -18,7 +18,8 @@ describe('built-in deny texts', () => {
       const text = DEFAULT_DENY_TEXTS[reason];
       expect(findUnknownPlaceholders(text)).toEqual([]);
       expect(findForbiddenWording(text)).toBeUndefined();
-      for (const word of ['404', '405', 'Unauthorized', 'Not Found']) expect(text).not.toContain(word);
+      for (const word of ['404', '405', 'Unauthorized', 'Not Found'])
+        expect(text).not.toContain(word);
     },
   );
 

@@ -8,7 +8,11 @@ describe('checkGlob – the language is * ? and literals over printable ASCII', 
     { name: 'punctuation is literal', pattern: 'a.b-c/d:e', want: undefined },
     { name: 'exactly 256 characters', pattern: 'x'.repeat(256), want: undefined },
     { name: 'empty', pattern: '', want: 'a glob must not be empty' },
-    { name: '257 characters', pattern: 'x'.repeat(257), want: 'a glob must be at most 256 characters' },
+    {
+      name: '257 characters',
+      pattern: 'x'.repeat(257),
+      want: 'a glob must be at most 256 characters',
+    },
     {
       name: 'a space',
       pattern: 'get issue',
@@ -49,7 +53,12 @@ describe('matching', () => {
     { pattern: 'exact', name: 'exact', want: true },
     { pattern: 'exact', name: 'exactly', want: false },
     { pattern: 'a.b', name: 'aXb', want: false, rationale: '. is literal, not a regex dot' },
-    { pattern: '*a*a*a*a*a*b', name: 'a'.repeat(200), want: false, rationale: 'no backtracking blow-up' },
+    {
+      pattern: '*a*a*a*a*a*b',
+      name: 'a'.repeat(200),
+      want: false,
+      rationale: 'no backtracking blow-up',
+    },
   ])('$pattern vs $name → $want', ({ pattern, name, want }) => {
     expect(matchGlob(pattern, name)).toBe(want);
     // The compiled set (fast paths included) must agree with the single-pattern matcher.
