@@ -37,7 +37,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       strict: true,
       allowPositionals: false,
     });
-    if (values['help'] === true) {
+    if (values.help === true) {
       io.stdout(`${SERVE_USAGE}\n`);
       return 0;
     }
@@ -78,8 +78,12 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
         },
       );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => {
+      stop('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      stop('SIGINT');
+    });
     process.on('SIGHUP', () => void service.store.reload('SIGHUP'));
   });
 }

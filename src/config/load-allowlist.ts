@@ -9,7 +9,8 @@
  * - YAML is read with the 1.2 core schema, so dates stay strings (validated here as real
  *   calendar dates) and `yes`/`no` stay strings. Duplicate keys, anchors, aliases, unknown tags,
  *   complex keys and multi-document files are errors: a security file is read by people, and
- *   every one of those lets the file mean something other than what a reader sees.
+ *   every one of those lets the file mean something other than what a reader sees. So is
+ *   nesting deeper than 32 levels, checked before the recursive part of YAML parsing runs.
  * - `version` is taken as written: `2026.10` stays "2026.10", not the number 2026.1.
  * - The policy's `sha256` is the SHA-256 of the text's UTF-8 bytes; loadAllowlistFile decodes
  *   strictly (invalid UTF-8 is an error, a BOM is kept), so that equals the file bytes.
@@ -19,8 +20,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from 'yaml';
+import type { CST, Document, Node as YamlNode } from 'yaml';
 import type * as z from 'zod';
 import { compilePolicy, expiresAtMs } from '../core/policy/compile.js';
 import type { CompiledPolicy } from '../core/policy/policy.js';
@@ -90,14 +91,32 @@ export type YamlParseResult =
  */
 export function parseYamlSource(text: string): YamlParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    schema: 'core',
-    uniqueKeys: true,
-    prettyErrors: false,
-    lineCounter,
-  });
-  const source: YamlSource = { doc, lineCounter };
+  // parseDocument's steps, split so nesting is bounded before composing: yaml's CST parser is
+  // iterative, but its composer recurses once per level, and a pathological file (100,000
+  // nested "[") can exhaust the stack in ways V8 does not always report as a catchable error.
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const tooDeep = firstTooDeep(tokens);
+  if (tooDeep !== undefined) {
+    const message = `nested more than ${String(MAX_DEPTH)} levels deep`;
+    return { ok: false, errors: [{ ...positionOf({ lineCounter }, tooDeep), message }] };
+  }
+  const composer = new Composer({ schema: 'core', uniqueKeys: true });
+  let doc: Document.Parsed | undefined;
   const errors: Issue[] = [];
+  for (const next of composer.compose(tokens, true, text.length)) {
+    if (doc === undefined) doc = next;
+    else {
+      errors.push({
+        ...positionOf({ lineCounter }, next.range[0]),
+        message: 'the file must hold a single YAML document (found a second "---")',
+      });
+      break;
+    }
+  }
+  // compose(…, forceDoc = true) always yields a document.
+  if (doc === undefined)
+    return { ok: false, errors: [{ line: 1, col: 1, message: 'no YAML document' }] };
+  const source: YamlSource = { doc, lineCounter };
   for (const problem of [...doc.errors, ...doc.warnings]) {
     // Duplicate keys are reported by checkNode below, with the first occurrence's line.
     if (problem.code === 'DUPLICATE_KEY') continue;
@@ -108,10 +127,32 @@ export function parseYamlSource(text: string): YamlParseResult {
   return { ok: true, source, value: toPlain(doc.contents) };
 }
 
-function yamlMessage(problem: { code: string; message: string }): string {
-  if (problem.code === 'MULTIPLE_DOCS') {
-    return 'the file must hold a single YAML document (found a second "---")';
+/** Deeper than any valid file nests (an allowlist needs 5 levels). */
+const MAX_DEPTH = 32;
+
+/** The offset of the first CST token nested deeper than MAX_DEPTH, walked without recursion. */
+function firstTooDeep(tokens: readonly CST.Token[]): number | undefined {
+  const stack = tokens.map((token) => ({ token, depth: 0 }));
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { token, depth } = next;
+    if (depth > MAX_DEPTH) return token.offset;
+    if (token.type === 'document') {
+      if (token.value !== undefined) stack.push({ token: token.value, depth: depth + 1 });
+    } else if (
+      token.type === 'block-map' ||
+      token.type === 'block-seq' ||
+      token.type === 'flow-collection'
+    ) {
+      for (const item of token.items) {
+        if (item.key) stack.push({ token: item.key, depth: depth + 1 });
+        if (item.value !== undefined) stack.push({ token: item.value, depth: depth + 1 });
+      }
+    }
   }
+  return undefined;
+}
+
+function yamlMessage(problem: { code: string; message: string }): string {
   if (problem.code === 'TAG_RESOLVE_FAILED') {
     return `YAML tags other than the core schema's are not allowed (${problem.message})`;
   }
@@ -185,7 +226,10 @@ function rangeStart(node: unknown): number | undefined {
 }
 
 /** 1-based line and column of a character offset. */
-export function positionOf(source: YamlSource, offset: number): { line: number; col: number } {
+export function positionOf(
+  source: Pick<YamlSource, 'lineCounter'>,
+  offset: number,
+): { line: number; col: number } {
   const { line, col } = source.lineCounter.linePos(offset);
   return line === 0 ? { line: 1, col: offset + 1 } : { line, col };
 }

@@ -89,15 +89,20 @@ export class PolicyStore {
       return this.running;
     }
     const run = async (): Promise<void> => {
-      do {
-        this.pending = false;
-        await this.reloadOnce(trigger);
-      } while (this.pending);
+      await this.reloadOnce(trigger);
+      // Triggers that arrived meanwhile may have seen a file we already read: one more pass.
+      while (this.takePending()) await this.reloadOnce(trigger);
     };
     this.running = run().finally(() => {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  private takePending(): boolean {
+    const pending = this.pending;
+    this.pending = false;
+    return pending;
   }
 
   /** Starts the directory watchers and the periodic re-read. */
@@ -112,8 +117,8 @@ export class PolicyStore {
         const watcher = watch(dir, { persistent: false }, (_event, name) => {
           // `..data` and editor temp files change too; any event in the directory is worth a
           // (cheap, hash-checked) look, but log only events that name our files.
-          if (name !== null && names.has(name.toString())) {
-            this.options.logger.debug({ file: name.toString() }, 'allowlist file event');
+          if (name !== null && names.has(name)) {
+            this.options.logger.debug({ file: name }, 'allowlist file event');
           }
           this.scheduleReload('watch');
         });

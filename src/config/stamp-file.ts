@@ -5,7 +5,7 @@
  * Why splice instead of re-serialising: the yaml package's `doc.toString()` keeps comments but
  * re-renders everything else (quoting, spacing before comments, flow lists, long lines), so a
  * stamp would come with unrelated churn in the diff that reviewers must read. Here the document
- * is parsed only to find offsets (parseDocument + node ranges); the text edit is either
+ * is parsed only to find offsets (the loader's YAML parse, then node ranges); the text edit is either
  * "replace the old stamp's value" or "insert one `review_sha256:` line after the entry's last
  * line, at the entry's indentation". The line ending follows the file (CRLF stays CRLF).
  *

@@ -92,6 +92,7 @@ function encodeQueryValue(value: string): string {
 /** Makes a request-supplied value safe to place in a deny text. */
 export function safeEcho(value: string): string {
   let text = value.length > MAX_ECHO_LENGTH ? `${value.slice(0, MAX_ECHO_LENGTH)}…` : value;
+  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
   text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });

@@ -65,7 +65,9 @@ export function createTelemetryServer(deps: TelemetryServerDeps): TelemetryServe
     },
     close() {
       return new Promise((resolveDone) => {
-        server.close(() => resolveDone());
+        server.close(() => {
+          resolveDone();
+        });
         server.closeAllConnections();
       });
     },

@@ -39,9 +39,14 @@ export function createAuthzClient(address: string): AuthzClient {
         client.makeUnaryRequest(
           '/envoy.service.auth.v3.Authorization/Check',
           (value: CheckRequest) =>
-            Buffer.from(envoyCheckRequestType.encode(envoyCheckRequestType.fromObject(value)).finish()),
+            Buffer.from(
+              envoyCheckRequestType.encode(envoyCheckRequestType.fromObject(value)).finish(),
+            ),
           (bytes: Buffer) =>
-            envoyCheckResponseType.toObject(envoyCheckResponseType.decode(bytes), ENVOY_TO_OBJECT) as EnvoyCheckResponse,
+            envoyCheckResponseType.toObject(
+              envoyCheckResponseType.decode(bytes),
+              ENVOY_TO_OBJECT,
+            ) as EnvoyCheckResponse,
           request,
           { deadline: Date.now() + deadlineMs },
           (err, value) => {
@@ -98,7 +103,7 @@ function decodeHealthStatus(bytes: Buffer): string {
 
 /** A header value from a decoded denied/ok response. */
 export function headerOf(
-  headers: EnvoyCheckResponse['ok_response'] extends infer R ? (R extends { headers?: infer H } ? H : never) : never,
+  headers: readonly { header?: { key?: string; value?: string } }[] | undefined,
   name: string,
 ): string | undefined {
   return headers?.find((h) => h.header?.key === name)?.header?.value;

@@ -29,7 +29,8 @@ export function makeFacts(input: FactsInput = {}): RequestFacts {
   const rawPath = isConnect ? '' : (input.path ?? '/mcp');
   const { host, port } = normaliseAuthority(authority);
   const headers = new Map<string, string>();
-  for (const [name, value] of Object.entries(input.headers ?? {})) headers.set(name.toLowerCase(), value);
+  for (const [name, value] of Object.entries(input.headers ?? {}))
+    headers.set(name.toLowerCase(), value);
   const body =
     input.body === undefined
       ? undefined

@@ -20,7 +20,9 @@ export interface TestService {
   /** Every log line emitted so far, parsed. */
   readonly logs: Record<string, unknown>[];
   /** Resolves with the first log line (already emitted or future) that matches. */
-  waitForLog(predicate: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  waitForLog(
+    predicate: (line: Record<string, unknown>) => boolean,
+  ): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -39,7 +41,10 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
   await writeFile(knownHostsPath, options.knownHosts ?? 'hosts: []\n');
 
   const logs: Record<string, unknown>[] = [];
-  const waiters: { predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const waiters: {
+    predicate: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       for (const text of chunk.toString('utf8').split('\n')) {

@@ -41,13 +41,18 @@ const SESSION = {
   authorization: 'Bearer secret-token-value',
 };
 const GH = { authority: 'api.githubcopilot.com', path: '/mcp/' };
-const call = (tool: string, id: number | string = 7): string => rpc('tools/call', { name: tool, arguments: { q: 'x' } }, id);
+const call = (tool: string, id: number | string = 7): string =>
+  rpc('tools/call', { name: tool, arguments: { q: 'x' } }, id);
 
 let svc: TestService;
 let client: AuthzClient;
 
 beforeEach(async () => {
-  svc = await startTestService({ allowlist: ALLOWLIST, knownHosts: 'hosts: [mcp.notion.com]\n', now: () => NOW });
+  svc = await startTestService({
+    allowlist: ALLOWLIST,
+    knownHosts: 'hosts: [mcp.notion.com]\n',
+    now: () => NOW,
+  });
   client = createAuthzClient(svc.grpcAddress);
 });
 afterEach(async () => {
@@ -76,7 +81,12 @@ describe('Check over gRPC', () => {
 
   test('non-MCP request – OK and untouched', async () => {
     const response = await client.check(
-      envoyCheckRequest({ authority: 'api.github.com', path: '/repos/a/b', method: 'GET', headers: { accept: 'application/json' } }),
+      envoyCheckRequest({
+        authority: 'api.github.com',
+        path: '/repos/a/b',
+        method: 'GET',
+        headers: { accept: 'application/json' },
+      }),
     );
     expect(response.status?.code ?? 0).toBe(0);
     expect(response.http_response).toBeUndefined();
@@ -113,8 +123,19 @@ describe('Check over gRPC', () => {
       envoyCheckRequest({
         authority: 'mcp.evil.example',
         path: '/mcp',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } }, 0),
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: rpc(
+          'initialize',
+          {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'x', version: '1' },
+          },
+          0,
+        ),
       }),
     );
     const denied = response.denied_response;
@@ -123,7 +144,9 @@ describe('Check over gRPC', () => {
     expect(headerOf(denied?.headers, 'content-type')).toBe('text/plain; charset=utf-8');
     expect(headerOf(denied?.headers, 'x-mcp-gate-reason')).toBe('unapproved');
     expect(denied?.body).toMatch(/^MCP server mcp\.evil\.example is not approved/);
-    expect(denied?.body).toContain('https://mcp-review.corp.example/request?host=mcp.evil.example&decision=');
+    expect(denied?.body).toContain(
+      'https://mcp-review.corp.example/request?host=mcp.evil.example&decision=',
+    );
   });
 
   test('truncated tools/call – 403 uninspectable with detail header', async () => {
@@ -138,27 +161,45 @@ describe('Check over gRPC', () => {
 
   test.each([
     { name: 'headers map, body string', options: {} },
-    { name: 'header_map (encode_raw_headers), raw_body', options: { encodeRawHeaders: true, packAsBytes: true } },
+    {
+      name: 'header_map (encode_raw_headers), raw_body',
+      options: { encodeRawHeaders: true, packAsBytes: true },
+    },
     { name: 'gzip body as raw_body', options: { packAsBytes: true, gzip: true } },
   ])('same decision through $name', async ({ options }) => {
-    const { gzip, ...rest } = options as { gzip?: boolean; encodeRawHeaders?: boolean; packAsBytes?: boolean };
+    const { gzip, ...rest } = options as {
+      gzip?: boolean;
+      encodeRawHeaders?: boolean;
+      packAsBytes?: boolean;
+    };
     const body = gzip === true ? gzipSync(call('delete_repo')) : call('delete_repo');
     const headers = gzip === true ? { ...SESSION, 'content-encoding': 'gzip' } : SESSION;
     const response = await client.check(envoyCheckRequest({ ...GH, headers, body, ...rest }));
-    expect(headerOf(response.denied_response?.headers, 'x-mcp-gate-reason')).toBe('tool_not_allowed');
+    expect(headerOf(response.denied_response?.headers, 'x-mcp-gate-reason')).toBe(
+      'tool_not_allowed',
+    );
   });
 
   test('CONNECT to a known MCP host that is not approved – 403', async () => {
-    const response = await client.check(envoyCheckRequest({ method: 'CONNECT', authority: 'mcp.notion.com:443' }));
+    const response = await client.check(
+      envoyCheckRequest({ method: 'CONNECT', authority: 'mcp.notion.com:443' }),
+    );
     expect(response.denied_response?.status?.code).toBe('Forbidden');
     expect(headerOf(response.denied_response?.headers, 'x-mcp-gate-reason')).toBe('unapproved');
   });
 
   test('one audit line per MCP decision; credentials and arguments never logged', async () => {
-    const request = envoyCheckRequest({ ...GH, headers: SESSION, body: call('delete_repo'), requestId: 'req-123' });
+    const request = envoyCheckRequest({
+      ...GH,
+      headers: SESSION,
+      body: call('delete_repo'),
+      requestId: 'req-123',
+    });
     const response = await client.check(request);
     const decisionId = headerOf(response.denied_response?.headers, 'x-mcp-gate-decision-id');
-    const line = await svc.waitForLog((l) => l['msg'] === 'decision' && l['decision_id'] === decisionId);
+    const line = await svc.waitForLog(
+      (l) => l['msg'] === 'decision' && l['decision_id'] === decisionId,
+    );
     expect(line).toMatchObject({
       request_id: 'req-123',
       decision: 'deny',
@@ -183,15 +224,29 @@ describe('Check over gRPC', () => {
 
   test('metrics: bounded labels, literal tool names only', async () => {
     await client.check(envoyCheckRequest({ ...GH, headers: SESSION, body: call('delete_repo') }));
-    await client.check(envoyCheckRequest({ ...GH, headers: SESSION, body: call('delete_everything_now') }));
+    await client.check(
+      envoyCheckRequest({ ...GH, headers: SESSION, body: call('delete_everything_now') }),
+    );
     await client.check(envoyCheckRequest({ ...GH, headers: SESSION, body: call('get_issue') }));
-    await client.check(envoyCheckRequest({ authority: 'mcp.random-1.example', headers: SESSION, body: call('x1') }));
-    await client.check(envoyCheckRequest({ authority: 'mcp.random-2.example', headers: SESSION, body: call('x2') }));
+    await client.check(
+      envoyCheckRequest({ authority: 'mcp.random-1.example', headers: SESSION, body: call('x1') }),
+    );
+    await client.check(
+      envoyCheckRequest({ authority: 'mcp.random-2.example', headers: SESSION, body: call('x2') }),
+    );
     const text = await (await fetch(`${svc.httpUrl}/metrics`)).text();
-    expect(text).toContain('mcp_gate_decisions_total{decision="deny",reason="tool_not_allowed",server="github-official",tool="delete_repo"} 1');
-    expect(text).toContain('mcp_gate_decisions_total{decision="deny",reason="tool_not_allowed",server="github-official",tool="other"} 1');
-    expect(text).toContain('mcp_gate_decisions_total{decision="allow",reason="approved",server="github-official",tool="other"} 1');
-    expect(text).toContain('mcp_gate_decisions_total{decision="deny",reason="unapproved",server="unlisted",tool="other"} 2');
+    expect(text).toContain(
+      'mcp_gate_decisions_total{decision="deny",reason="tool_not_allowed",server="github-official",tool="delete_repo"} 1',
+    );
+    expect(text).toContain(
+      'mcp_gate_decisions_total{decision="deny",reason="tool_not_allowed",server="github-official",tool="other"} 1',
+    );
+    expect(text).toContain(
+      'mcp_gate_decisions_total{decision="allow",reason="approved",server="github-official",tool="other"} 1',
+    );
+    expect(text).toContain(
+      'mcp_gate_decisions_total{decision="deny",reason="unapproved",server="unlisted",tool="other"} 2',
+    );
     expect(text).not.toContain('random-1');
     expect(text).toContain('mcp_gate_allowlist_entries 1');
     expect(text).toContain('mcp_gate_allowlist_info{version="2026.11",sha256="');
@@ -211,24 +266,40 @@ describe('health and readiness', () => {
 });
 
 describe('hot reload', () => {
-  const v2 = ALLOWLIST.replace('version: 2026.11', 'version: 2026.12').replace('"get_*", "list_*"', '"get_*", "list_*", "create_*"');
+  const v2 = ALLOWLIST.replace('version: 2026.11', 'version: 2026.12').replace(
+    '"get_*", "list_*"',
+    '"get_*", "list_*", "create_*"',
+  );
 
   test('a valid change is picked up by the directory watcher', async () => {
-    const before = await client.check(envoyCheckRequest({ ...GH, headers: SESSION, body: call('create_issue') }));
+    const before = await client.check(
+      envoyCheckRequest({ ...GH, headers: SESSION, body: call('create_issue') }),
+    );
     expect(headerOf(before.denied_response?.headers, 'x-mcp-gate-reason')).toBe('tool_not_allowed');
-    const reloaded = svc.waitForLog((l) => l['msg'] === 'allowlist reloaded' && l['version'] === '2026.12');
+    const reloaded = svc.waitForLog(
+      (l) => l['msg'] === 'allowlist reloaded' && l['version'] === '2026.12',
+    );
     await writeFile(svc.allowlistPath, v2);
     await reloaded;
-    const after = await client.check(envoyCheckRequest({ ...GH, headers: SESSION, body: call('create_issue') }));
+    const after = await client.check(
+      envoyCheckRequest({ ...GH, headers: SESSION, body: call('create_issue') }),
+    );
     expect(after.status?.code ?? 0).toBe(0);
   });
 
   test('an invalid file is rejected with its errors; the last good allowlist keeps serving', async () => {
-    await writeFile(svc.allowlistPath, ALLOWLIST.replace('expires_on: 2027-04-18', 'expires_on: 2027-13-45'));
+    await writeFile(
+      svc.allowlistPath,
+      ALLOWLIST.replace('expires_on: 2027-04-18', 'expires_on: 2027-13-45'),
+    );
     await svc.service.store.reload('test');
-    const rejected = await svc.waitForLog((l) => l['msg'] === 'allowlist reload rejected; the last good allowlist stays in force');
+    const rejected = await svc.waitForLog(
+      (l) => l['msg'] === 'allowlist reload rejected; the last good allowlist stays in force',
+    );
     expect(JSON.stringify(rejected['errors'])).toMatch(/allowlist\.yaml:\d+:\d+ /);
-    const response = await client.check(envoyCheckRequest({ ...GH, headers: SESSION, body: call('get_issue') }));
+    const response = await client.check(
+      envoyCheckRequest({ ...GH, headers: SESSION, body: call('get_issue') }),
+    );
     expect(response.status?.code ?? 0).toBe(0);
     expect(await client.health('')).toBe('SERVING');
     const text = await (await fetch(`${svc.httpUrl}/metrics`)).text();
@@ -239,8 +310,12 @@ describe('hot reload', () => {
   test('a deleted file keeps the last good allowlist', async () => {
     await unlink(svc.allowlistPath);
     await svc.service.store.reload('test');
-    await svc.waitForLog((l) => l['msg'] === 'allowlist reload rejected; the last good allowlist stays in force');
-    const response = await client.check(envoyCheckRequest({ ...GH, headers: SESSION, body: call('get_issue') }));
+    await svc.waitForLog(
+      (l) => l['msg'] === 'allowlist reload rejected; the last good allowlist stays in force',
+    );
+    const response = await client.check(
+      envoyCheckRequest({ ...GH, headers: SESSION, body: call('get_issue') }),
+    );
     expect(response.status?.code ?? 0).toBe(0);
   });
 
@@ -267,7 +342,9 @@ describe('hot reload', () => {
     await symlink('..data/allowlist.yaml', first.allowlistPath);
     await first.service.store.reload('test');
 
-    const reloaded = first.waitForLog((l) => l['msg'] === 'allowlist reloaded' && l['version'] === '2026.12');
+    const reloaded = first.waitForLog(
+      (l) => l['msg'] === 'allowlist reloaded' && l['version'] === '2026.12',
+    );
     await symlink('..2026_11_21_v2', path.join(dir, '..data_tmp'));
     await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
     await reloaded;
@@ -280,8 +357,9 @@ describe('shutdown', () => {
     const statuses: string[] = [];
     const stream = client.watchHealth('');
     // Cancelling our own stream at the end surfaces as a CANCELLED error event; that is expected.
+    const streamErrors: unknown[] = [];
     stream.on('error', (err: { code?: number }) => {
-      if (err.code !== 1) throw err;
+      if (err.code !== 1) streamErrors.push(err);
     });
     const serving = new Promise<void>((resolve) => {
       stream.on('data', (status: string) => {
@@ -300,6 +378,7 @@ describe('shutdown', () => {
     stream.cancel();
     await stopping;
     expect(statuses).toEqual(['SERVING', 'NOT_SERVING']);
+    expect(streamErrors).toEqual([]);
     await expect(fetch(`${svc.httpUrl}/readyz`)).rejects.toThrow();
   });
 });

@@ -313,7 +313,7 @@ function inspectJsonBody(
   const messages: McpMessage[] = [];
   let mcpByBody = false;
   let malformed: string | undefined;
-  elements.forEach((element, index) => {
+  for (const [index, element] of elements.entries()) {
     const read = readMessage(element, parsed.topLevelIds[index]);
     if (read.kind === 'message') {
       if (read.isMcpMethod) mcpByBody = true;
@@ -324,7 +324,7 @@ function inspectJsonBody(
     } else {
       malformed ??= `message ${index}: not a JSON-RPC 2.0 message`;
     }
-  });
+  }
   if (mcpByBody) builder.signal('body:mcp-method');
 
   // Duplicate envelope keys on a JSON-RPC body are an evasion attempt whatever the method looks

@@ -18,7 +18,12 @@ describe('decision ids', () => {
 });
 
 describe('reviewLink', () => {
-  const base = { host: 'mcp.evil.example', tool: 'delete_repo', entryId: 'github-official', decisionId: 'abcdefghjkmnpqrstuvw' };
+  const base = {
+    host: 'mcp.evil.example',
+    tool: 'delete_repo',
+    entryId: 'github-official',
+    decisionId: 'abcdefghjkmnpqrstuvw',
+  };
 
   test.each([
     {
@@ -46,7 +51,12 @@ describe('reviewLink', () => {
   });
 
   test('values are percent-encoded and round-trip exactly', () => {
-    const link = reviewLink({ ...base, reviewUrl: 'https://r.example/x', tool: 'a&b=c d/é?#', host: 'mcp404.example' });
+    const link = reviewLink({
+      ...base,
+      reviewUrl: 'https://r.example/x',
+      tool: 'a&b=c d/é?#',
+      host: 'mcp404.example',
+    });
     const url = new URL(link);
     expect(url.searchParams.get('tool')).toBe('a&b=c d/é?#');
     expect(url.searchParams.get('host')).toBe('mcp404.example');
@@ -55,7 +65,12 @@ describe('reviewLink', () => {
   test.each(['404', '405', 'x4@4', '4@5', '@404@', 'a4045b', 'Unauthorized', 'UNAUTHORIZED'])(
     'a value %s can never make the link spell a trigger string',
     (value) => {
-      const link = reviewLink({ ...base, reviewUrl: 'https://r.example/x', tool: value, host: value });
+      const link = reviewLink({
+        ...base,
+        reviewUrl: 'https://r.example/x',
+        tool: value,
+        host: value,
+      });
       for (const word of FORBIDDEN) expect(link.toLowerCase()).not.toContain(word.toLowerCase());
       expect(new URL(link).searchParams.get('tool')).toBe(value);
     },

@@ -34,41 +34,66 @@ const ROWS: readonly Row[] = [
     name: 'initialize without MCP headers – the body decides',
     input: {
       headers: STREAMABLE_POST,
-      body: rpc('initialize', {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 'claude-code', version: '2.1.221' },
-      }, 0),
+      body: rpc(
+        'initialize',
+        {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'claude-code', version: '2.1.221' },
+        },
+        0,
+      ),
     },
     want: { mcp: true, methods: ['initialize'], transport: 'streamable_http', ids: ['0'] },
     rationale: 'the first request of a 2025-era session carries no MCP header',
   },
   {
-    name: "LSP initialize – not MCP",
+    name: 'LSP initialize – not MCP',
     input: {
       headers: { 'content-type': 'application/json' },
-      body: rpc('initialize', { processId: 1, rootUri: 'file:///x', capabilities: {}, clientInfo: { name: 'Visual Studio Code' } }),
+      body: rpc('initialize', {
+        processId: 1,
+        rootUri: 'file:///x',
+        capabilities: {},
+        clientInfo: { name: 'Visual Studio Code' },
+      }),
     },
     want: { mcp: false },
     rationale: "LSP's initialize has no protocolVersion",
   },
   {
     name: 'Ethereum JSON-RPC – not MCP',
-    input: { headers: { 'content-type': 'application/json' }, body: rpc('eth_call', [{ to: '0x0' }, 'latest']) },
+    input: {
+      headers: { 'content-type': 'application/json' },
+      body: rpc('eth_call', [{ to: '0x0' }, 'latest']),
+    },
     want: { mcp: false },
     rationale: 'JSON-RPC alone is not MCP',
   },
   {
     name: 'tools/call in a session – tool extracted',
-    input: { headers: SESSION, body: rpc('tools/call', { name: 'echo', arguments: { text: 'hi' } }, 2) },
-    want: { mcp: true, methods: ['tools/call'], tools: ['echo'], transport: 'streamable_http', ids: ['2'] },
+    input: {
+      headers: SESSION,
+      body: rpc('tools/call', { name: 'echo', arguments: { text: 'hi' } }, 2),
+    },
+    want: {
+      mcp: true,
+      methods: ['tools/call'],
+      tools: ['echo'],
+      transport: 'streamable_http',
+      ids: ['2'],
+    },
     rationale: 'captured TS SDK tools/call',
   },
   {
     name: 'legacy SSE message POST – legacy transport',
     input: {
       path: '/messages?sessionId=2b1c',
-      headers: { 'content-type': 'application/json', accept: '*/*', 'mcp-protocol-version': '2024-11-05' },
+      headers: {
+        'content-type': 'application/json',
+        accept: '*/*',
+        'mcp-protocol-version': '2024-11-05',
+      },
       body: rpc('tools/call', { name: 'echo' }, 3),
     },
     want: { mcp: true, tools: ['echo'], transport: 'legacy_sse' },
@@ -76,7 +101,10 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'string and huge ids are kept as written',
-    input: { headers: SESSION, body: '{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"tools/list"}' },
+    input: {
+      headers: SESSION,
+      body: '{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"tools/list"}',
+    },
     want: { mcp: true, ids: ['123456789012345678901234567890'] },
     rationale: 'the id is echoed byte-exact in a tool-result denial',
   },
@@ -88,7 +116,11 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'GET /mcp with a session header – standalone stream',
-    input: { method: 'GET', path: '/mcp', headers: { accept: 'text/event-stream', 'mcp-session-id': 'x' } },
+    input: {
+      method: 'GET',
+      path: '/mcp',
+      headers: { accept: 'text/event-stream', 'mcp-session-id': 'x' },
+    },
     want: { mcp: true, methods: [] },
     rationale: 'Streamable HTTP GET stream',
   },
@@ -106,7 +138,10 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'DELETE with a session – MCP',
-    input: { method: 'DELETE', headers: { 'mcp-session-id': 'x', 'mcp-protocol-version': '2025-11-25' } },
+    input: {
+      method: 'DELETE',
+      headers: { 'mcp-session-id': 'x', 'mcp-protocol-version': '2025-11-25' },
+    },
     want: { mcp: true, methods: [] },
     rationale: 'session termination',
   },
@@ -134,7 +169,10 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'JSON-RPC response without MCP headers – not MCP',
-    input: { headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":0,"result":{}}' },
+    input: {
+      headers: { 'content-type': 'application/json' },
+      body: '{"jsonrpc":"2.0","id":0,"result":{}}',
+    },
     want: { mcp: false },
     rationale: 'any JSON-RPC API has responses',
   },
@@ -142,7 +180,9 @@ const ROWS: readonly Row[] = [
     name: 'unknown method with 2026 _meta – MCP',
     input: {
       headers: { 'content-type': 'application/json' },
-      body: rpc('vendor/extension', { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } }),
+      body: rpc('vendor/extension', {
+        _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' },
+      }),
     },
     want: { mcp: true, methods: ['vendor/extension'] },
     rationale: 'reserved _meta keys are an MCP-only signal',
@@ -153,7 +193,13 @@ const ROWS: readonly Row[] = [
       headers: STREAMABLE_POST,
       body: `[${rpc('ping', undefined, 1)},${rpc('tools/call', { name: 'delete_repo' }, 2)}]`,
     },
-    want: { mcp: true, batch: true, methods: ['ping', 'tools/call'], tools: ['delete_repo'], ids: ['1', '2'] },
+    want: {
+      mcp: true,
+      batch: true,
+      methods: ['ping', 'tools/call'],
+      tools: ['delete_repo'],
+      ids: ['1', '2'],
+    },
     rationale: 'a batch can hide tools/call behind ping',
   },
   {
@@ -167,7 +213,10 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'batch beyond the element limit – too_large',
-    input: { headers: STREAMABLE_POST, body: `[${[1, 2, 3, 4].map((i) => rpc('ping', undefined, i)).join(',')}]` },
+    input: {
+      headers: STREAMABLE_POST,
+      body: `[${[1, 2, 3, 4].map((i) => rpc('ping', undefined, i)).join(',')}]`,
+    },
     want: { mcp: true, failure: 'too_large', scope: 'always', batch: true },
     rationale: 'bounded work per request',
   },
@@ -236,7 +285,11 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'truncated body with MCP headers – truncated',
-    input: { headers: SESSION, body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_x","argu', truncated: true },
+    input: {
+      headers: SESSION,
+      body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_x","argu',
+      truncated: true,
+    },
     want: { mcp: true, failure: 'truncated', scope: 'tool_restricted' },
     rationale: 'a duplicate name could follow the cut',
   },
@@ -252,7 +305,11 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'truncated non-MCP upload – not MCP',
-    input: { headers: { 'content-type': 'application/json' }, body: '{"records":[1,2,3', truncated: true },
+    input: {
+      headers: { 'content-type': 'application/json' },
+      body: '{"records":[1,2,3',
+      truncated: true,
+    },
     want: { mcp: false },
     rationale: 'large uploads elsewhere pass untouched',
   },
@@ -357,13 +414,19 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'gzip body without MCP headers – still recognised',
-    input: { headers: { ...STREAMABLE_POST, 'content-encoding': 'gzip' }, body: gzip(rpc('tools/call', { name: 'x' })) },
+    input: {
+      headers: { ...STREAMABLE_POST, 'content-encoding': 'gzip' },
+      body: gzip(rpc('tools/call', { name: 'x' })),
+    },
     want: { mcp: true, tools: ['x'] },
     rationale: 'body detection works on the decoded body',
   },
   {
     name: 'content-encoding gzip on a plain body with MCP headers – undecodable',
-    input: { headers: { ...SESSION, 'content-encoding': 'gzip' }, body: rpc('tools/call', { name: 'x' }) },
+    input: {
+      headers: { ...SESSION, 'content-encoding': 'gzip' },
+      body: rpc('tools/call', { name: 'x' }),
+    },
     want: { mcp: true, failure: 'undecodable', scope: 'always' },
     rationale: 'a lying content-encoding never falls back to the raw bytes',
   },
@@ -436,9 +499,12 @@ describe('inspectMcp', () => {
     expect(inspection.isMcp).toBe(want.mcp);
     expect(inspection.failure?.detail).toBe(want.failure);
     if (want.scope !== undefined) expect(inspection.failure?.scope).toBe(want.scope);
-    if (want.methods !== undefined) expect(inspection.messages.map((m) => m.method)).toEqual(want.methods);
+    if (want.methods !== undefined)
+      expect(inspection.messages.map((m) => m.method)).toEqual(want.methods);
     if (want.tools !== undefined) {
-      expect(inspection.messages.flatMap((m) => (m.tool === undefined ? [] : [m.tool]))).toEqual(want.tools);
+      expect(inspection.messages.flatMap((m) => (m.tool === undefined ? [] : [m.tool]))).toEqual(
+        want.tools,
+      );
     }
     if (want.transport !== undefined) expect(inspection.transport).toBe(want.transport);
     if (want.batch !== undefined) expect(inspection.batch).toBe(want.batch);
@@ -450,7 +516,11 @@ describe('inspectMcp', () => {
     const init = inspectMcp(
       makeFacts({
         headers: { ...STREAMABLE_POST, 'user-agent': 'claude-code/2.1.221 (cli)' },
-        body: rpc('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'claude-code', version: '2' } }),
+        body: rpc('initialize', {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'claude-code', version: '2' },
+        }),
       }),
       LIMITS,
     );
@@ -486,7 +556,11 @@ describe('inspectMcp', () => {
       '"str"',
     ];
     for (const body of bodies) {
-      for (const headers of [SESSION, STREAMABLE_POST, { ...SESSION, 'content-encoding': 'br, gzip, deflate' }]) {
+      for (const headers of [
+        SESSION,
+        STREAMABLE_POST,
+        { ...SESSION, 'content-encoding': 'br, gzip, deflate' },
+      ]) {
         expect(() => inspectMcp(makeFacts({ headers, body }), LIMITS)).not.toThrow();
       }
     }

@@ -88,7 +88,8 @@ approved:
 
 function compile(text: string, now = NOW): CompiledPolicy {
   const result = parseAllowlist(text, { fileName: 'test.yaml', now: new Date(now) });
-  if (!result.ok) throw new Error(result.errors.map((e) => `${e.line}:${e.col} ${e.message}`).join('\n'));
+  if (!result.ok)
+    throw new Error(result.errors.map((e) => `${e.line}:${e.col} ${e.message}`).join('\n'));
   return result.policy;
 }
 
@@ -108,7 +109,11 @@ function knownHosts(text: string): KnownHosts {
 }
 
 function decideFor(input: FactsInput, policy = POLICY, now = NOW): Decision {
-  const snapshot = { policy, knownHosts: KNOWN, limits: { maxBodyBytes: 1 << 20, maxBatchElements: 100 } };
+  const snapshot = {
+    policy,
+    knownHosts: KNOWN,
+    limits: { maxBodyBytes: 1 << 20, maxBatchElements: 100 },
+  };
   return authorize(snapshot, makeFacts(input), now, 'abcdefghjkmnpqrstuvw').decision;
 }
 
@@ -134,7 +139,12 @@ const GH = { authority: 'api.githubcopilot.com', path: '/mcp/' };
 const ROWS: readonly Row[] = [
   {
     name: 'non-MCP traffic passes',
-    input: { authority: 'api.github.com', path: '/repos', method: 'GET', headers: { accept: 'application/json' } },
+    input: {
+      authority: 'api.github.com',
+      path: '/repos',
+      method: 'GET',
+      headers: { accept: 'application/json' },
+    },
     want: { verdict: 'allow', reason: 'not_mcp' },
     rationale: 'the egress path carries everything',
   },
@@ -147,13 +157,23 @@ const ROWS: readonly Row[] = [
   {
     name: 'tool outside the allow globs',
     input: { ...GH, headers: SESSION, body: call('create_issue') },
-    want: { verdict: 'deny', reason: 'tool_not_allowed', entry: 'github-official', tool: 'create_issue' },
+    want: {
+      verdict: 'deny',
+      reason: 'tool_not_allowed',
+      entry: 'github-official',
+      tool: 'create_issue',
+    },
     rationale: 'default deny inside tools.allow',
   },
   {
     name: 'deny glob wins over allow glob',
     input: { ...GH, headers: SESSION, body: call('get_delete_token') },
-    want: { verdict: 'deny', reason: 'tool_not_allowed', entry: 'github-official', tool: 'get_delete_token' },
+    want: {
+      verdict: 'deny',
+      reason: 'tool_not_allowed',
+      entry: 'github-official',
+      tool: 'get_delete_token',
+    },
     rationale: '*delete* beats get_*',
   },
   {
@@ -167,44 +187,78 @@ const ROWS: readonly Row[] = [
     input: {
       authority: 'mcp.evil.example',
       headers: STREAMABLE_POST,
-      body: rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x' } }, 0),
+      body: rpc(
+        'initialize',
+        { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x' } },
+        0,
+      ),
     },
     want: { verdict: 'deny', reason: 'unapproved' },
     rationale: 'default deny; the body decides it is MCP',
   },
   {
     name: 'path prefix on whole segments – /mcpx is not /mcp/',
-    input: { authority: 'api.githubcopilot.com', path: '/mcpx', headers: SESSION, body: call('get_issue') },
+    input: {
+      authority: 'api.githubcopilot.com',
+      path: '/mcpx',
+      headers: SESSION,
+      body: call('get_issue'),
+    },
     want: { verdict: 'deny', reason: 'unapproved' },
     rationale: 'prefix lookalike',
   },
   {
     name: 'dot segments cannot climb out of the prefix',
-    input: { authority: 'api.githubcopilot.com', path: '/mcp/../admin', headers: SESSION, body: call('get_issue') },
+    input: {
+      authority: 'api.githubcopilot.com',
+      path: '/mcp/../admin',
+      headers: SESSION,
+      body: call('get_issue'),
+    },
     want: { verdict: 'deny', reason: 'unapproved' },
     rationale: 'normalised to /admin',
   },
   {
     name: 'encoded dot segments are resolved into the prefix',
-    input: { authority: 'api.githubcopilot.com', path: '/x/%2e%2e/mcp/', headers: SESSION, body: call('get_issue') },
+    input: {
+      authority: 'api.githubcopilot.com',
+      path: '/x/%2e%2e/mcp/',
+      headers: SESSION,
+      body: call('get_issue'),
+    },
     want: { verdict: 'allow', reason: 'approved', entry: 'github-official' },
     rationale: 'normalised to /mcp/',
   },
   {
     name: 'host case and trailing dot',
-    input: { authority: 'API.GitHubCopilot.com.', path: '/mcp/', headers: SESSION, body: call('get_issue') },
+    input: {
+      authority: 'API.GitHubCopilot.com.',
+      path: '/mcp/',
+      headers: SESSION,
+      body: call('get_issue'),
+    },
     want: { verdict: 'allow', reason: 'approved', entry: 'github-official' },
     rationale: 'hosts compare normalised',
   },
   {
     name: 'lookalike host suffix',
-    input: { authority: 'api.githubcopilot.com.evil.example', path: '/mcp/', headers: SESSION, body: call('get_issue') },
+    input: {
+      authority: 'api.githubcopilot.com.evil.example',
+      path: '/mcp/',
+      headers: SESSION,
+      body: call('get_issue'),
+    },
     want: { verdict: 'deny', reason: 'unapproved' },
     rationale: 'exact host match',
   },
   {
     name: 'IDN confusable host',
-    input: { authority: 'api.githubcopіlot.com', path: '/mcp/', headers: SESSION, body: call('get_issue') },
+    input: {
+      authority: 'api.githubcopіlot.com',
+      path: '/mcp/',
+      headers: SESSION,
+      body: call('get_issue'),
+    },
     want: { verdict: 'deny', reason: 'unapproved' },
     rationale: 'Cyrillic і becomes punycode, which no entry names',
   },
@@ -216,31 +270,56 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'wildcard host with path',
-    input: { authority: 'docs.mcp.cloudflare.com', path: '/mcp', headers: SESSION, body: call('search') },
+    input: {
+      authority: 'docs.mcp.cloudflare.com',
+      path: '/mcp',
+      headers: SESSION,
+      body: call('search'),
+    },
     want: { verdict: 'allow', reason: 'approved', entry: 'cloudflare-docs' },
     rationale: '*.mcp.cloudflare.com',
   },
   {
     name: 'wildcard never matches the apex',
-    input: { authority: 'mcp.cloudflare.com', path: '/mcp', headers: SESSION, body: call('search') },
+    input: {
+      authority: 'mcp.cloudflare.com',
+      path: '/mcp',
+      headers: SESSION,
+      body: call('search'),
+    },
     want: { verdict: 'deny', reason: 'unapproved' },
     rationale: 'not the apex',
   },
   {
     name: 'wildcard any depth',
-    input: { authority: 'a.b.mcp.cloudflare.com', path: '/mcp', headers: SESSION, body: call('search') },
+    input: {
+      authority: 'a.b.mcp.cloudflare.com',
+      path: '/mcp',
+      headers: SESSION,
+      body: call('search'),
+    },
     want: { verdict: 'allow', reason: 'approved', entry: 'cloudflare-docs' },
     rationale: 'any depth of subdomain',
   },
   {
     name: 'port named in url must match',
-    input: { authority: 'mcp.internal.corp.example:8443', path: '/mcp', headers: SESSION, body: call('x') },
+    input: {
+      authority: 'mcp.internal.corp.example:8443',
+      path: '/mcp',
+      headers: SESSION,
+      body: call('x'),
+    },
     want: { verdict: 'allow', reason: 'approved', entry: 'internal-tools' },
     rationale: 'url names port 8443',
   },
   {
     name: 'other port is another server',
-    input: { authority: 'mcp.internal.corp.example:9443', path: '/mcp', headers: SESSION, body: call('x') },
+    input: {
+      authority: 'mcp.internal.corp.example:9443',
+      path: '/mcp',
+      headers: SESSION,
+      body: call('x'),
+    },
     want: { verdict: 'deny', reason: 'unapproved' },
     rationale: 'port checked when the url names one',
   },
@@ -252,8 +331,19 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'dry-run entry – would-deny is allowed and flagged',
-    input: { authority: 'mcp.sentry.dev', path: '/mcp', headers: SESSION, body: call('delete_project') },
-    want: { verdict: 'allow', reason: 'tool_not_allowed', entry: 'sentry-trial', dryRun: true, tool: 'delete_project' },
+    input: {
+      authority: 'mcp.sentry.dev',
+      path: '/mcp',
+      headers: SESSION,
+      body: call('delete_project'),
+    },
+    want: {
+      verdict: 'allow',
+      reason: 'tool_not_allowed',
+      entry: 'sentry-trial',
+      dryRun: true,
+      tool: 'delete_project',
+    },
     rationale: 'per-entry mode',
   },
   {
@@ -265,28 +355,54 @@ const ROWS: readonly Row[] = [
   {
     name: 'truncated tools/call on a tool-restricted entry – uninspectable',
     input: { ...GH, headers: SESSION, body: call('get_issue').slice(0, 40), truncated: true },
-    want: { verdict: 'deny', reason: 'uninspectable', detail: 'truncated', entry: 'github-official' },
+    want: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'truncated',
+      entry: 'github-official',
+    },
     rationale: 'a duplicate name could follow the cut',
   },
   {
     name: 'truncated body on an entry without tool rules – allowed',
-    input: { authority: 'docs.mcp.cloudflare.com', path: '/mcp', headers: SESSION, body: call('x').slice(0, 30), truncated: true },
+    input: {
+      authority: 'docs.mcp.cloudflare.com',
+      path: '/mcp',
+      headers: SESSION,
+      body: call('x').slice(0, 30),
+      truncated: true,
+    },
     want: { verdict: 'allow', reason: 'approved', entry: 'cloudflare-docs' },
     rationale: 'every tool is approved there anyway',
   },
   {
     name: 'POST without body on a tool-restricted entry – body_missing',
     input: { ...GH, headers: SESSION },
-    want: { verdict: 'deny', reason: 'uninspectable', entry: 'github-official', detail: 'body_missing' },
+    want: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      entry: 'github-official',
+      detail: 'body_missing',
+    },
     rationale: 'with_request_body is off',
   },
   {
     name: '2026 header-only tools/call – judged on Mcp-Name',
     input: {
       ...GH,
-      headers: { ...STREAMABLE_POST, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'delete_repo' },
+      headers: {
+        ...STREAMABLE_POST,
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'delete_repo',
+      },
     },
-    want: { verdict: 'deny', reason: 'tool_not_allowed', entry: 'github-official', tool: 'delete_repo' },
+    want: {
+      verdict: 'deny',
+      reason: 'tool_not_allowed',
+      entry: 'github-official',
+      tool: 'delete_repo',
+    },
     rationale: 'validated headers stand in for a missing body',
   },
   {
@@ -297,13 +413,27 @@ const ROWS: readonly Row[] = [
       headers: SESSION,
       body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"b"}}',
     },
-    want: { verdict: 'deny', reason: 'uninspectable', detail: 'duplicate_keys', entry: 'cloudflare-docs' },
+    want: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'duplicate_keys',
+      entry: 'cloudflare-docs',
+    },
     rationale: 'an evasion attempt',
   },
   {
     name: 'batch hiding a denied tool behind ping',
-    input: { ...GH, headers: STREAMABLE_POST, body: `[${rpc('ping', undefined, 1)},${call('delete_repo')}]` },
-    want: { verdict: 'deny', reason: 'tool_not_allowed', entry: 'github-official', tool: 'delete_repo' },
+    input: {
+      ...GH,
+      headers: STREAMABLE_POST,
+      body: `[${rpc('ping', undefined, 1)},${call('delete_repo')}]`,
+    },
+    want: {
+      verdict: 'deny',
+      reason: 'tool_not_allowed',
+      entry: 'github-official',
+      tool: 'delete_repo',
+    },
     rationale: 'one denied element denies the request',
   },
   {
@@ -357,13 +487,18 @@ describe('decide', () => {
 
   test('expiry boundary: valid through expires_on (UTC), expired from the next midnight', () => {
     const input = { ...GH, headers: SESSION, body: call('get_issue') };
-    expect(decideFor(input, POLICY, Date.parse('2027-04-18T23:59:59.999Z')).reason).toBe('approved');
+    expect(decideFor(input, POLICY, Date.parse('2027-04-18T23:59:59.999Z')).reason).toBe(
+      'approved',
+    );
     expect(decideFor(input, POLICY, Date.parse('2027-04-19T00:00:00.000Z')).reason).toBe('expired');
   });
 
   test('global dry-run allows unlisted MCP as a flagged would-deny', () => {
     const dry = compile(ALLOWLIST.replace('mode: enforce', 'mode: dry-run'));
-    const decision = decideFor({ authority: 'mcp.evil.example', headers: SESSION, body: call('x') }, dry);
+    const decision = decideFor(
+      { authority: 'mcp.evil.example', headers: SESSION, body: call('x') },
+      dry,
+    );
     expect(decision).toMatchObject({ verdict: 'allow', reason: 'unapproved', dryRun: true });
   });
 
@@ -372,13 +507,18 @@ describe('decide', () => {
       'review_ticket: SEC-4902',
       'mode: enforce\n    review_ticket: SEC-4902',
     );
-    const decision = decideFor({ ...GH, headers: SESSION, body: call('delete_repo') }, compile(text));
+    const decision = decideFor(
+      { ...GH, headers: SESSION, body: call('delete_repo') },
+      compile(text),
+    );
     expect(decision).toMatchObject({ verdict: 'deny', reason: 'tool_not_allowed', dryRun: false });
   });
 
   test('default_action: allow lets unlisted MCP through but still denies evasion', () => {
     const open = compile(ALLOWLIST.replace('default_action: deny', 'default_action: allow'));
-    expect(decideFor({ authority: 'mcp.new.example', headers: SESSION, body: call('x') }, open)).toMatchObject({
+    expect(
+      decideFor({ authority: 'mcp.new.example', headers: SESSION, body: call('x') }, open),
+    ).toMatchObject({
       verdict: 'allow',
       reason: 'default_allow',
     });
