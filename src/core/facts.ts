@@ -26,7 +26,10 @@ export interface RequestFacts {
   readonly rawPath: string;
   /** Normalised path without query; `""` for CONNECT. Always starts with `/` otherwise. */
   readonly path: string;
-  /** True for a plain CONNECT (only the authority is known). */
+  /**
+   * True when only the host is known: a plain CONNECT (the authority), or a check from Envoy's
+   * network filter (the TLS SNI). Such requests are judged on the host alone.
+   */
   readonly isConnect: boolean;
   /** `:scheme` as Envoy reported it (not a statement about wire security). */
   readonly scheme: string;

@@ -113,10 +113,25 @@ export function toRequestFacts(req: CheckRequest): RequestFacts {
   }
 }
 
+/**
+ * Envoy's network (L4) ext_authz filter sends no HTTP attributes: only the connection, with the
+ * TLS SNI in `tls_session.sni` (with `include_tls_session`) or `destination.service`. Like a
+ * CONNECT, all that can be judged is the host.
+ */
+function tlsOnlyFacts(sni: string, attributes: Bag): RequestFacts {
+  const serverName = sni || str(bag(attributes['destination'])?.['service']);
+  if (serverName === '') return EMPTY_FACTS;
+  const { host, port } = normaliseAuthority(serverName);
+  return { ...EMPTY_FACTS, authority: serverName, host, port, isConnect: true, sni: serverName };
+}
+
 function buildFacts(req: unknown): RequestFacts {
   const attributes = bag(bag(req)?.['attributes']);
   if (attributes === undefined) return EMPTY_FACTS;
-  const http = bag(bag(attributes['request'])?.['http']) ?? {};
+  const sni = str(bag(attributes['tls_session'])?.['sni']);
+  const httpAttributes = bag(bag(attributes['request'])?.['http']);
+  if (httpAttributes === undefined) return tlsOnlyFacts(sni, attributes);
+  const http = httpAttributes;
   const headers = readHeaders(http);
 
   const authority = str(http['host']) || (headers.get(':authority') ?? '');
@@ -137,7 +152,6 @@ function buildFacts(req: unknown): RequestFacts {
     else body = partial === undefined ? undefined : new Uint8Array(0);
   }
 
-  const sni = str(bag(attributes['tls_session'])?.['sni']);
   return {
     method,
     authority,

@@ -188,6 +188,14 @@ describe('Check over gRPC', () => {
     expect(headerOf(response.denied_response?.headers, 'x-mcp-gate-reason')).toBe('unapproved');
   });
 
+  test('network filter check (SNI only) to a known MCP host – denied; to another host – allowed', async () => {
+    const known = await client.check({ attributes: { tls_session: { sni: 'mcp.notion.com' } } });
+    expect(known.status?.code).toBe(7);
+    expect(headerOf(known.denied_response?.headers, 'x-mcp-gate-reason')).toBe('unapproved');
+    const other = await client.check({ attributes: { tls_session: { sni: 'www.example.org' } } });
+    expect(other.status?.code ?? 0).toBe(0);
+  });
+
   test('one audit line per MCP decision; credentials and arguments never logged', async () => {
     const request = envoyCheckRequest({
       ...GH,

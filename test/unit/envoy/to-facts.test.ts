@@ -296,3 +296,30 @@ describe('toRequestFacts: never throws', () => {
     });
   });
 });
+
+describe('toRequestFacts: network filter (TLS SNI only)', () => {
+  test('SNI from tls_session is a host-only check', () => {
+    const facts = toRequestFacts({
+      attributes: {
+        source: { address: { socket_address: { address: '10.1.2.3', port_value: 50000 } } },
+        destination: {
+          service: 'mcp.notion.com',
+          address: { socket_address: { address: '10.0.0.1', port_value: 443 } },
+        },
+        tls_session: { sni: 'MCP.Notion.com.' },
+      },
+    });
+    expect(facts).toMatchObject({ host: 'mcp.notion.com', isConnect: true, method: '', path: '' });
+    expect(facts.body).toBeUndefined();
+  });
+
+  test('destination.service carries the SNI when include_tls_session is off', () => {
+    const facts = toRequestFacts({ attributes: { destination: { service: 'mcp.linear.app' } } });
+    expect(facts).toMatchObject({ host: 'mcp.linear.app', isConnect: true });
+  });
+
+  test('no SNI at all – empty facts, which match no entry', () => {
+    const facts = toRequestFacts({ attributes: { destination: {} } });
+    expect(facts).toMatchObject({ host: '', isConnect: false });
+  });
+});
