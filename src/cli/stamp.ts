@@ -18,6 +18,7 @@ import { AppError } from '../errors.js';
 import type { CliIo } from './io.js';
 import { formatIssue } from './validate.js';
 
+/** `mcp-gate stamp --help`. */
 export const STAMP_USAGE = `usage: mcp-gate stamp FILE [--id ID]
 
 Writes review_sha256 (the hash of each entry's security-relevant fields, see docs/allowlist.md)

@@ -15,6 +15,7 @@ import type { Issue } from '../config/load-allowlist.js';
 import { looksLikeKnownHosts, parseKnownHosts } from '../config/load-known-hosts.js';
 import type { CliIo } from './io.js';
 
+/** `mcp-gate validate --help`. */
 export const VALIDATE_USAGE = `usage: mcp-gate validate FILE [--now ISO-DATE]
 
 Checks an allowlist, or a known-MCP-host list (recognised by its top-level "hosts:" key), and

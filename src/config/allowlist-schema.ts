@@ -144,8 +144,11 @@ export const DenyTextSchema = checkedString((value) => {
 
 const NonEmptyStringSchema = checkedString(nonEmpty);
 
+/** `mode` values, top level and per entry. */
 export const MODES = ['enforce', 'dry-run'] as const;
+/** `transport` values: `http` entries are matched against traffic, `stdio` ones never are. */
 export const TRANSPORTS = ['http', 'stdio'] as const;
+/** `default_action` values: what happens to MCP traffic no entry approves. */
 export const DEFAULT_ACTIONS = ['deny', 'allow'] as const;
 
 // ---------------------------------------------------------------------------------------------

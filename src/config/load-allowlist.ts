@@ -509,8 +509,12 @@ function entryWarnings(source: YamlSource, raw: unknown, now: Date): Issue[] {
     }
 
     const stamp = ReviewSha256Schema.safeParse(entry['review_sha256']);
-    const whole = AllowlistEntrySchema.safeParse(entry);
-    if (stamp.success && whole.success && computeReviewSha256(whole.data) !== stamp.data) {
+    const whole = stamp.success ? AllowlistEntrySchema.safeParse(entry) : undefined;
+    if (
+      stamp.success &&
+      whole?.success === true &&
+      computeReviewSha256(whole.data) !== stamp.data
+    ) {
       warnings.push(
         issueAt(
           source,

@@ -10,9 +10,14 @@
 import protobuf from 'protobufjs';
 import { describe, expect, test } from 'vitest';
 
+import { parseAllowlist } from '../../src/config/load-allowlist.js';
+import { parseKnownHosts } from '../../src/config/load-known-hosts.js';
+import { authorize } from '../../src/core/pipeline.js';
+import type { Mode } from '../../src/core/policy/policy.js';
 import type { CheckRequest, CheckResponse } from '../../src/envoy/check-types.js';
 import { authorizationService } from '../../src/envoy/proto.js';
 import { toRequestFacts } from '../../src/envoy/to-facts.js';
+import { internalErrorResponse, toCheckResponse } from '../../src/envoy/to-response.js';
 import {
   encodeWithEnvoyProtos,
   envoyCheckRequest,
@@ -24,6 +29,7 @@ import {
   envoyCheckResponseType,
   envoyRoot,
 } from '../helpers/envoy-protos.js';
+import { rpc } from '../helpers/facts.js';
 
 const ourDecode = authorizationService.Check.requestDeserialize;
 const ourSerialize = authorizationService.Check.responseSerialize;
@@ -469,5 +475,274 @@ describe('CheckResponse: we encode, Envoy decodes', () => {
     expect(fieldNumbers(ok)).toEqual([1, 3, 4]);
     const denied = ourSerialize({ status: { code: 7 }, denied_response: {} });
     expect(fieldNumbers(denied)).toEqual([1, 2]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The real responses: requests Envoy encodes go through our decoder, facts, pipeline and
+// toCheckResponse; the bytes of our responseSerialize are read back with Envoy's definitions and
+// must say, field by field, what we meant.
+
+describe('CheckResponse from toCheckResponse: Envoy reads what we meant', () => {
+  const NOW = Date.parse('2026-11-21T12:00:00Z');
+  const DECISION_ID = 'bcdfghjkmnpqrstvwxyz';
+  const REVIEW_URL = 'https://mcp-review.corp.example/request';
+  const allowlist = (mode: Mode): string => `version: 2026.11
+default_action: deny
+mode: ${mode}
+review_url: ${REVIEW_URL}
+approved:
+  - id: github-official
+    host: api.githubcopilot.com
+    transport: http
+    url: https://api.githubcopilot.com/mcp/
+    scopes: [repo.read]
+    tools:
+      allow: ['get_*', 'list_*']
+      deny: ['*delete*']
+    review_ticket: SEC-4902
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2027-04-18
+`;
+  const policyOf = (mode: Mode) => {
+    const parsed = parseAllowlist(allowlist(mode), { fileName: 'a.yaml', now: new Date(NOW) });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    return parsed.policy;
+  };
+  const known = parseKnownHosts('hosts: [mcp.notion.com]\n', 'k.yaml');
+  if (!known.ok) throw new Error(JSON.stringify(known.errors));
+  const knownHosts = known.knownHosts;
+  const SESSION = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': '2025-11-25',
+    'mcp-session-id': 'baf1d0a4-1336-41ec-9589-b07357099fec',
+  };
+  const GH = { authority: 'api.githubcopilot.com', path: '/mcp/' };
+  const call = (tool: string, id: number | string = 7): string =>
+    rpc('tools/call', { name: tool, arguments: { q: 'x' } }, id);
+  const header = (key: string, value: string) => ({
+    header: { key, value },
+    append: { value: false },
+  });
+  const str = (value: string) => ({ stringValue: value, kind: 'stringValue' });
+  const bool = (value: boolean) => ({ boolValue: value, kind: 'boolValue' });
+
+  /** Envoy → our decoder → facts → pipeline → toCheckResponse. */
+  function realResponse(options: EnvoyCheckRequestOptions, mode: Mode = 'enforce'): CheckResponse {
+    const facts = toRequestFacts(ourDecode(encodeWithEnvoyProtos(envoyCheckRequest(options))));
+    const policy = policyOf(mode);
+    const { decision, inspection } = authorize(
+      { policy, knownHosts, limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 } },
+      facts,
+      NOW,
+      DECISION_ID,
+    );
+    return toCheckResponse(decision, facts, inspection, policy);
+  }
+
+  test('denied tool on Streamable HTTP: HTTP 200 (OK) with the JSON-RPC tool result', () => {
+    const response = realResponse({ ...GH, headers: SESSION, body: call('delete_repo', 'r-"1"') });
+    const text = `Tool delete_repo on MCP server github-official is not approved. Request it: ${REVIEW_URL}?host=api.githubcopilot.com&tool=delete_repo&entry=github-official&decision=${DECISION_ID}`;
+    const body = `{"jsonrpc":"2.0","id":"r-\\"1\\"","result":${JSON.stringify({
+      content: [{ type: 'text', text }],
+      isError: true,
+      resultType: 'complete',
+    })}}`;
+    const wire = ourSerialize(response);
+    expect(envoyDecodeResponse(wire)).toEqual({
+      status: { code: 7, message: 'tool_not_allowed' },
+      denied_response: {
+        status: { code: 'OK' },
+        headers: [
+          header('content-type', 'application/json'),
+          header('x-mcp-gate-reason', 'tool_not_allowed'),
+          header('x-mcp-gate-decision-id', DECISION_ID),
+        ],
+        body,
+      },
+      http_response: 'denied_response',
+      dynamic_metadata: {
+        fields: {
+          decision_id: str(DECISION_ID),
+          verdict: str('deny'),
+          reason: str('tool_not_allowed'),
+          dry_run: bool(false),
+          allowlist_version: str('2026.11'),
+          server: str('github-official'),
+          entry: str('github-official'),
+          tool: str('delete_repo'),
+        },
+      },
+    });
+    expect(envoyDecodeResponse(wire, { enums: Number })).toMatchObject({
+      denied_response: { status: { code: 200 } },
+    });
+  });
+
+  test('unapproved host: HTTP 403 (Forbidden) text', () => {
+    const response = realResponse({
+      authority: 'mcp.shadow.example',
+      headers: SESSION,
+      body: rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {} }, 0),
+    });
+    const wire = ourSerialize(response);
+    expect(envoyDecodeResponse(wire)).toEqual({
+      status: { code: 7, message: 'unapproved' },
+      denied_response: {
+        status: { code: 'Forbidden' },
+        headers: [
+          header('content-type', 'text/plain; charset=utf-8'),
+          header('x-mcp-gate-reason', 'unapproved'),
+          header('x-mcp-gate-decision-id', DECISION_ID),
+        ],
+        body: `MCP server mcp.shadow.example is not approved for use here. Request a security review: ${REVIEW_URL}?host=mcp.shadow.example&decision=${DECISION_ID}`,
+      },
+      http_response: 'denied_response',
+      dynamic_metadata: {
+        fields: {
+          decision_id: str(DECISION_ID),
+          verdict: str('deny'),
+          reason: str('unapproved'),
+          dry_run: bool(false),
+          allowlist_version: str('2026.11'),
+          server: str('mcp.shadow.example'),
+        },
+      },
+    });
+    expect(envoyDecodeResponse(wire, { enums: Number })).toMatchObject({
+      denied_response: { status: { code: 403 } },
+    });
+  });
+
+  test('allow with forged x-mcp-gate-* headers: ours set with append false, the rest removed', () => {
+    const response = realResponse({
+      ...GH,
+      headers: { ...SESSION, 'x-mcp-gate-server': 'forged', 'x-mcp-gate-trusted': 'yes' },
+      body: call('get_issue'),
+      packAsBytes: true,
+      encodeRawHeaders: true,
+    });
+    expect(envoyDecodeResponse(ourSerialize(response))).toEqual({
+      status: { code: 0 },
+      ok_response: {
+        headers: [
+          header('x-mcp-gate-decision-id', DECISION_ID),
+          header('x-mcp-gate-server', 'github-official'),
+        ],
+        headers_to_remove: ['x-mcp-gate-trusted'],
+      },
+      http_response: 'ok_response',
+      dynamic_metadata: {
+        fields: {
+          decision_id: str(DECISION_ID),
+          verdict: str('allow'),
+          reason: str('approved'),
+          dry_run: bool(false),
+          allowlist_version: str('2026.11'),
+          server: str('github-official'),
+          entry: str('github-official'),
+          tool: str('get_issue'),
+        },
+      },
+    });
+  });
+
+  test('non-MCP with a forged header: only headers_to_remove', () => {
+    const response = realResponse({
+      method: 'GET',
+      authority: 'api.github.com',
+      path: '/repos/acme/payments',
+      headers: { accept: 'application/json', 'x-mcp-gate-server': 'forged' },
+    });
+    expect(envoyDecodeResponse(ourSerialize(response))).toEqual({
+      status: { code: 0 },
+      ok_response: { headers_to_remove: ['x-mcp-gate-server'] },
+      http_response: 'ok_response',
+    });
+  });
+
+  test('dry-run: allowed, would-deny header, dry_run true in the metadata', () => {
+    const response = realResponse(
+      { ...GH, headers: SESSION, body: call('delete_repo') },
+      'dry-run',
+    );
+    expect(envoyDecodeResponse(ourSerialize(response))).toEqual({
+      status: { code: 0 },
+      ok_response: {
+        headers: [
+          header('x-mcp-gate-decision-id', DECISION_ID),
+          header('x-mcp-gate-server', 'github-official'),
+          header('x-mcp-gate-would-deny', 'tool_not_allowed'),
+        ],
+      },
+      http_response: 'ok_response',
+      dynamic_metadata: {
+        fields: {
+          decision_id: str(DECISION_ID),
+          verdict: str('allow'),
+          reason: str('tool_not_allowed'),
+          dry_run: bool(true),
+          allowlist_version: str('2026.11'),
+          server: str('github-official'),
+          entry: str('github-official'),
+          tool: str('delete_repo'),
+        },
+      },
+    });
+  });
+
+  test('internal_error (policy in dry-run): HTTP 503 (ServiceUnavailable) deny', () => {
+    const { response } = internalErrorResponse(DECISION_ID, policyOf('dry-run'));
+    const wire = ourSerialize(response);
+    expect(envoyDecodeResponse(wire)).toEqual({
+      status: { code: 7, message: 'internal_error' },
+      denied_response: {
+        status: { code: 'ServiceUnavailable' },
+        headers: [
+          header('content-type', 'text/plain; charset=utf-8'),
+          header('x-mcp-gate-reason', 'internal_error'),
+          header('x-mcp-gate-decision-id', DECISION_ID),
+        ],
+        body: 'mcp-gate hit an internal error and blocked this MCP request. Please retry; if it keeps happening, contact your security team.',
+      },
+      http_response: 'denied_response',
+      dynamic_metadata: {
+        fields: {
+          decision_id: str(DECISION_ID),
+          verdict: str('deny'),
+          reason: str('internal_error'),
+          dry_run: bool(false),
+          allowlist_version: str('2026.11'),
+          server: str(''),
+        },
+      },
+    });
+    expect(envoyDecodeResponse(wire, { enums: Number })).toMatchObject({
+      denied_response: { status: { code: 503 } },
+    });
+  });
+
+  test('no response carries fields Envoy does not know or query mutations', () => {
+    const responses = [
+      realResponse({ ...GH, headers: SESSION, body: call('delete_repo') }),
+      realResponse({ ...GH, headers: SESSION, body: call('get_issue') }),
+      realResponse({ method: 'CONNECT', authority: 'mcp.notion.com:443' }),
+      realResponse({ method: 'CONNECT', authority: 'api.githubcopilot.com:443' }),
+      internalErrorResponse(DECISION_ID, undefined).response,
+    ];
+    for (const response of responses) {
+      const wire = ourSerialize(response);
+      // 1 status, 2 denied_response, 3 ok_response, 4 dynamic_metadata: no 5 (error_response).
+      expect(fieldNumbers(wire).every((n) => n >= 1 && n <= 4)).toBe(true);
+      const decoded = envoyDecodeResponse(wire);
+      const ok = decoded['ok_response'] as Record<string, unknown> | undefined;
+      expect(ok?.['query_parameters_to_set']).toBeUndefined();
+      expect(ok?.['query_parameters_to_remove']).toBeUndefined();
+      // Re-encoding Envoy's reading gives our bytes back: nothing was lost or misread.
+      const again = envoyCheckResponseType.encode(envoyCheckResponseType.decode(wire)).finish();
+      expect(Buffer.from(again).equals(wire)).toBe(true);
+    }
   });
 });

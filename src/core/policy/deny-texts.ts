@@ -26,6 +26,7 @@ export const DENY_TEXT_PLACEHOLDERS = [
   /** The deny reason code (for example `uninspectable`). */
   'reason',
 ] as const;
+/** A placeholder name (without braces). */
 export type DenyTextPlaceholder = (typeof DENY_TEXT_PLACEHOLDERS)[number];
 
 /** The deny reasons that concern the whole server rather than one tool or mcp-gate itself. */

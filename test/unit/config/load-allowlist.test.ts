@@ -417,7 +417,8 @@ describe('parseAllowlist never throws', () => {
   test.each([
     { name: 'binary garbage', text: '\u0000\u0001\uFFFD: [' },
     { name: 'a bare scalar', text: 'hello' },
-    { name: 'deep nesting', text: `${'['.repeat(500)}${']'.repeat(500)}` },
+    { name: 'deep flow nesting', text: `a: ${'['.repeat(100_000)}${']'.repeat(100_000)}` },
+    { name: 'deep block nesting', text: `${'- '.repeat(100_000)}x\n` },
     { name: '__proto__ keys', text: '__proto__: {polluted: true}\nversion: 1\n' },
     { name: 'non-string keys', text: '? [a, b]\n: c\n' },
     { name: 'a BOM', text: '\uFEFF# bom\n' },
@@ -426,6 +427,14 @@ describe('parseAllowlist never throws', () => {
     expect(result.ok).toBe(false);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
+});
+
+test('nesting is bounded before the recursive part of YAML parsing runs', () => {
+  const result = parseAllowlist(`approved: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`, {
+    fileName: 'x',
+    now: NOW,
+  });
+  expect(result.ok ? [] : lines(result.errors)).toEqual(['1:42 nested more than 32 levels deep']);
 });
 
 describe('loadAllowlistFile', () => {
