@@ -211,12 +211,15 @@ export type AllowlistEntryKey = keyof typeof AllowlistEntrySchema.shape;
 /**
  * Entry keys whose values make up the review stamp's canonical form (review-stamp.ts): every key
  * that decides which traffic, which program or which tools an approval lets through, plus the
- * review record it was approved under. A new key that widens access belongs here.
+ * review record it was approved under. `mode` is here because switching an entry to `dry-run`
+ * turns its enforcement off: that widens access as surely as a new tool glob. A new key that
+ * widens access belongs here.
  */
 export const REVIEW_STAMP_FIELDS = [
   'allowed_args',
   'command',
   'host',
+  'mode',
   'review_ticket',
   'reviewed_on',
   'scopes',
@@ -227,13 +230,11 @@ export const REVIEW_STAMP_FIELDS = [
 
 /**
  * Entry keys deliberately left out of the stamp: naming (`id`), bookkeeping (`reviewed_by`),
- * renewal (`expires_on`, checked on every request anyway), the rollout switch (`mode`), and the
- * stamp itself.
+ * renewal (`expires_on`, checked on every request anyway), and the stamp itself.
  */
 export const NOT_REVIEW_STAMP_FIELDS = [
   'expires_on',
   'id',
-  'mode',
   'review_sha256',
   'reviewed_by',
 ] as const satisfies readonly AllowlistEntryKey[];

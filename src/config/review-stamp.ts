@@ -9,7 +9,7 @@
  * 1. Take the entry's keys listed in REVIEW_STAMP_FIELDS (allowlist-schema.ts) that are present
  *    in the file. Absent keys are omitted, present ones kept even when empty, so `tools: {}` and
  *    no `tools` hash differently: a spurious re-review at worst, never a missed change.
- * 2. Strings are taken exactly as written (after YAML unquoting): host, url, transport,
+ * 2. Strings are taken exactly as written (after YAML unquoting): host, url, transport, mode,
  *    command, review_ticket, reviewed_on.
  * 3. `scopes`, `tools.allow` and `tools.deny` are sets: duplicates removed and sorted by their
  *    UTF-8 bytes, because their order means nothing to matching, so reordering them is not a
@@ -36,6 +36,7 @@ const CANONICALISERS: Readonly<
   allowed_args: (entry) => entry.allowed_args,
   command: (entry) => entry.command,
   host: (entry) => entry.host,
+  mode: (entry) => entry.mode,
   review_ticket: (entry) => entry.review_ticket,
   reviewed_on: (entry) => entry.reviewed_on,
   scopes: (entry) => (entry.scopes === undefined ? undefined : asSet(entry.scopes)),

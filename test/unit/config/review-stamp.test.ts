@@ -25,10 +25,10 @@ const GITHUB: AllowlistEntry = {
   expires_on: '2027-04-18',
 };
 const GITHUB_CANONICAL =
-  '{"host":"api.githubcopilot.com","review_ticket":"SEC-4902","reviewed_on":"2026-10-18",' +
+  '{"host":"api.githubcopilot.com","mode":"dry-run","review_ticket":"SEC-4902","reviewed_on":"2026-10-18",' +
   '"scopes":["issues.read","repo.read"],"tools":{"allow":["get_*","list_*","search_*"],' +
   '"deny":["*delete*"]},"transport":"http","url":"https://api.githubcopilot.com/mcp/"}';
-const GITHUB_SHA256 = '6b447eb8ca2bd3145a7ec38c0823c869bf7aafbdac4ad28ab0b6c40d5f2878b6';
+const GITHUB_SHA256 = 'ab46645dbf080c9cafce6fcef064a0353f11e064e9f6a9bc185c2bc63652ad2f';
 
 const STDIO: AllowlistEntry = {
   id: 'postgres-readonly',
@@ -59,9 +59,10 @@ describe('every entry key is classified for the review stamp', () => {
     expect([...TOOL_STAMP_FIELDS].sort()).toEqual(Object.keys(ToolsSchema.shape).sort());
   });
 
-  test('the brief fixes which keys are not security relevant', () => {
+  test('only naming, bookkeeping, renewal and the stamp itself are not security relevant', () => {
+    // `mode` is stamped: switching an entry to dry-run turns its enforcement off.
     expect([...NOT_REVIEW_STAMP_FIELDS].sort()).toEqual(
-      ['expires_on', 'id', 'mode', 'review_sha256', 'reviewed_by'].sort(),
+      ['expires_on', 'id', 'review_sha256', 'reviewed_by'].sort(),
     );
   });
 });
@@ -85,7 +86,6 @@ describe('canonical form', () => {
     { name: 'id', change: { id: 'renamed' } },
     { name: 'reviewed_by', change: { reviewed_by: 'someone-else' } },
     { name: 'expires_on (renewal)', change: { expires_on: '2028-01-01' } },
-    { name: 'mode', change: { mode: 'enforce' as const } },
     { name: 'review_sha256', change: { review_sha256: 'a'.repeat(64) } },
     { name: 'scopes reordered', change: { scopes: ['issues.read', 'repo.read'] } },
     {
@@ -105,6 +105,8 @@ describe('canonical form', () => {
     { name: 'url path widened', change: { url: 'https://api.githubcopilot.com/' } },
     { name: 'url removed', change: { url: undefined } },
     { name: 'transport', change: { transport: 'stdio' as const } },
+    { name: 'mode (dry-run to enforce)', change: { mode: 'enforce' as const } },
+    { name: 'mode removed', change: { mode: undefined } },
     { name: 'a scope added', change: { scopes: ['repo.read', 'issues.read', 'repo.write'] } },
     { name: 'scopes removed', change: { scopes: undefined } },
     {
