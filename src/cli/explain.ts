@@ -3,10 +3,9 @@
  * runs one CheckRequest (proto3 JSON, camelCase or snake_case, as Envoy's docs and OPA decision
  * logs show it) through exactly the path the service uses and prints the decision as JSON.
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { formatIssue, EMPTY_KNOWN_HOSTS } from '../config/policy-store.js';
-import { parseAllowlist } from '../config/load-allowlist.js';
+import { parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
 import { parseKnownHosts } from '../config/load-known-hosts.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
@@ -140,12 +139,10 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
 }
 
 async function readOrReport(path: string, io: CliIo): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err: unknown) {
-    io.stderr(`${path}:1:1 cannot read file (${(err as NodeJS.ErrnoException).code ?? 'EIO'})\n`);
-    return undefined;
-  }
+  const read = await readConfigFile(path);
+  if (read.ok) return read.text;
+  io.stderr(`${formatIssue(path, read.error)}\n`);
+  return undefined;
 }
 
 function factsToJson(facts: RequestFacts): Record<string, unknown> {

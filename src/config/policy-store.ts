@@ -15,7 +15,6 @@
 import { createHash } from 'node:crypto';
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { PolicySnapshot } from '../core/pipeline.js';
 import type { CompiledPolicy, KnownHosts } from '../core/policy/policy.js';
@@ -23,7 +22,7 @@ import { ConfigError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Issue } from './load-allowlist.js';
-import { parseAllowlist } from './load-allowlist.js';
+import { parseAllowlist, readConfigFile } from './load-allowlist.js';
 import { parseKnownHosts } from './load-known-hosts.js';
 
 /** Waits this long after a file event so a burst of writes becomes one reload. */
@@ -258,12 +257,8 @@ type Outcome =
 async function readText(
   path: string,
 ): Promise<{ ok: true; text: string } | { ok: false; message: string }> {
-  try {
-    return { ok: true, text: await readFile(path, 'utf8') };
-  } catch (err: unknown) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    return { ok: false, message: `${path}:1:1 cannot read file (${code})` };
-  }
+  const read = await readConfigFile(path);
+  return read.ok ? read : { ok: false, message: formatIssue(path, read.error) };
 }
 
 /** `FILE:LINE:COL message`, the format of `mcp-gate validate`. */
