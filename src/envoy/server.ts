@@ -14,6 +14,7 @@ import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
 import { authorize } from '../core/pipeline.js';
 import type { PolicyStore } from '../config/policy-store.js';
+import type { CompiledPolicy } from '../core/policy/policy.js';
 import { auditRecord } from '../telemetry/logger.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -138,9 +139,11 @@ export function check(deps: AuthzServerDeps, request: CheckRequest): CheckRespon
   let decision: Decision;
   let inspection: McpInspection | undefined;
   let response: CheckResponse;
+  let policy: CompiledPolicy | undefined;
   try {
     const snapshot = deps.store.current;
     if (snapshot === undefined) throw new Error('no allowlist loaded');
+    policy = snapshot.policy;
     const requestFacts = toRequestFacts(request);
     facts = requestFacts;
     const authorization = authorize(snapshot, requestFacts, deps.now(), decisionId);
@@ -151,7 +154,8 @@ export function check(deps: AuthzServerDeps, request: CheckRequest): CheckRespon
     // Fail closed: a fault anywhere in the path is a deny, logged with the decision id.
     deps.metrics.recordError('ERR_CHECK_FAILED');
     deps.logger.error({ err, decision_id: decisionId }, 'check failed; denied');
-    const failed = internalErrorResponse(decisionId, deps.store.current?.policy);
+    // Never touch the store again here: reading it may be what failed.
+    const failed = internalErrorResponse(decisionId, policy);
     decision = failed.decision;
     response = failed.response;
   }
