@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import {
   Client as V2Client,
   SdkError,
+  SdkHttpError,
   StreamableHTTPClientTransport as V2ClientTransport,
 } from '@modelcontextprotocol/client';
 import { toNodeHandler } from '@modelcontextprotocol/node';
@@ -43,6 +44,7 @@ import type {
   CheckRecord,
   EnvoyEmulator,
   HeaderValueOptionObject,
+  ProxyFetch,
 } from '../helpers/envoy-emulator.js';
 import { forwardProxyFetch, startEnvoyEmulator } from '../helpers/envoy-emulator.js';
 import { startTestService } from '../helpers/service.js';
@@ -405,16 +407,16 @@ function summarise(record: CheckRecord): CheckSummary {
   if (raw !== undefined && raw.length > 0) {
     request = `${method} ${describeRpc(JSON.parse(Buffer.from(raw).toString('utf8')))}`;
   }
-  const denied = record.response?.denied_response;
+  const deniedResponse = record.response?.denied_response;
   const reason =
     record.outcome === 'denied'
-      ? (headerValue(denied?.headers, 'x-mcp-gate-reason') ?? '?')
+      ? (headerValue(deniedResponse?.headers, 'x-mcp-gate-reason') ?? '?')
       : (metadataString(record, 'reason') ?? 'none');
   return {
     request,
     outcome: record.outcome,
     reason,
-    status: record.outcome === 'denied' ? (denied?.status?.code ?? 403) : undefined,
+    status: record.outcome === 'denied' ? (deniedResponse?.status?.code ?? 403) : undefined,
   };
 }
 
@@ -431,7 +433,7 @@ const denied = (request: string, reason: string, status: number): CheckSummary =
   status,
 });
 
-/** The decision id mcp-gate put on the n-th denial. */
+/** The decision id mcp-gate put on the denial of `request` (as `summarise` names it). */
 function denialDecisionId(emulator: EnvoyEmulator, request: string): string {
   const record = emulator.requests.find(
     (r) => r.outcome === 'denied' && summarise(r).request === request,
@@ -450,20 +452,21 @@ async function until(predicate: () => boolean, what: string): Promise<void> {
   }
 }
 
-function textOf(result: { content?: unknown }): string {
-  const content = result.content;
+/** The text blocks of a tool result, joined. */
+function textOf(result: unknown): string {
+  if (typeof result !== 'object' || result === null || !('content' in result)) return '';
+  const content: unknown = result.content;
   if (!Array.isArray(content)) return '';
   return content
     .map((block: unknown) =>
-      typeof block === 'object' && block !== null && 'text' in block && typeof block.text === 'string'
+      typeof block === 'object' &&
+      block !== null &&
+      'text' in block &&
+      typeof block.text === 'string'
         ? block.text
         : '',
     )
     .join('');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,11 +475,13 @@ function escapeRegExp(text: string): string {
 
 let gate: TestService | undefined;
 
+/** What afterEach closes, in reverse order of start: clients, then emulators, then servers. */
+const closers: (() => Promise<void>)[] = [];
+
 function service(): TestService {
   if (gate === undefined) throw new Error('mcp-gate did not start');
   return gate;
 }
-const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   gate = await startTestService({ allowlist: ALLOWLIST, now: () => NOW });
@@ -485,13 +490,18 @@ afterAll(async () => {
   await gate?.stop();
 });
 afterEach(async () => {
-  // Clients first, then the emulators, then the servers: reverse order of start.
-  for (const close of closers.splice(0).reverse()) await close();
+  const failures: unknown[] = [];
+  for (const close of closers.splice(0).reverse()) {
+    await close().catch((error: unknown) => failures.push(error));
+  }
+  if (failures.length > 0) throw new AggregateError(failures, 'closing the test fixtures failed');
 });
 
-async function upstream(
-  kind: 'v1-streamable' | 'v1-sse' | 'v2',
-): Promise<{ server: InstrumentedServer; emulator: EnvoyEmulator; fetch: ReturnType<typeof forwardProxyFetch> }> {
+async function upstream(kind: 'v1-streamable' | 'v1-sse' | 'v2'): Promise<{
+  server: InstrumentedServer;
+  emulator: EnvoyEmulator;
+  fetch: ProxyFetch;
+}> {
   const server =
     kind === 'v1-streamable'
       ? await startV1StreamableServer()
@@ -567,9 +577,9 @@ describe('v1 SDK, Streamable HTTP (2025-11-25)', () => {
       allowed('POST tools/list'),
     ]);
     const deniedRecord = emulator.requests[5]!;
-    expect(
-      headerValue(deniedRecord.response?.denied_response?.headers, 'content-type'),
-    ).toBe('application/json');
+    expect(headerValue(deniedRecord.response?.denied_response?.headers, 'content-type')).toBe(
+      'application/json',
+    );
   });
 
   test('allowed requests reach the upstream with x-mcp-gate-server; forged x-mcp-gate-* headers do not', async () => {
@@ -610,18 +620,18 @@ describe('v1 SDK, legacy HTTP+SSE (2024-11-05)', () => {
   test('a denied tool surfaces as an error carrying the 403 text; the session goes on', async () => {
     const { server, emulator, fetch } = await upstream('v1-sse');
     const client = track(new V1Client(CLIENT_INFO));
-    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the legacy HTTP+SSE transport is under test
-    await client.connect(new SSEClientTransport(new URL('http://mcp.example.com/mcp/sse'), { fetch }));
+    await client.connect(
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the legacy HTTP+SSE transport is under test
+      new SSEClientTransport(new URL('http://mcp.example.com/mcp/sse'), { fetch }),
+    );
 
     const issue = await client.callTool({ name: 'get_issue', arguments: ISSUE_ARGS });
     expect(issue).toEqual({ content: [{ type: 'text', text: ISSUE_TEXT }] });
 
-    const failure = await client
-      .callTool({ name: 'delete_repo', arguments: DELETE_ARGS })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const failure = await client.callTool({ name: 'delete_repo', arguments: DELETE_ARGS }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     const decisionId = denialDecisionId(emulator, 'POST tools/call delete_repo');
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).message).toBe(
@@ -655,12 +665,10 @@ describe('v2 SDK, auto version negotiation (2026-07-28)', () => {
     expect(textOf(issue)).toBe(ISSUE_TEXT);
     expect(issue.isError).not.toBe(true);
 
-    const outcome = await client
-      .callTool({ name: 'delete_repo', arguments: DELETE_ARGS })
-      .then(
-        (result) => ({ result }),
-        (error: unknown) => ({ error }),
-      );
+    const outcome = await client.callTool({ name: 'delete_repo', arguments: DELETE_ARGS }).then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
     if ('error' in outcome) {
       const code = outcome.error instanceof SdkError ? outcome.error.code : undefined;
       throw new Error(`callTool threw (${String(code)}): ${String(outcome.error)}`);
@@ -723,9 +731,7 @@ describe('unapproved host', () => {
     await client.close();
 
     expect(emulator.requests).toHaveLength(1);
-    expect(summarise(emulator.requests[0]!)).toEqual(
-      denied('POST initialize', 'unapproved', 403),
-    );
+    expect(summarise(emulator.requests[0]!)).toEqual(denied('POST initialize', 'unapproved', 403));
     const record = emulator.requests[0]!;
     expect(record.request.attributes?.request?.http?.headers).not.toHaveProperty(
       'mcp-protocol-version',
@@ -735,7 +741,9 @@ describe('unapproved host', () => {
     expect((failure as StreamableHTTPError).code).toBe(403);
     const text = `MCP server mcp.unlisted.example is not approved for use here. Request a security review: ${REVIEW_URL}?host=mcp.unlisted.example&decision=${decisionId}`;
     expect((failure as Error).message).toContain('is not approved');
-    expect((failure as Error).message).toContain(`${REVIEW_URL}?host=mcp.unlisted.example&decision=${decisionId}`);
+    expect((failure as Error).message).toContain(
+      `${REVIEW_URL}?host=mcp.unlisted.example&decision=${decisionId}`,
+    );
     expect((failure as Error).message).toBe(
       `Streamable HTTP error: Error POSTing to endpoint: ${text}`,
     );
@@ -752,10 +760,22 @@ describe('unapproved host', () => {
         (error: unknown) => error,
       );
     await client.close();
-    console.log(failure, JSON.stringify(failure), (failure as any).data);
+    // A 403 ends version negotiation: the client does not fall back to initialize (it would
+    // after a 200 JSON-RPC error), so exactly one Check happened. The SDK keeps our text in
+    // `data.text` and shows a generic message (docs/mcp-traffic.md §7.1).
     expect(emulator.requests.map(summarise)).toEqual([
       denied('POST server/discover', 'unapproved', 403),
     ]);
+    const decisionId = denialDecisionId(emulator, 'POST server/discover');
+    expect(failure).toBeInstanceOf(SdkHttpError);
+    expect(failure).toMatchObject({
+      code: 'CLIENT_HTTP_FORBIDDEN',
+      message: 'Version negotiation failed: the server denied access (HTTP 403)',
+      data: {
+        status: 403,
+        text: `MCP server mcp.unlisted.example is not approved for use here. Request a security review: ${REVIEW_URL}?host=mcp.unlisted.example&decision=${decisionId}`,
+      },
+    });
     expect(server.requests).toEqual([]);
   });
 });
@@ -782,7 +802,9 @@ describe('dry-run entry', () => {
     expect(summaries).toContainEqual(allowed('POST tools/call delete_repo', 'tool_not_allowed'));
     expect(summaries).toContainEqual(allowed('POST tools/call get_issue'));
     expect(summaries.every((s) => s.outcome === 'allowed')).toBe(true);
-    const dry = emulator.requests.find((r) => summarise(r).request === 'POST tools/call delete_repo');
+    const dry = emulator.requests.find(
+      (r) => summarise(r).request === 'POST tools/call delete_repo',
+    );
     expect(dry?.response?.dynamic_metadata).toMatchObject({
       fields: { dry_run: { boolValue: true } },
     });

@@ -103,7 +103,11 @@ async function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
   return port;
 }
 
@@ -111,11 +115,15 @@ interface RunningEnvoy {
   readonly process: ChildProcess;
   readonly proxyUrl: string;
   readonly adminUrl: string;
-  /** Everything Envoy wrote to stderr (its log), for failure messages. */
+  /** Everything Envoy wrote to stdout and stderr (its log), for failure messages. */
   readonly log: () => string;
 }
 
-async function startEnvoy(configPath: string, listener: number, admin: number): Promise<RunningEnvoy> {
+async function startEnvoy(
+  configPath: string,
+  listener: number,
+  admin: number,
+): Promise<RunningEnvoy> {
   const child = spawn(
     ENVOY_BIN,
     [
@@ -144,6 +152,8 @@ async function startEnvoy(configPath: string, listener: number, admin: number): 
     child.once('error', reject);
   });
   await spawned;
+  // A later failure (e.g. of kill) must not become an unhandled 'error' event.
+  child.on('error', (error) => (log += `\n[spawn] ${String(error)}`));
   // /ready is 200 once Envoy is LIVE: listeners bound and the mcp_gate cluster initialised,
   // which includes its first gRPC health check against mcp-gate.
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -151,7 +161,9 @@ async function startEnvoy(configPath: string, listener: number, admin: number): 
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`envoy exited (${child.exitCode ?? child.signalCode}) before ready:\n${log}`);
     }
-    const ready = await fetch(`${envoy.adminUrl}/ready`).then(
+    const ready = await fetch(`${envoy.adminUrl}/ready`, {
+      signal: AbortSignal.timeout(1000),
+    }).then(
       (r) => r.status === 200,
       () => false,
     );
@@ -168,9 +180,15 @@ async function startEnvoy(configPath: string, listener: number, admin: number): 
 async function stopEnvoy(envoy: RunningEnvoy): Promise<void> {
   const child = envoy.process;
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+    });
+  });
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS);
+  const timer = setTimeout(() => {
+    child.kill('SIGKILL');
+  }, EXIT_GRACE_MS);
   await exited;
   clearTimeout(timer);
 }
@@ -182,12 +200,17 @@ async function envoyStat(envoy: RunningEnvoy, pattern: RegExp): Promise<number> 
   return match?.[1] === undefined ? 0 : Number(match[1]);
 }
 
-function textOf(result: { content?: unknown }): string {
-  const content = result.content;
+/** The text blocks of a tool result, joined. */
+function textOf(result: unknown): string {
+  if (typeof result !== 'object' || result === null || !('content' in result)) return '';
+  const content: unknown = result.content;
   if (!Array.isArray(content)) return '';
   return content
     .map((block: unknown) =>
-      typeof block === 'object' && block !== null && 'text' in block && typeof block.text === 'string'
+      typeof block === 'object' &&
+      block !== null &&
+      'text' in block &&
+      typeof block.text === 'string'
         ? block.text
         : '',
     )
@@ -241,7 +264,9 @@ describe.runIf(ENVOY_BIN !== '')('real Envoy (ENVOY_BIN) in front of mcp-gate', 
         name: 'get_issue',
         arguments: { owner: 'acme', repo: 'widgets', number: 42 },
       });
-      expect(issue).toEqual({ content: [{ type: 'text', text: 'acme/widgets#42: widgets wobble' }] });
+      expect(issue).toEqual({
+        content: [{ type: 'text', text: 'acme/widgets#42: widgets wobble' }],
+      });
 
       const refused = await client.callTool({
         name: 'delete_repo',
@@ -273,7 +298,7 @@ describe.runIf(ENVOY_BIN !== '')('real Envoy (ENVOY_BIN) in front of mcp-gate', 
       await client.close();
     }
 
-    const approvedCall = gate!.logs.find(
+    const approvedCall = await gate!.waitForLog(
       (l) => l['msg'] === 'decision' && l['tool'] === 'get_issue',
     );
     expect(approvedCall).toMatchObject({ decision: 'allow', reason: 'approved', port });
@@ -292,16 +317,18 @@ describe.runIf(ENVOY_BIN !== '')('real Envoy (ENVOY_BIN) in front of mcp-gate', 
     );
     await client.close();
 
-    const decisions = gate!.logs.filter((l) => l['msg'] === 'decision').slice(before);
-    expect(decisions).toHaveLength(1);
-    expect(decisions[0]).toMatchObject({
+    const line = await gate!.waitForLog((l) => l['msg'] === 'decision' && l['port'] === port);
+    expect(line).toMatchObject({
       decision: 'deny',
       reason: 'unapproved',
       host: '127.0.0.1',
       port,
       methods: ['initialize'],
     });
-    const decisionId = String(decisions[0]!['decision_id']);
+    // One request only: a 403 text starts no OAuth discovery and no transport fallback.
+    const decisions = gate!.logs.filter((l) => l['msg'] === 'decision').slice(before);
+    expect(decisions).toEqual([line]);
+    const decisionId = String(line['decision_id']);
     expect(failure).toBeInstanceOf(StreamableHTTPError);
     expect((failure as StreamableHTTPError).code).toBe(403);
     expect((failure as Error).message).toBe(
