@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { resolveServeConfig, SERVE_OPTIONS } from '../config/service-config.js';
 import type { ServeConfig } from '../config/service-config.js';
+import { ConfigError } from '../errors.js';
 import { startService } from '../service.js';
 import { createLogger } from '../telemetry/logger.js';
 import type { CliIo } from './io.js';
@@ -54,7 +55,12 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   try {
     service = await startService(config, { logger, registry, now: Date.now });
   } catch (err: unknown) {
-    io.stderr(`mcp-gate: ${(err as Error).message}\n`);
+    if (err instanceof ConfigError) {
+      // Problems go out one per line as FILE:LINE:COL message, for editors and CI matchers.
+      io.stderr(`${err.message}\nmcp-gate: not starting: the allowlist is invalid\n`);
+    } else {
+      io.stderr(`mcp-gate: ${(err as Error).message}\n`);
+    }
     logger.flush();
     return 1;
   }

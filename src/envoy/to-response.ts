@@ -116,7 +116,7 @@ export function toDenyShape(
     return {
       httpStatus: 403,
       contentType: 'application/json',
-      body: `{"jsonrpc":"2.0","id":${single?.idJson ?? 'null'},"error":${JSON.stringify(error)}}`,
+      body: `{"jsonrpc":"2.0","id":${errorIdJson(single?.idJson)},"error":${JSON.stringify(error)}}`,
     };
   }
 
@@ -139,7 +139,19 @@ export function toDenyShape(
       body: `{"jsonrpc":"2.0","id":${single.idJson},"result":${JSON.stringify(result)}}`,
     };
   }
-  return { httpStatus: 403, contentType: 'text/plain; charset=utf-8', body: text };
+  // Our own fault is a 503: the person did nothing wrong and may simply retry.
+  const status = reason === 'internal_error' ? 503 : 403;
+  return { httpStatus: status, contentType: 'text/plain; charset=utf-8', body: text };
+}
+
+/**
+ * The id for a JSON-RPC error inside an HTTP error body. Clients show that body as text, and
+ * one bridge scans the text for "404"/"405", so an id spelling them (long sessions reach id 404)
+ * is replaced by null, which JSON-RPC allows when the id cannot be echoed.
+ */
+function errorIdJson(idJson: string | undefined): string {
+  if (idJson === undefined || /40[45]/.test(idJson)) return 'null';
+  return idJson;
 }
 
 function header(key: string, value: string): HeaderValueOption {
@@ -195,7 +207,16 @@ export function internalErrorResponse(
     allowlistVersion: policy?.version ?? '',
     explanation: 'internal error',
   };
-  const text = policy?.denyTexts.internal_error ?? DEFAULT_DENY_TEXTS.internal_error;
+  const text = renderDenyMessage({
+    template: policy?.denyTexts.internal_error ?? DEFAULT_DENY_TEXTS.internal_error,
+    reason: 'internal_error',
+    server: '',
+    host: '',
+    tool: undefined,
+    reviewUrl: policy?.reviewUrl ?? '',
+    entryId: undefined,
+    decisionId,
+  });
   return {
     decision,
     response: {
@@ -207,7 +228,7 @@ export function internalErrorResponse(
           header(`${HEADER_PREFIX}reason`, 'internal_error'),
           header(`${HEADER_PREFIX}decision-id`, decisionId),
         ],
-        body: text.replace(/\{[a-z_]+\}/g, ''),
+        body: text,
       },
       dynamic_metadata: decisionMetadata(decision),
     },

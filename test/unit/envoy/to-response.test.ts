@@ -13,7 +13,6 @@ import { parseKnownHosts } from '../../../src/config/load-known-hosts.js';
 import type { Decision } from '../../../src/core/decision.js';
 import type { RequestFacts } from '../../../src/core/facts.js';
 import { inspectMcp } from '../../../src/core/mcp/inspect.js';
-import type { McpInspection } from '../../../src/core/mcp/inspection.js';
 import { authorize } from '../../../src/core/pipeline.js';
 import type { Authorization } from '../../../src/core/pipeline.js';
 import { DEFAULT_DENY_TEXTS } from '../../../src/core/policy/deny-texts.js';
@@ -837,5 +836,47 @@ describe('internalErrorResponse', () => {
     expect(internalErrorResponse(DECISION_ID, policy).response.denied_response?.body).toBe(
       'mcp-gate failed; this request was blocked. Retry.',
     );
+  });
+});
+
+describe('follow-ups: statuses, placeholders and ids', () => {
+  test('internal_error shaped through toDenyShape is a 503, like internalErrorResponse', () => {
+    const judged = handMade(
+      policyOf(),
+      { ...GH, headers: SESSION, body: call('get_x') },
+      'internal_error',
+    );
+    expect(shapeOf(judged).httpStatus).toBe(503);
+  });
+
+  test('an internal_error override gets its placeholders filled, not erased', () => {
+    const policy = policyOf({
+      denyReasons:
+        'deny_reasons:\n  internal_error: "mcp-gate failed ({reason}); report it: {review_url}"\n',
+    });
+    const body = internalErrorResponse(DECISION_ID, policy).response.denied_response?.body ?? '';
+    expect(body).toBe(
+      `mcp-gate failed (internal_error); report it: ${REVIEW_URL}?host=&decision=${DECISION_ID}`,
+    );
+  });
+
+  test.each([
+    { id: 404, want: 'null' },
+    { id: 1405, want: 'null' },
+    { id: '"a404"', want: 'null' },
+    { id: 403, want: '403' },
+    { id: 7, want: '7' },
+  ])('jsonrpc_error body: id $id is echoed as $want', ({ id, want }) => {
+    const idText = typeof id === 'number' ? String(id) : id;
+    const body = `{"jsonrpc":"2.0","id":${idText},"method":"tools/call","params":{"name":"delete_x"}}`;
+    const judged = judge(policyOf({ denyStyle: 'jsonrpc_error' }), {
+      ...GH,
+      headers: SESSION,
+      body,
+    });
+    const shape = shapeOf(judged);
+    expect(shape.httpStatus).toBe(403);
+    expect(shape.body.startsWith(`{"jsonrpc":"2.0","id":${want},"error":`)).toBe(true);
+    expect(shape.body).not.toMatch(FORBIDDEN_WORDS);
   });
 });
