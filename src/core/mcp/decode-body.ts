@@ -33,6 +33,7 @@
  *   `undecodable` (never valid UTF-8 in any case).
  */
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { trimOws } from './ows.js';
 
 /** Most content codings we undo for one body; more is `undecodable` (no legitimate client stacks). */
 export const MAX_CODING_LAYERS = 2;
@@ -282,15 +283,6 @@ function checkCharset(contentType: string | undefined): string | undefined {
     }
   }
   return undefined;
-}
-
-/** Trims HTTP optional whitespace (SP / HTAB) only, unlike String#trim. */
-function trimOws(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && (s[start] === ' ' || s[start] === '\t')) start++;
-  while (end > start && (s[end - 1] === ' ' || s[end - 1] === '\t')) end--;
-  return s.slice(start, end);
 }
 
 /** Client-controlled text for a log message: quoted, and cut so a huge header stays short. */

@@ -23,6 +23,7 @@
  * Callers that care must detect repeats before the join (or treat a "," as suspect).
  */
 import { Buffer } from 'node:buffer';
+import { trimOws } from './ows.js';
 
 /** A successfully decoded header value. */
 export interface McpHeaderValueOk {
@@ -110,15 +111,6 @@ function decodeBase64Utf8(payload: string): McpHeaderValueResult {
   } catch {
     return invalid('sentinel payload is not valid UTF-8');
   }
-}
-
-/** Trims HTTP optional whitespace (SP / HTAB) only, unlike String#trim. */
-function trimOws(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && (s[start] === ' ' || s[start] === '\t')) start++;
-  while (end > start && (s[end - 1] === ' ' || s[end - 1] === '\t')) end--;
-  return s.slice(start, end);
 }
 
 function invalid(message: string): McpHeaderValueInvalid {

@@ -55,8 +55,12 @@ const ENVELOPE_KEYS: ReadonlySet<string> = new Set([
 interface HeaderSignals {
   readonly protocolVersion: string | undefined;
   readonly sessionId: string | undefined;
+  /** `Mcp-Method`, decoded from `=?base64?…?=` when wrapped; undefined when absent or undecodable. */
   readonly method: string | undefined;
+  /** `Mcp-Name`, decoded likewise. */
   readonly name: string | undefined;
+  /** The failure to report when `Mcp-Method` or `Mcp-Name` is present but not decodable. */
+  readonly undecodable: { readonly detail: InspectionDetail; readonly message: string } | undefined;
   readonly hasParamHeader: boolean;
   readonly any: boolean;
 }
@@ -67,8 +71,8 @@ export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpIn
   const signals: string[] = [];
   if (headers.protocolVersion !== undefined) signals.push('header:mcp-protocol-version');
   if (headers.sessionId !== undefined) signals.push('header:mcp-session-id');
-  if (headers.method !== undefined) signals.push('header:mcp-method');
-  if (headers.name !== undefined) signals.push('header:mcp-name');
+  if (facts.headers.has('mcp-method')) signals.push('header:mcp-method');
+  if (facts.headers.has('mcp-name')) signals.push('header:mcp-name');
   if (headers.hasParamHeader) signals.push('header:mcp-param');
 
   const builder = new InspectionBuilder(facts, headers, signals);
@@ -98,8 +102,17 @@ function readHeaderSignals(facts: RequestFacts): HeaderSignals {
   const h = facts.headers;
   const protocolVersion = h.get('mcp-protocol-version')?.trim();
   const sessionId = h.get('mcp-session-id');
-  const method = h.get('mcp-method');
-  const name = h.get('mcp-name');
+  const rawMethod = h.get('mcp-method');
+  const rawName = h.get('mcp-name');
+  // Decoded once here; every later check reads the decoded values.
+  const method = rawMethod === undefined ? undefined : decodeMcpHeaderValue(rawMethod);
+  const name = rawName === undefined ? undefined : decodeMcpHeaderValue(rawName);
+  let undecodable: HeaderSignals['undecodable'];
+  if (method?.ok === false) {
+    undecodable = { detail: 'undecodable', message: 'Mcp-Method header is not decodable' };
+  } else if (name?.ok === false) {
+    undecodable = { detail: 'undecodable', message: 'Mcp-Name header is not decodable' };
+  }
   let hasParamHeader = false;
   for (const key of h.keys()) {
     if (key.startsWith('mcp-param-')) {
@@ -110,14 +123,15 @@ function readHeaderSignals(facts: RequestFacts): HeaderSignals {
   return {
     protocolVersion,
     sessionId,
-    method,
-    name,
+    method: method?.ok === true ? method.value : undefined,
+    name: name?.ok === true ? name.value : undefined,
+    undecodable,
     hasParamHeader,
     any:
       protocolVersion !== undefined ||
       sessionId !== undefined ||
-      method !== undefined ||
-      name !== undefined ||
+      rawMethod !== undefined ||
+      rawName !== undefined ||
       hasParamHeader,
   };
 }
@@ -191,45 +205,25 @@ function trustedHeaderMessage(headers: HeaderSignals): TrustedHeaders {
   if (!revisionAtLeast(headers.protocolVersion, HEADER_VALIDATING_REVISION)) {
     return { ok: false, failure: undefined };
   }
-  if (headers.method === undefined) {
-    return { ok: false, failure: undefined };
-  }
-  const method = decodeMcpHeaderValue(headers.method);
-  if (!method.ok) {
+  if (headers.undecodable !== undefined) return { ok: false, failure: headers.undecodable };
+  const method = headers.method;
+  if (method === undefined) return { ok: false, failure: undefined };
+  const name = headers.name;
+  if (NAMED_METHODS.has(method) && (name === undefined || name === '')) {
     return {
       ok: false,
-      failure: { detail: 'undecodable', message: 'Mcp-Method header is not decodable' },
-    };
-  }
-  let name: string | undefined;
-  if (headers.name !== undefined) {
-    const decoded = decodeMcpHeaderValue(headers.name);
-    if (!decoded.ok) {
-      return {
-        ok: false,
-        failure: { detail: 'undecodable', message: 'Mcp-Name header is not decodable' },
-      };
-    }
-    name = decoded.value;
-  }
-  if (NAMED_METHODS.has(method.value) && (name === undefined || name === '')) {
-    return {
-      ok: false,
-      failure: {
-        detail: 'malformed',
-        message: `${method.value} without the required Mcp-Name header`,
-      },
+      failure: { detail: 'malformed', message: `${method} without the required Mcp-Name header` },
     };
   }
   return {
     ok: true,
     message: {
       kind: 'request',
-      method: method.value,
+      method,
       idJson: undefined,
-      tool: method.value === 'tools/call' ? name : undefined,
-      resourceUri: method.value === 'resources/read' ? name : undefined,
-      prompt: method.value === 'prompts/get' ? name : undefined,
+      tool: method === 'tools/call' ? name : undefined,
+      resourceUri: method === 'resources/read' ? name : undefined,
+      prompt: method === 'prompts/get' ? name : undefined,
       protocolVersion: headers.protocolVersion,
       clientName: undefined,
     },
@@ -489,21 +483,10 @@ function headerBodyMismatch(
   isBatch: boolean,
 ): { detail: InspectionDetail; message: string } | undefined {
   const requires = revisionAtLeast(headers.protocolVersion, HEADER_VALIDATING_REVISION);
-  if (headers.method === undefined && headers.name === undefined && !requires) return undefined;
-
-  let headerMethod: string | undefined;
-  let headerName: string | undefined;
-  if (headers.method !== undefined) {
-    const decoded = decodeMcpHeaderValue(headers.method);
-    if (!decoded.ok)
-      return { detail: 'undecodable', message: 'Mcp-Method header is not decodable' };
-    headerMethod = decoded.value;
-  }
-  if (headers.name !== undefined) {
-    const decoded = decodeMcpHeaderValue(headers.name);
-    if (!decoded.ok) return { detail: 'undecodable', message: 'Mcp-Name header is not decodable' };
-    headerName = decoded.value;
-  }
+  if (headers.undecodable !== undefined) return headers.undecodable;
+  const headerMethod = headers.method;
+  const headerName = headers.name;
+  if (headerMethod === undefined && headerName === undefined && !requires) return undefined;
   if (isBatch) {
     return headerMethod !== undefined || headerName !== undefined
       ? { detail: 'header_mismatch', message: 'Mcp-Method/Mcp-Name headers on a batch' }
@@ -603,10 +586,6 @@ class InspectionBuilder {
   private build(isMcp: boolean, failure: InspectionFailure | undefined): McpInspection {
     const fromBody = this.messages.find((m) => m.protocolVersion !== undefined)?.protocolVersion;
     const headerVersion = this.headers.protocolVersion;
-    const method =
-      this.headers.method !== undefined ? decodeMcpHeaderValue(this.headers.method) : undefined;
-    const name =
-      this.headers.name !== undefined ? decodeMcpHeaderValue(this.headers.name) : undefined;
     return {
       isMcp,
       signals: this.signals,
@@ -616,8 +595,8 @@ class InspectionBuilder {
       protocolVersion: isRevision(headerVersion) ? headerVersion : (fromBody ?? headerVersion),
       clientName: this.messages.find((m) => m.clientName !== undefined)?.clientName,
       userAgent: this.facts.headers.get('user-agent'),
-      headerMethod: method?.ok === true ? method.value : undefined,
-      headerName: name?.ok === true ? name.value : undefined,
+      headerMethod: this.headers.method,
+      headerName: this.headers.name,
       failure,
     };
   }

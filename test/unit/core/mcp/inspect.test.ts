@@ -377,6 +377,21 @@ const ROWS: readonly Row[] = [
     rationale: 'missing required headers are a validation failure',
   },
   {
+    name: '2026 header-only request with an undecodable Mcp-Name – undecodable',
+    input: { headers: { ...V2026, 'mcp-method': 'tools/call', 'mcp-name': '=?base64?***?=' } },
+    want: { mcp: true, failure: 'undecodable', scope: 'always' },
+    rationale: 'a header that cannot be read cannot be trusted',
+  },
+  {
+    name: '2026 body with a raw non-ASCII Mcp-Name – undecodable',
+    input: {
+      headers: { ...V2026, 'mcp-method': 'tools/call', 'mcp-name': 'résumé_lookup' },
+      body: rpc('tools/call', { name: 'résumé_lookup' }),
+    },
+    want: { mcp: true, failure: 'undecodable', scope: 'always' },
+    rationale: 'non-ASCII values must be base64-wrapped; servers would read raw bytes differently',
+  },
+  {
     name: '2026 base64 Mcp-Name agreeing with a unicode body name',
     input: {
       headers: { ...V2026, 'mcp-method': 'tools/call', 'mcp-name': b64('résumé_lookup') },
