@@ -38,6 +38,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 import type { CheckRequest, HeaderValue, HttpRequest, Peer } from '../../src/envoy/check-types.js';
+import { RecordedList } from './recorded-list.js';
 
 // ---------------------------------------------------------------------------------------------
 // Envoy's protos
@@ -532,6 +533,8 @@ export interface EnvoyEmulator {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly requests: CheckRecord[];
+  /** Resolves with the first Check (recorded or still to come) that matches. */
+  waitForRecord(match: (record: CheckRecord) => boolean): Promise<CheckRecord>;
   close(): Promise<void>;
 }
 
@@ -553,7 +556,7 @@ export async function startEnvoyEmulator(options: EnvoyEmulatorOptions): Promise
   const method = checkMethod(CLIENT_LOADER_OPTIONS);
   const client = new grpc.Client(options.authzAddress, grpc.credentials.createInsecure());
   const upstreamAgent = new http.Agent({ keepAlive: false });
-  const records: CheckRecord[] = [];
+  const records = new RecordedList<CheckRecord>();
   const timeoutMs = options.timeoutMs ?? 1000;
   const statusOnError = options.statusOnError ?? 403;
   const bufferSettings = options.withRequestBody;
@@ -745,7 +748,8 @@ export async function startEnvoyEmulator(options: EnvoyEmulatorOptions): Promise
   return {
     port,
     url: `http://127.0.0.1:${port}`,
-    requests: records,
+    requests: records.items,
+    waitForRecord: (match) => records.waitFor(match),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => {

@@ -49,6 +49,8 @@ import type {
 import { forwardProxyFetch, startEnvoyEmulator } from '../helpers/envoy-emulator.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
+import { RecordedList } from '../helpers/recorded-list.js';
+import { textOf } from '../helpers/tool-result.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const REVIEW_URL = 'https://mcp-review.corp.example/request';
@@ -116,6 +118,8 @@ interface UpstreamRequest {
 interface InstrumentedServer {
   readonly port: number;
   readonly requests: UpstreamRequest[];
+  /** Resolves with the first request (recorded or still to come) that matches. */
+  waitForRequest(match: (request: UpstreamRequest) => boolean): Promise<UpstreamRequest>;
   /** How often each tool's handler ran. */
   calls(tool: string): number;
   close(): Promise<void>;
@@ -184,7 +188,7 @@ function buildV1Server(counter: ToolCounter): V1McpServer {
 /** Sessionful v1 McpServer + StreamableHTTPServerTransport on `/mcp`. */
 async function startV1StreamableServer(): Promise<InstrumentedServer> {
   const counter = new ToolCounter();
-  const requests: UpstreamRequest[] = [];
+  const requests = new RecordedList<UpstreamRequest>();
   const sessions = new Map<string, V1ServerTransport>();
   const servers: V1McpServer[] = [];
   const httpServer = http.createServer((req, res) => {
@@ -218,7 +222,8 @@ async function startV1StreamableServer(): Promise<InstrumentedServer> {
   const port = await listen(httpServer);
   return {
     port,
-    requests,
+    requests: requests.items,
+    waitForRequest: (match) => requests.waitFor(match),
     calls: (tool) => counter.get(tool),
     async close() {
       await Promise.all(servers.map((s) => s.close()));
@@ -230,7 +235,7 @@ async function startV1StreamableServer(): Promise<InstrumentedServer> {
 /** v1 McpServer + the legacy SSEServerTransport: GET `/mcp/sse`, POST `/mcp/messages`. */
 async function startV1SseServer(): Promise<InstrumentedServer> {
   const counter = new ToolCounter();
-  const requests: UpstreamRequest[] = [];
+  const requests = new RecordedList<UpstreamRequest>();
   // eslint-disable-next-line @typescript-eslint/no-deprecated -- the legacy HTTP+SSE transport is under test
   const sessions = new Map<string, SSEServerTransport>();
   const servers: V1McpServer[] = [];
@@ -256,7 +261,8 @@ async function startV1SseServer(): Promise<InstrumentedServer> {
   const port = await listen(httpServer);
   return {
     port,
-    requests,
+    requests: requests.items,
+    waitForRequest: (match) => requests.waitFor(match),
     calls: (tool) => counter.get(tool),
     async close() {
       await Promise.all(servers.map((s) => s.close()));
@@ -327,7 +333,7 @@ function buildV2Server(counter: ToolCounter): V2McpServer {
 /** createMcpHandler (both protocol eras, any path) on node:http. */
 async function startV2Server(): Promise<InstrumentedServer> {
   const counter = new ToolCounter();
-  const requests: UpstreamRequest[] = [];
+  const requests = new RecordedList<UpstreamRequest>();
   const handler = createMcpHandler(() => buildV2Server(counter));
   const nodeHandler = toNodeHandler(handler);
   const httpServer = http.createServer((req, res) => {
@@ -339,7 +345,8 @@ async function startV2Server(): Promise<InstrumentedServer> {
   const port = await listen(httpServer);
   return {
     port,
-    requests,
+    requests: requests.items,
+    waitForRequest: (match) => requests.waitFor(match),
     calls: (tool) => counter.get(tool),
     async close() {
       await handler.close();
@@ -443,32 +450,6 @@ function denialDecisionId(emulator: EnvoyEmulator, request: string): string {
   return id;
 }
 
-/** Resolves once `predicate` holds; the v1 client opens its GET stream without awaiting it. */
-async function until(predicate: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** The text blocks of a tool result, joined. */
-function textOf(result: unknown): string {
-  if (typeof result !== 'object' || result === null || !('content' in result)) return '';
-  const content: unknown = result.content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((block: unknown) =>
-      typeof block === 'object' &&
-      block !== null &&
-      'text' in block &&
-      typeof block.text === 'string'
-        ? block.text
-        : '',
-    )
-    .join('');
-}
-
 // ---------------------------------------------------------------------------------------------
 // Fixture lifecycle
 // ---------------------------------------------------------------------------------------------
@@ -539,7 +520,8 @@ describe('v1 SDK, Streamable HTTP (2025-11-25)', () => {
     );
     expect(client.getServerVersion()?.name).toBe('e2e-server-v1');
     // The standalone GET stream is opened fire-and-forget after notifications/initialized.
-    await until(() => emulator.requests.some((r) => summarise(r).request === 'GET'), 'the GET');
+    // The v1 client opens its GET stream without awaiting it.
+    await emulator.waitForRecord((r) => summarise(r).request === 'GET');
 
     const listed = await client.listTools();
     expect(listed.tools.map((t) => t.name)).toEqual(['get_issue', 'delete_repo']);
@@ -590,7 +572,8 @@ describe('v1 SDK, Streamable HTTP (2025-11-25)', () => {
       requestInit: { headers: FORGED_HEADERS },
     });
     await client.connect(transport);
-    await until(() => server.requests.some((r) => r.method === 'GET'), 'the GET');
+    // The v1 client opens its GET stream without awaiting it.
+    await server.waitForRequest((r) => r.method === 'GET');
     await client.callTool({ name: 'get_issue', arguments: ISSUE_ARGS });
     await transport.terminateSession();
 

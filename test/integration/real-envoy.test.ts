@@ -35,6 +35,7 @@ import { startMcpSdkServer } from '../helpers/mcp-capture.js';
 import type { RunningMcpServer } from '../helpers/mcp-capture.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
+import { textOf } from '../helpers/tool-result.js';
 
 const ENVOY_BIN = process.env['ENVOY_BIN'] ?? '';
 const ENVOY_YAML = path.resolve(import.meta.dirname, '../../envoy/envoy.yaml');
@@ -198,23 +199,6 @@ async function envoyStat(envoy: RunningEnvoy, pattern: RegExp): Promise<number> 
   const text = await (await fetch(`${envoy.adminUrl}/stats?filter=ext_authz`)).text();
   const match = pattern.exec(text);
   return match?.[1] === undefined ? 0 : Number(match[1]);
-}
-
-/** The text blocks of a tool result, joined. */
-function textOf(result: unknown): string {
-  if (typeof result !== 'object' || result === null || !('content' in result)) return '';
-  const content: unknown = result.content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((block: unknown) =>
-      typeof block === 'object' &&
-      block !== null &&
-      'text' in block &&
-      typeof block.text === 'string'
-        ? block.text
-        : '',
-    )
-    .join('');
 }
 
 describe.runIf(ENVOY_BIN !== '')('real Envoy (ENVOY_BIN) in front of mcp-gate', () => {
