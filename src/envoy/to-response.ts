@@ -48,20 +48,11 @@ export function toCheckResponse(
 ): CheckResponse {
   if (decision.verdict === 'deny') {
     const reason = decision.reason as DenyReason;
-    const shape = toDenyShape(decision, reason, facts, inspection, policy);
-    const headers = [
-      header('content-type', shape.contentType),
-      header(`${HEADER_PREFIX}reason`, reason),
-      header(`${HEADER_PREFIX}decision-id`, decision.id),
-    ];
-    if (decision.detail !== undefined) {
-      headers.push(header(`${HEADER_PREFIX}detail`, decision.detail));
-    }
-    return {
-      status: { code: GRPC_PERMISSION_DENIED, message: reason },
-      denied_response: { status: { code: shape.httpStatus }, headers, body: shape.body },
-      dynamic_metadata: decisionMetadata(decision),
-    };
+    return deniedResponse(
+      decision,
+      reason,
+      toDenyShape(decision, reason, facts, inspection, policy),
+    );
   }
 
   const forged = forgedHeaderNames(facts);
@@ -139,9 +130,30 @@ export function toDenyShape(
       body: `{"jsonrpc":"2.0","id":${single.idJson},"result":${JSON.stringify(result)}}`,
     };
   }
-  // Our own fault is a 503: the person did nothing wrong and may simply retry.
-  const status = reason === 'internal_error' ? 503 : 403;
-  return { httpStatus: status, contentType: 'text/plain; charset=utf-8', body: text };
+  return textShape(reason, text);
+}
+
+/** The plain-text deny: 403, except our own fault, a 503 (the person may simply retry). */
+function textShape(reason: DenyReason, text: string): DenyShape {
+  const httpStatus = reason === 'internal_error' ? 503 : 403;
+  return { httpStatus, contentType: 'text/plain; charset=utf-8', body: text };
+}
+
+/** A deny CheckResponse: the shape plus the headers and metadata every denial carries. */
+function deniedResponse(decision: Decision, reason: DenyReason, shape: DenyShape): CheckResponse {
+  const headers = [
+    header('content-type', shape.contentType),
+    header(`${HEADER_PREFIX}reason`, reason),
+    header(`${HEADER_PREFIX}decision-id`, decision.id),
+  ];
+  if (decision.detail !== undefined) {
+    headers.push(header(`${HEADER_PREFIX}detail`, decision.detail));
+  }
+  return {
+    status: { code: GRPC_PERMISSION_DENIED, message: reason },
+    denied_response: { status: { code: shape.httpStatus }, headers, body: shape.body },
+    dynamic_metadata: decisionMetadata(decision),
+  };
 }
 
 /**
@@ -219,18 +231,6 @@ export function internalErrorResponse(
   });
   return {
     decision,
-    response: {
-      status: { code: GRPC_PERMISSION_DENIED, message: 'internal_error' },
-      denied_response: {
-        status: { code: 503 },
-        headers: [
-          header('content-type', 'text/plain; charset=utf-8'),
-          header(`${HEADER_PREFIX}reason`, 'internal_error'),
-          header(`${HEADER_PREFIX}decision-id`, decisionId),
-        ],
-        body: text,
-      },
-      dynamic_metadata: decisionMetadata(decision),
-    },
+    response: deniedResponse(decision, 'internal_error', textShape('internal_error', text)),
   };
 }
