@@ -16,6 +16,10 @@ export const ERROR_CODES = {
   ERR_CHECK_FAILED: 'ERR_CHECK_FAILED',
   /** Command-line usage error. */
   ERR_USAGE: 'ERR_USAGE',
+  /** A promise rejection nothing handled; logged, and the service keeps running. */
+  ERR_UNHANDLED_REJECTION: 'ERR_UNHANDLED_REJECTION',
+  /** An exception nothing caught; logged, and the process exits with code 70. */
+  ERR_UNCAUGHT_EXCEPTION: 'ERR_UNCAUGHT_EXCEPTION',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /**
  * Process entry: runs the CLI and exits with its code. The only file that may call process.exit.
- * Unhandled rejections and exceptions are logged to stderr and end the process with code 70:
- * a silent half-dead authorizer would be worse than a restart.
+ *
+ * Faults nothing else caught are always logged (process-faults.ts). An unhandled rejection is
+ * logged and counted and the service keeps deciding: every Check path catches its own errors, so
+ * a stray rejection (a watcher, a timer) cannot have left a decision half-made. An uncaught
+ * exception leaves the process in an unknown state, so it is logged and the process exits with
+ * code 70 for the orchestrator to restart it; Envoy fails closed meanwhile.
  */
 import { runCli } from './cli.js';
+import { reportFault } from './process-faults.js';
 
 process.on('unhandledRejection', (reason: unknown) => {
-  process.stderr.write(`mcp-gate: unhandled rejection: ${String(reason)}\n`);
-  process.exit(70);
+  reportFault('unhandled_rejection', reason);
 });
 process.on('uncaughtException', (err: unknown) => {
-  process.stderr.write(
-    `mcp-gate: uncaught exception: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
+  reportFault('uncaught_exception', err);
   process.exit(70);
 });
 

@@ -13,6 +13,7 @@ import { AppError } from './errors.js';
 import { createTelemetryServer } from './telemetry/http.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics } from './telemetry/metrics.js';
+import type { Metrics } from './telemetry/metrics.js';
 
 export interface ServiceDeps {
   readonly logger: Logger;
@@ -22,6 +23,7 @@ export interface ServiceDeps {
 
 export interface RunningService {
   readonly store: PolicyStore;
+  readonly metrics: Metrics;
   readonly authz: AuthzServer;
   /** Bound gRPC port (0 for a unix socket). */
   readonly grpcPort: number;
@@ -43,10 +45,14 @@ export async function startService(
     logger: deps.logger,
     metrics,
     now: deps.now,
+    watch: config.reloadWatch,
   });
   await store.loadInitial();
 
-  const authz = createAuthzServer({ store, logger: deps.logger, metrics, now: deps.now });
+  const authz = createAuthzServer(
+    { store, logger: deps.logger, metrics, now: deps.now },
+    { maxPendingChecks: config.maxPendingChecks },
+  );
   let stopping = false;
   const telemetry = createTelemetryServer({
     registry: deps.registry,
@@ -80,13 +86,20 @@ export async function startService(
 
   return {
     store,
+    metrics,
     authz,
     grpcPort,
     httpPort,
     async stop() {
       stopping = true;
       store.stopWatching();
-      await authz.shutdown(config.shutdownGraceMs);
+      const { forced } = await authz.shutdown(config.shutdownGraceMs);
+      if (forced) {
+        deps.logger.warn(
+          { grace_ms: config.shutdownGraceMs },
+          'grace period over; remaining calls were cut off',
+        );
+      }
       await telemetry.close();
     },
   };

@@ -4,9 +4,8 @@
  * logs show it) through exactly the path the service uses and prints the decision as JSON.
  */
 import { parseArgs } from 'node:util';
-import { formatIssue, EMPTY_KNOWN_HOSTS } from '../config/policy-store.js';
-import { parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
-import { parseKnownHosts } from '../config/load-known-hosts.js';
+import { formatIssue, parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
+import { EMPTY_KNOWN_HOSTS, parseKnownHosts } from '../config/load-known-hosts.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';

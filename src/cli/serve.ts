@@ -7,6 +7,9 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { resolveServeConfig, SERVE_OPTIONS } from '../config/service-config.js';
 import type { ServeConfig } from '../config/service-config.js';
 import { ConfigError } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
+import { describeError, FAULT_MESSAGES, setFaultReporter } from '../process-faults.js';
+import type { FaultKind } from '../process-faults.js';
 import { startService } from '../service.js';
 import { createLogger } from '../telemetry/logger.js';
 import type { CliIo } from './io.js';
@@ -22,6 +25,12 @@ ${Object.values(SERVE_OPTIONS)
   .join('\n')}
 
 Signals: SIGHUP reloads the allowlist; SIGTERM/SIGINT stop gracefully.`;
+
+/** The `mcp_gate_errors_total{code}` each process-level fault is counted under. */
+const FAULT_ERROR_CODES: Readonly<Record<FaultKind, ErrorCode>> = {
+  unhandled_rejection: 'ERR_UNHANDLED_REJECTION',
+  uncaught_exception: 'ERR_UNCAUGHT_EXCEPTION',
+};
 
 /** Runs the service; resolves with the exit code once it has stopped. */
 export async function runServe(args: string[], io: CliIo): Promise<number> {
@@ -65,6 +74,16 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
 
+  const restoreFaultReporter = setFaultReporter((kind, error) => {
+    service.metrics.recordError(FAULT_ERROR_CODES[kind]);
+    // pino's err serializer keeps an Error's type, message and stack; anything else thrown is
+    // logged as its description.
+    const fields =
+      error instanceof Error ? { fault: kind, err: error } : { fault: kind, err: describeError(error) };
+    if (kind === 'uncaught_exception') logger.fatal(fields, FAULT_MESSAGES[kind]);
+    else logger.error(fields, FAULT_MESSAGES[kind]);
+  });
+
   return new Promise<number>((resolveExit) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -75,11 +94,13 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
         () => {
           logger.info('stopped');
           logger.flush();
+          restoreFaultReporter();
           resolveExit(0);
         },
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
           logger.flush();
+          restoreFaultReporter();
           resolveExit(1);
         },
       );

@@ -19,7 +19,7 @@
  * The YAML helpers here are shared with load-known-hosts.ts and stamp-file.ts.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from 'yaml';
 import type { CST, Document, Node as YamlNode } from 'yaml';
 import type * as z from 'zod';
@@ -33,7 +33,7 @@ import {
   DateSchema,
   ReviewSha256Schema,
 } from './allowlist-schema.js';
-import type { DocPath } from './allowlist-schema.js';
+import type { AllowlistDoc, DocPath } from './allowlist-schema.js';
 import { computeReviewSha256 } from './review-stamp.js';
 
 /** One problem or warning, at a 1-based line and column of the file. */
@@ -297,6 +297,11 @@ function isImplicitNull(node: YamlNode | undefined): boolean {
   return isScalar(node) && node.value === null && (node.source === '' || node.source === undefined);
 }
 
+/** `FILE:LINE:COL message`, the format of `mcp-gate validate`. */
+export function formatIssue(file: string, issue: Issue): string {
+  return `${file}:${issue.line}:${issue.col} ${issue.message}`;
+}
+
 /** Sorts by position, then message, so output is stable. */
 export function sortIssues(issues: Issue[]): Issue[] {
   return issues.sort(
@@ -428,8 +433,39 @@ export function sha256OfText(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/** The outcome of validateAllowlist: the validated document (plain data), or every error. */
+export type ValidateAllowlistResult =
+  | {
+      readonly ok: true;
+      readonly fileName: string;
+      readonly doc: AllowlistDoc;
+      /** SHA-256 (hex) of the text's UTF-8 bytes. */
+      readonly sha256: string;
+      readonly warnings: Issue[];
+    }
+  | {
+      readonly ok: false;
+      readonly fileName: string;
+      readonly errors: Issue[];
+      readonly warnings: Issue[];
+    };
+
 /** Validates and compiles allowlist text. Pure; never throws. */
 export function parseAllowlist(text: string, options: ParseAllowlistOptions): ParseAllowlistResult {
+  const validated = validateAllowlist(text, options);
+  if (!validated.ok) return validated;
+  const { fileName, doc, sha256, warnings } = validated;
+  return { ok: true, fileName, policy: compilePolicy(doc, { sha256 }), warnings };
+}
+
+/**
+ * Every check of parseAllowlist without the compilation: the result is plain data, so the
+ * policy store can run this (the expensive part) in a worker thread. Pure; never throws.
+ */
+export function validateAllowlist(
+  text: string,
+  options: ParseAllowlistOptions,
+): ValidateAllowlistResult {
   const yaml = parseYamlSource(text);
   const { fileName } = options;
   if (!yaml.ok) return { ok: false, fileName, errors: yaml.errors, warnings: [] };
@@ -450,8 +486,7 @@ export function parseAllowlist(text: string, options: ParseAllowlistOptions): Pa
   if (!parsed.success || errors.length > 0) {
     return { ok: false, fileName, errors: sortIssues(errors), warnings };
   }
-  const policy = compilePolicy(parsed.data, { sha256: sha256OfText(text) });
-  return { ok: true, fileName, policy, warnings };
+  return { ok: true, fileName, doc: parsed.data, sha256: sha256OfText(text), warnings };
 }
 
 /**
@@ -544,18 +579,33 @@ const READ_PROBLEMS: Readonly<Record<string, string>> = {
   EISDIR: 'is a directory, not a file',
 };
 
+/** Far beyond any real allowlist (10,000 entries are about 3 MB); a stray huge file is refused. */
+export const MAX_CONFIG_FILE_BYTES = 64 * 1024 * 1024;
+
 /**
  * Reads a configuration file as strict UTF-8 (invalid bytes are an error rather than U+FFFD,
- * and a BOM is kept), so the text's UTF-8 encoding is exactly the file's bytes.
+ * and a BOM is kept), so the text's UTF-8 encoding is exactly the file's bytes. Only regular
+ * files (or symlinks to one) up to MAX_CONFIG_FILE_BYTES are read: a FIFO or device would block
+ * or never end.
  */
 export async function readConfigFile(path: string): Promise<ReadResult> {
+  const fail = (message: string): ReadResult => ({
+    ok: false,
+    error: { line: 1, col: 1, message: `cannot read file: ${message}` },
+  });
   let bytes: Buffer;
   try {
+    const info = await stat(path);
+    if (info.isDirectory()) return fail('is a directory, not a file (EISDIR)');
+    if (!info.isFile()) return fail('not a regular file');
+    if (info.size > MAX_CONFIG_FILE_BYTES) {
+      return fail(`larger than ${String(MAX_CONFIG_FILE_BYTES / 1024 / 1024)} MiB`);
+    }
     bytes = await readFile(path);
   } catch (err: unknown) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
     const why = READ_PROBLEMS[code] ?? 'read failed';
-    return { ok: false, error: { line: 1, col: 1, message: `cannot read file: ${why} (${code})` } };
+    return fail(`${why} (${code})`);
   }
   try {
     return {
@@ -563,10 +613,7 @@ export async function readConfigFile(path: string): Promise<ReadResult> {
       text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes),
     };
   } catch {
-    return {
-      ok: false,
-      error: { line: 1, col: 1, message: 'cannot read file: it is not valid UTF-8' },
-    };
+    return fail('it is not valid UTF-8');
   }
 }
 

@@ -9,7 +9,8 @@
  * any depth, never the apex). Validation is strict and reports every problem with line and
  * column, like the allowlist. Duplicates and names already covered by a listed wildcard are
  * warnings: harmless, but a sign the list needs tidying.
- * parseKnownHosts is pure and never throws; loadKnownHostsFile adds the file read.
+ * parseKnownHosts (= validateKnownHosts, plain data a worker can hand over, + toKnownHosts) is
+ * pure and never throws; loadKnownHostsFile adds the file read.
  */
 import * as z from 'zod';
 import {
@@ -50,8 +51,36 @@ export type ParseKnownHostsResult =
       readonly warnings: Issue[];
     };
 
+/** The outcome of validateKnownHosts: the distinct patterns in file order, or every error. */
+export type ValidateKnownHostsResult =
+  | {
+      readonly ok: true;
+      readonly fileName: string;
+      readonly patterns: HostPattern[];
+      /** SHA-256 (hex) of the text's UTF-8 bytes. */
+      readonly sha256: string;
+      readonly warnings: Issue[];
+    }
+  | {
+      readonly ok: false;
+      readonly fileName: string;
+      readonly errors: Issue[];
+      readonly warnings: Issue[];
+    };
+
 /** Validates and compiles a known-MCP-host list. Pure; never throws. */
 export function parseKnownHosts(text: string, fileName: string): ParseKnownHostsResult {
+  const validated = validateKnownHosts(text, fileName);
+  if (!validated.ok) return validated;
+  const { patterns, sha256, warnings } = validated;
+  return { ok: true, fileName, knownHosts: toKnownHosts(patterns, sha256), warnings };
+}
+
+/**
+ * Every check of parseKnownHosts, returning the distinct patterns as plain data (so this can
+ * run in a worker thread). Pure; never throws.
+ */
+export function validateKnownHosts(text: string, fileName: string): ValidateKnownHostsResult {
   const yaml = parseYamlSource(text);
   if (!yaml.ok) return { ok: false, fileName, errors: yaml.errors, warnings: [] };
   const { source, value } = yaml;
@@ -106,15 +135,32 @@ export function parseKnownHosts(text: string, fileName: string): ParseKnownHosts
     }
   }
 
-  const index = new HostIndex<true>();
-  for (const { pattern } of patterns) index.add(pattern, true);
-  const knownHosts: KnownHosts = Object.freeze({
+  return {
+    ok: true,
+    fileName,
+    patterns: patterns.map(({ pattern }) => pattern),
     sha256: sha256OfText(text),
+    warnings: sortIssues(warnings),
+  };
+}
+
+/** The lookup over validated, distinct patterns; `sha256` is the file's. */
+export function toKnownHosts(patterns: readonly HostPattern[], sha256: string): KnownHosts {
+  const index = new HostIndex<true>();
+  for (const pattern of patterns) index.add(pattern, true);
+  return Object.freeze({
+    sha256,
     size: patterns.length,
     isKnownMcpHost: (host: string) => index.find(host, () => true) ?? false,
   });
-  return { ok: true, fileName, knownHosts, warnings: sortIssues(warnings) };
 }
+
+/** Used when no known-host file is configured: no host is known to serve MCP. */
+export const EMPTY_KNOWN_HOSTS: KnownHosts = Object.freeze({
+  sha256: '',
+  size: 0,
+  isKnownMcpHost: () => false,
+});
 
 /** Reads and parses a known-MCP-host file; I/O problems become an error at 1:1. */
 export async function loadKnownHostsFile(path: string): Promise<ParseKnownHostsResult> {

@@ -2,31 +2,48 @@
  * The policy in force, and how it changes.
  *
  * One immutable PolicySnapshot is referenced at a time; a Check reads the reference once, so it
- * sees the old or the new allowlist, never a mix. Reloads read both files, skip work when their
- * bytes are unchanged, parse, validate and compile off the request path, and swap the reference
- * only on success. A file that fails validation is logged with every error and the last good
- * snapshot keeps serving.
+ * sees the old or the new allowlist, never a mix. A reload reads both files in the policy
+ * worker thread (policy-loader.ts), which skips contents already judged (by hash), parses,
+ * validates and compiles; this thread then assembles the snapshot in short slices and swaps the
+ * reference only when it is complete. So a reload never blocks a Check for more than a few
+ * milliseconds, whatever the size of the allowlist.
+ *
+ * Faults, and what each does:
+ * - A file that fails to read or validate may be half-written (truncate-and-write, an editor's
+ *   rename dance, a deleted file about to be recreated): it is read again after `settleMs`, up
+ *   to `settleAttempts` reads in all, before the reload is declared failed.
+ * - A failed reload is logged once, with every error as `FILE:LINE:COL message`, and counted;
+ *   the last good snapshot keeps serving. The same broken content is not reported again until
+ *   it changes.
+ * - A crash or hang of the worker is a failed reload like any other.
  *
  * Triggers: a watcher on the files' *directories* (a Kubernetes ConfigMap swaps a `..data`
- * symlink, which a watch on the file itself never sees), SIGHUP (wired in main.ts), and a
- * periodic re-read, because watchers miss events on some volumes. Triggers that arrive while a
- * reload runs are coalesced into one more reload.
+ * symlink, which a watch on the file itself never sees), SIGHUP (wired in cli/serve.ts), and a
+ * periodic re-read, because watchers miss events on some volumes. A directory that is replaced
+ * is watched again at the next reload. Triggers that arrive while a reload runs are coalesced
+ * into one more reload.
  */
-import { createHash } from 'node:crypto';
-import { watch } from 'node:fs';
+import { statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { PolicySnapshot } from '../core/pipeline.js';
-import type { CompiledPolicy, KnownHosts } from '../core/policy/policy.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { Issue } from './load-allowlist.js';
-import { parseAllowlist, readConfigFile } from './load-allowlist.js';
-import { parseKnownHosts } from './load-known-hosts.js';
+import { buildSnapshot } from './policy-data.js';
+import type { PolicyData, PolicyLoadRequest } from './policy-data.js';
+import { createInProcessPolicyLoader, createWorkerPolicyLoader } from './policy-loader.js';
+import type { LoaderResult, PolicyLoader } from './policy-loader.js';
 
 /** Waits this long after a file event so a burst of writes becomes one reload. */
 const DEBOUNCE_MS = 50;
+const DEFAULT_SETTLE_MS = 200;
+const DEFAULT_SETTLE_ATTEMPTS = 3;
+const DEFAULT_LOAD_TIMEOUT_MS = 120_000;
+
+/** The log message of every failed reload. */
+export const RELOAD_REJECTED = 'allowlist reload rejected; the last good allowlist stays in force';
 
 export interface PolicyStoreOptions {
   readonly allowlistPath: string;
@@ -35,19 +52,39 @@ export interface PolicyStoreOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now: () => number;
+  /** Watch the files' directories (default true). Off, only the poll and SIGHUP reload. */
+  readonly watch?: boolean;
+  /** Pause before reading a failing file again (default 200 ms). */
+  readonly settleMs?: number;
+  /** Reads of a failing file before a reload fails (default 3). */
+  readonly settleAttempts?: number;
+  /** Where reloads are parsed; default a worker thread with a 2-minute limit per load. */
+  readonly loader?: PolicyLoader;
 }
 
 type Listener = (snapshot: PolicySnapshot) => void;
+
+interface WatchedDir {
+  readonly watcher: FSWatcher;
+  /** Identity of the directory when the watch began: a replaced one has another. */
+  readonly identity: string;
+  failed: boolean;
+}
 
 /** Holds the current snapshot and reloads it on demand. */
 export class PolicyStore {
   private snapshot: PolicySnapshot | undefined;
   private loadedHash: string | undefined;
+  /** The hash, or for unreadable files the errors, of the content last rejected. */
+  private rejected: string | undefined;
   private readonly options: PolicyStoreOptions;
   private readonly listeners = new Set<Listener>();
+  private loader: PolicyLoader | undefined;
   private running: Promise<void> | undefined;
   private pending = false;
-  private watchers: FSWatcher[] = [];
+  private stopped = false;
+  private watching = false;
+  private readonly watched = new Map<string, WatchedDir>();
   private debounce: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
 
@@ -67,35 +104,53 @@ export class PolicyStore {
   }
 
   /**
-   * The first load: throws a ConfigError listing every problem, because starting without a valid
-   * allowlist would leave Envoy with nothing to ask.
+   * The first load, on this thread (no Check waits yet): throws a ConfigError listing every
+   * problem, because starting without a valid allowlist would leave Envoy with nothing to ask.
    */
   async loadInitial(): Promise<PolicySnapshot> {
-    const outcome = await this.readAndCompile();
-    if (!outcome.ok) {
+    const result = await createInProcessPolicyLoader().load(this.request());
+    if (result.kind !== 'loaded') {
       this.options.metrics.recordReload('failure', undefined, this.options.now());
-      throw new ConfigError('ERR_ALLOWLIST_INVALID', outcome.message);
+      const message =
+        result.kind === 'invalid'
+          ? result.errors.join('\n')
+          : result.kind === 'fault'
+            ? result.message
+            : 'unreachable: nothing was loaded before';
+      throw new ConfigError('ERR_ALLOWLIST_INVALID', message);
     }
-    if (outcome.unchanged) throw new Error('unreachable: first load cannot be unchanged');
-    this.swap(outcome.snapshot, outcome.hash, 'startup', outcome.warnings);
-    return outcome.snapshot;
+    const snapshot = await buildSnapshot(result.data, this.options.limits);
+    this.swap(snapshot, result.data, 'startup');
+    return snapshot;
   }
 
   /** Reloads now (coalescing concurrent requests). Resolves when the reload settled. */
   reload(trigger: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.running !== undefined) {
       this.pending = true;
       return this.running;
     }
     const run = async (): Promise<void> => {
-      await this.reloadOnce(trigger);
-      // Triggers that arrived meanwhile may have seen a file we already read: one more pass.
-      while (this.takePending()) await this.reloadOnce(trigger);
+      try {
+        await this.reloadOnce(trigger);
+        // Triggers that arrived meanwhile may have seen a file we already read: one more pass.
+        while (this.takePending()) await this.reloadOnce(trigger);
+      } catch (err: unknown) {
+        // Callers fire and forget (poll, watcher, SIGHUP): a bug here must not become an
+        // unhandled rejection that ends the process.
+        this.reject(trigger, { kind: 'fault', message: `reload failed: ${String(err)}` }, 1);
+      }
     };
     this.running = run().finally(() => {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /** A call, not a field read: the flag changes while a reload awaits. */
+  private isStopped(): boolean {
+    return this.stopped;
   }
 
   private takePending(): boolean {
@@ -104,36 +159,12 @@ export class PolicyStore {
     return pending;
   }
 
-  /** Starts the directory watchers and the periodic re-read. */
+  /** Starts the directory watchers (unless `watch: false`) and the periodic re-read. */
   startWatching(pollMs: number): void {
-    const files = [this.options.allowlistPath, this.options.knownHostsPath].filter(
-      (path): path is string => path !== undefined,
-    );
-    const dirs = new Set(files.map((file) => dirname(resolve(file))));
-    const names = new Set(files.map((file) => basename(file)));
-    for (const dir of dirs) {
-      try {
-        const watcher = watch(dir, { persistent: false }, (_event, name) => {
-          // `..data` and editor temp files change too; any event in the directory is worth a
-          // (cheap, hash-checked) look, but log only events that name our files.
-          if (name !== null && names.has(name)) {
-            this.options.logger.debug({ file: name }, 'allowlist file event');
-          }
-          this.scheduleReload('watch');
-        });
-        watcher.on('error', (err: unknown) => {
-          this.options.logger.warn(
-            { err, dir },
-            'file watcher failed; relying on periodic re-read',
-          );
-        });
-        this.watchers.push(watcher);
-      } catch (err: unknown) {
-        this.options.logger.warn(
-          { err, dir },
-          'cannot watch directory; relying on periodic re-read',
-        );
-      }
+    if (this.stopped) return;
+    if (this.options.watch !== false) {
+      this.watching = true;
+      void this.refreshWatchers(true);
     }
     if (pollMs > 0) {
       this.poll = setInterval(() => void this.reload('poll'), pollMs);
@@ -141,15 +172,88 @@ export class PolicyStore {
     }
   }
 
-  /** Stops watchers and timers. */
+  /** Stops watchers, timers and the worker; a reload in progress ends without effect. */
   stopWatching(): void {
-    for (const watcher of this.watchers) watcher.close();
-    this.watchers = [];
+    void this.stop();
+  }
+
+  /** stopWatching, resolving once the worker thread has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watching = false;
+    for (const dir of this.watched.values()) dir.watcher.close();
+    this.watched.clear();
     if (this.debounce !== undefined) clearTimeout(this.debounce);
     if (this.poll !== undefined) clearInterval(this.poll);
+    await this.loader?.close();
+  }
+
+  private directories(): Set<string> {
+    const files = [this.options.allowlistPath, this.options.knownHostsPath].filter(
+      (path): path is string => path !== undefined,
+    );
+    return new Set(files.map((file) => dirname(resolve(file))));
+  }
+
+  /**
+   * Watches each directory that is not watched yet, and again each one that was replaced (a
+   * watch follows the old directory) or whose watcher failed. A missing directory is retried
+   * at the next reload. `sync` is for start-up, so that no change after it can be missed.
+   */
+  private async refreshWatchers(sync = false): Promise<void> {
+    const names = new Set(
+      [this.options.allowlistPath, this.options.knownHostsPath]
+        .filter((path): path is string => path !== undefined)
+        .map((file) => basename(file)),
+    );
+    for (const dir of this.directories()) {
+      let identity: string | undefined;
+      try {
+        const info = sync ? statSync(dir) : await stat(dir);
+        identity = `${info.dev}:${info.ino}`;
+      } catch {
+        identity = undefined;
+      }
+      if (!this.watching) return;
+      const existing = this.watched.get(dir);
+      if (existing !== undefined && !existing.failed && existing.identity === identity) continue;
+      existing?.watcher.close();
+      this.watched.delete(dir);
+      if (identity === undefined) continue;
+      this.watchDirectory(dir, identity, names);
+    }
+  }
+
+  private watchDirectory(dir: string, identity: string, names: ReadonlySet<string>): void {
+    try {
+      const watcher = watch(dir, { persistent: false }, (_event, name) => {
+        // `..data`, editor temp files and the directory itself change too; any event in the
+        // directory is worth a (cheap, hash-checked) look, but log only events naming our files.
+        if (name !== null && names.has(name)) {
+          this.options.logger.debug({ file: name }, 'allowlist file event');
+        }
+        this.scheduleReload('watch');
+      });
+      const watched: WatchedDir = { watcher, identity, failed: false };
+      watcher.on('error', (err: unknown) => {
+        watched.failed = true;
+        this.options.logger.warn(
+          { err, dir },
+          'file watcher failed; watching again at the next reload, the periodic re-read goes on',
+        );
+        this.scheduleReload('watch');
+      });
+      this.watched.set(dir, watched);
+    } catch (err: unknown) {
+      this.options.logger.warn(
+        { err, dir },
+        'cannot watch directory; relying on the periodic re-read',
+      );
+    }
   }
 
   private scheduleReload(trigger: string): void {
+    if (this.stopped) return;
     if (this.debounce !== undefined) clearTimeout(this.debounce);
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
@@ -158,33 +262,100 @@ export class PolicyStore {
     this.debounce.unref();
   }
 
-  private async reloadOnce(trigger: string): Promise<void> {
-    const { logger, metrics } = this.options;
-    let outcome: Outcome;
-    try {
-      outcome = await this.readAndCompile(this.loadedHash);
-    } catch (err: unknown) {
-      outcome = { ok: false, message: `reload failed: ${String(err)}` };
-    }
-    if (outcome.ok && outcome.unchanged) return;
-    if (!outcome.ok) {
-      metrics.recordReload('failure', undefined, this.options.now());
-      logger.error(
-        { trigger, errors: outcome.message.split('\n') },
-        'allowlist reload rejected; the last good allowlist stays in force',
-      );
-      return;
-    }
-    this.swap(outcome.snapshot, outcome.hash, trigger, outcome.warnings);
+  private request(): PolicyLoadRequest {
+    return {
+      allowlistPath: this.options.allowlistPath,
+      knownHostsPath: this.options.knownHostsPath,
+      nowMs: this.options.now(),
+      skipHashes: [this.loadedHash, this.rejected].filter(
+        (hash): hash is string => hash !== undefined,
+      ),
+    };
   }
 
-  private swap(snapshot: PolicySnapshot, hash: string, trigger: string, warnings: string[]): void {
+  private workerLoader(): PolicyLoader {
+    this.loader ??=
+      this.options.loader ?? createWorkerPolicyLoader({ timeoutMs: DEFAULT_LOAD_TIMEOUT_MS });
+    return this.loader;
+  }
+
+  private async reloadOnce(trigger: string): Promise<void> {
+    if (this.stopped) return;
+    if (this.watching) await this.refreshWatchers();
+    const { result, attempts } = await this.loadSettled(trigger);
+    if (this.isStopped()) return;
+    try {
+      if (result.kind === 'unchanged') {
+        // Back to the content in force: broken content seen before is news again.
+        if (result.hash === this.loadedHash) this.rejected = undefined;
+        this.options.logger.debug({ trigger }, 'allowlist unchanged');
+      } else if (result.kind === 'loaded') {
+        const snapshot = await buildSnapshot(result.data, this.options.limits);
+        if (!this.isStopped()) this.swap(snapshot, result.data, trigger);
+      } else {
+        this.reject(trigger, result, attempts);
+      }
+    } catch (err: unknown) {
+      this.reject(
+        trigger,
+        { kind: 'fault', message: `cannot build the policy: ${String(err)}` },
+        1,
+      );
+    }
+    if (this.watching) await this.refreshWatchers();
+  }
+
+  /** Loads, reading a failing file again after a pause while it may still be being written. */
+  private async loadSettled(trigger: string): Promise<{ result: LoaderResult; attempts: number }> {
+    const attempts = Math.max(1, this.options.settleAttempts ?? DEFAULT_SETTLE_ATTEMPTS);
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.workerLoader().load(this.request());
+      if (result.kind !== 'invalid') return { result, attempts: attempt };
+      const fingerprint = result.hash ?? result.errors.join('\n');
+      if (fingerprint === this.rejected) {
+        return { result: { kind: 'unchanged', hash: fingerprint }, attempts: attempt };
+      }
+      if (attempt >= attempts || this.stopped) return { result, attempts: attempt };
+      this.options.logger.debug(
+        { trigger, attempt, errors: result.errors },
+        'allowlist not valid yet; reading it again after a pause',
+      );
+      await pause(this.options.settleMs ?? DEFAULT_SETTLE_MS);
+      if (this.isStopped()) return { result, attempts: attempt };
+    }
+  }
+
+  private reject(
+    trigger: string,
+    result: Exclude<LoaderResult, { kind: 'loaded' | 'unchanged' }>,
+    attempts: number,
+  ): void {
+    if (result.kind === 'invalid') this.rejected = result.hash ?? result.errors.join('\n');
+    this.options.metrics.recordReload('failure', undefined, this.options.now());
+    this.options.logger.error(
+      {
+        trigger,
+        attempts,
+        errors: result.kind === 'invalid' ? result.errors : [result.message],
+      },
+      RELOAD_REJECTED,
+    );
+  }
+
+  private swap(snapshot: PolicySnapshot, data: PolicyData, trigger: string): void {
     const previous = this.snapshot;
     this.snapshot = snapshot;
-    this.loadedHash = hash;
+    this.loadedHash = data.hash;
+    this.rejected = undefined;
     const { policy, knownHosts } = snapshot;
     this.options.metrics.recordReload('success', policy, this.options.now());
-    for (const warning of warnings) this.options.logger.warn({ warning }, 'allowlist warning');
+    if (data.warnings.length > 0) {
+      // One line, whatever the count: thousands of lines would stall this thread.
+      this.options.logger.warn(
+        { count: data.warnings.length, warnings: data.warnings },
+        'allowlist warnings',
+      );
+    }
     this.options.logger.info(
       {
         trigger,
@@ -198,77 +369,8 @@ export class PolicyStore {
     );
     for (const listener of this.listeners) listener(snapshot);
   }
-
-  private async readAndCompile(skipIfHash?: string): Promise<Outcome> {
-    const { allowlistPath, knownHostsPath } = this.options;
-    const allowlistText = await readText(allowlistPath);
-    const knownText =
-      knownHostsPath === undefined
-        ? { ok: true as const, text: '' }
-        : await readText(knownHostsPath);
-    if (!allowlistText.ok) return { ok: false, message: allowlistText.message };
-    if (!knownText.ok) return { ok: false, message: knownText.message };
-
-    const hash = createHash('sha256')
-      .update(allowlistText.text)
-      .update('\0')
-      .update(knownText.text)
-      .digest('hex');
-    if (hash === skipIfHash) return { ok: true, unchanged: true };
-
-    const now = new Date(this.options.now());
-    const parsed = parseAllowlist(allowlistText.text, { fileName: allowlistPath, now });
-    const problems: string[] = [];
-    const warnings = parsed.warnings.map((w) => formatIssue(allowlistPath, w));
-    let policy: CompiledPolicy | undefined;
-    if (parsed.ok) policy = parsed.policy;
-    else problems.push(...parsed.errors.map((e) => formatIssue(allowlistPath, e)));
-
-    let knownHosts: KnownHosts = EMPTY_KNOWN_HOSTS;
-    if (knownHostsPath !== undefined) {
-      const known = parseKnownHosts(knownText.text, knownHostsPath);
-      if (known.ok) knownHosts = known.knownHosts;
-      else problems.push(...known.errors.map((e) => formatIssue(knownHostsPath, e)));
-    }
-    if (problems.length > 0 || policy === undefined) {
-      return { ok: false, message: problems.join('\n') };
-    }
-    return {
-      ok: true,
-      unchanged: false,
-      hash,
-      warnings,
-      snapshot: Object.freeze({ policy, knownHosts, limits: this.options.limits }),
-    };
-  }
 }
 
-type Outcome =
-  | { readonly ok: true; readonly unchanged: true }
-  | {
-      readonly ok: true;
-      readonly unchanged: false;
-      readonly hash: string;
-      readonly warnings: string[];
-      readonly snapshot: PolicySnapshot;
-    }
-  | { readonly ok: false; readonly message: string };
-
-async function readText(
-  path: string,
-): Promise<{ ok: true; text: string } | { ok: false; message: string }> {
-  const read = await readConfigFile(path);
-  return read.ok ? read : { ok: false, message: formatIssue(path, read.error) };
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-/** `FILE:LINE:COL message`, the format of `mcp-gate validate`. */
-export function formatIssue(file: string, issue: Issue): string {
-  return `${file}:${issue.line}:${issue.col} ${issue.message}`;
-}
-
-/** Used when no known-host file is configured: no host is known to serve MCP. */
-export const EMPTY_KNOWN_HOSTS: KnownHosts = Object.freeze({
-  sha256: '',
-  size: 0,
-  isKnownMcpHost: () => false,
-});

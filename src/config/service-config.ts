@@ -19,6 +19,10 @@ export interface ServeConfig {
   readonly shutdownGraceMs: number;
   /** Interval of the periodic re-read that backs up the file watcher. */
   readonly reloadPollMs: number;
+  /** Watch the allowlist's directory; off, only the periodic re-read and SIGHUP reload. */
+  readonly reloadWatch: boolean;
+  /** Checks admitted and not yet answered; beyond it a check is denied `overloaded`. */
+  readonly maxPendingChecks: number;
 }
 
 /** One serve option: flag name, env var, default, and how to parse it. */
@@ -78,11 +82,23 @@ export const SERVE_OPTIONS = {
     help: 'grace period for in-flight checks on SIGTERM',
     default: '10000',
   },
+  maxPendingChecks: {
+    flag: 'max-pending-checks',
+    env: 'MCP_GATE_MAX_PENDING_CHECKS',
+    help: 'checks waiting at once; beyond it answer "overloaded"',
+    default: '1000',
+  },
   reloadPoll: {
     flag: 'reload-poll-ms',
     env: 'MCP_GATE_RELOAD_POLL_MS',
     help: 'periodic allowlist re-read (0 = off)',
     default: '30000',
+  },
+  reloadWatch: {
+    flag: 'reload-watch',
+    env: 'MCP_GATE_RELOAD_WATCH',
+    help: 'watch the allowlist directory: on|off (off = re-read and SIGHUP only)',
+    default: 'on',
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -134,6 +150,10 @@ export function resolveServeConfig(
       `--log-level must be one of trace, debug, info, warn, error; got ${JSON.stringify(logLevel)}`,
     );
   }
+  const reloadWatch = pick('reloadWatch') ?? 'on';
+  if (reloadWatch !== 'on' && reloadWatch !== 'off') {
+    problems.push(`--reload-watch must be on or off, got ${JSON.stringify(reloadWatch)}`);
+  }
   const config: ServeConfig = {
     allowlistPath: allowlistPath ?? '',
     knownHostsPath: pick('knownHosts'),
@@ -144,6 +164,8 @@ export function resolveServeConfig(
     logLevel,
     shutdownGraceMs: integer('shutdownGrace', 0),
     reloadPollMs: integer('reloadPoll', 0),
+    reloadWatch: reloadWatch === 'on',
+    maxPendingChecks: integer('maxPendingChecks', 1),
   };
   if (problems.length > 0) {
     throw new ConfigError(

@@ -12,6 +12,10 @@ import type { DenyReason } from './policy/policy.js';
 
 const MAX_ECHO_LENGTH = 200;
 const ZERO_WIDTH_SPACE = '\u200b';
+/** Control characters, line and paragraph separators, and lone UTF-16 surrogates. */
+const ECHO_ESCAPED =
+  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const TRIGGER_WORDS = /(40)([45])|(U)(nauthorized)|(N)(ot Found)|(M)(ethod Not Allowed)/gi;
 
 export interface DenyMessageInput {
@@ -76,6 +80,11 @@ function encodeQueryValue(value: string): string {
   // "405". The portal decodes the exact value.
   let encoded = '';
   for (const char of value) {
+    if (isLoneSurrogate(char)) {
+      // encodeURIComponent throws on a lone surrogate; U+FFFD is what a UTF-8 decoder makes of it.
+      encoded += '%EF%BF%BD';
+      continue;
+    }
     encoded += /[0-9]/.test(char)
       ? `%3${char}`
       : encodeURIComponent(char).replace(
@@ -89,14 +98,27 @@ function encodeQueryValue(value: string): string {
   );
 }
 
+function isLoneSurrogate(char: string): boolean {
+  const c = char.charCodeAt(0);
+  return char.length === 1 && c >= 0xd800 && c <= 0xdfff;
+}
+
 /** Makes a request-supplied value safe to place in a deny text. */
 export function safeEcho(value: string): string {
-  let text = value.length > MAX_ECHO_LENGTH ? `${value.slice(0, MAX_ECHO_LENGTH)}…` : value;
-  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
-  text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+  return defang(escapeUnsafe(value));
+}
+
+/**
+ * Caps a request-supplied value and escapes what must never leave mcp-gate raw: control
+ * characters (CR/LF could forge a line in a plain-text access log), line separators, and lone
+ * surrogates (protobuf strings must be valid UTF-8, and Envoy rejects a CheckResponse that is
+ * not; the cap can also split a surrogate pair).
+ */
+export function escapeUnsafe(value: string): string {
+  const text = value.length > MAX_ECHO_LENGTH ? `${value.slice(0, MAX_ECHO_LENGTH)}…` : value;
+  return text.replace(ECHO_ESCAPED, (c) => {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
-  return defang(text);
 }
 
 /** Breaks the strings MCP clients react to with a zero-width space after their first char. */

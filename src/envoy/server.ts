@@ -6,6 +6,9 @@
  * misconfigured `failure_mode_allow: true` into an allow) and never a crash.
  * Health answers for `""` and `envoy.service.auth.v3.Authorization`: NOT_SERVING until an
  * allowlist is loaded and again once shutdown begins.
+ *
+ * Every Check first goes through a bounded CheckQueue (check-queue.ts): beyond
+ * `maxPendingChecks`, or past its deadline, a check is answered `overloaded` without inspection.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Decision } from '../core/decision.js';
@@ -20,8 +23,10 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { CheckRequest, CheckResponse } from './check-types.js';
 import { authorizationService, healthService } from './proto.js';
+import { CheckQueue } from './check-queue.js';
+import type { QueuedCheck } from './check-queue.js';
 import { toRequestFacts } from './to-facts.js';
-import { internalErrorResponse, toCheckResponse } from './to-response.js';
+import { serviceFaultResponse, toCheckResponse } from './to-response.js';
 
 /** Service names gRPC health answers for. */
 export const HEALTH_SERVICES: ReadonlySet<string> = new Set([
@@ -39,22 +44,87 @@ export interface AuthzServerDeps {
   readonly now: () => number;
 }
 
+export interface AuthzServerOptions {
+  /** The most checks admitted and not yet answered; beyond it a check is denied `overloaded`. */
+  readonly maxPendingChecks: number;
+}
+
 export interface AuthzServer {
   readonly grpcServer: grpc.Server;
   /** Binds `address` (`host:port` or `unix:/path`); resolves with the bound port (0 for unix). */
   listen(address: string): Promise<number>;
-  /** Turns health NOT_SERVING, lets in-flight calls finish for `graceMs`, then forces close. */
-  shutdown(graceMs: number): Promise<void>;
+  /**
+   * Turns health NOT_SERVING (and ends health Watch streams with that status), refuses new
+   * calls, lets admitted checks finish for up to `graceMs`, then forces every connection closed.
+   * Resolves with `forced: true` when the grace period ran out.
+   */
+  shutdown(graceMs: number): Promise<{ forced: boolean }>;
 }
 
+/** One Check call waiting in the queue. */
+class PendingCheck implements QueuedCheck {
+  readonly call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>;
+  readonly callback: grpc.sendUnaryData<CheckResponse>;
+  readonly deadlineMs: number;
+  constructor(
+    call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>,
+    callback: grpc.sendUnaryData<CheckResponse>,
+  ) {
+    this.call = call;
+    this.callback = callback;
+    const deadline = call.getDeadline();
+    this.deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  }
+  isCancelled(): boolean {
+    return this.call.cancelled;
+  }
+}
+
+/** At most one overload warning per this many ms: the counter has the totals. */
+const SHED_LOG_INTERVAL_MS = 10_000;
+
 /** Creates the gRPC server with both services registered (not yet listening). */
-export function createAuthzServer(deps: AuthzServerDeps): AuthzServer {
+export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOptions): AuthzServer {
   const server = new grpc.Server({
     // Envoy sends one CheckRequest per message; bodies are bounded by its max_request_bytes.
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
   });
   let shuttingDown = false;
   const watchers = new Set<() => void>();
+  const watchStreams = new Set<{ end: () => void }>();
+  let lastShedLogMs = Number.NEGATIVE_INFINITY;
+
+  const queue = new CheckQueue<PendingCheck>(options.maxPendingChecks, {
+    now: Date.now,
+    work: (pending) => {
+      pending.callback(null, check(deps, pending.call.request));
+    },
+    shed: (pending, cause) => {
+      deps.metrics.recordShed(cause);
+      const nowMs = Date.now();
+      if (nowMs - lastShedLogMs >= SHED_LOG_INTERVAL_MS) {
+        lastShedLogMs = nowMs;
+        deps.logger.warn(
+          { cause, max_pending_checks: options.maxPendingChecks },
+          'check shed without inspection; denied as overloaded (further sheds are counted in mcp_gate_checks_shed_total)',
+        );
+      }
+      // A cancelled call has nobody left to answer.
+      if (cause === 'cancelled') return;
+      const { decision, response } = serviceFaultResponse(
+        'overloaded',
+        newDecisionId(),
+        deps.store.current?.policy,
+      );
+      deps.metrics.recordDecision(decision, 0);
+      pending.callback(null, response);
+    },
+    onError: (err) => {
+      deps.metrics.recordError('ERR_CHECK_FAILED');
+      deps.logger.error({ err }, 'answering a check failed');
+    },
+  });
+  deps.metrics.observeQueue(() => queue.size);
 
   const servingStatus = (service: string): ServingStatus => {
     if (!HEALTH_SERVICES.has(service)) return 'SERVICE_UNKNOWN';
@@ -70,7 +140,7 @@ export function createAuthzServer(deps: AuthzServerDeps): AuthzServer {
       call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>,
       callback: grpc.sendUnaryData<CheckResponse>,
     ) => {
-      callback(null, check(deps, call.request));
+      queue.submit(new PendingCheck(call, callback));
     },
   });
 
@@ -96,9 +166,14 @@ export function createAuthzServer(deps: AuthzServerDeps): AuthzServer {
           call.write({ status });
         }
       };
+      const forget = (): void => {
+        watchers.delete(send);
+        watchStreams.delete(call);
+      };
       watchers.add(send);
-      call.on('cancelled', () => watchers.delete(send));
-      call.on('close', () => watchers.delete(send));
+      watchStreams.add(call);
+      call.on('cancelled', forget);
+      call.on('close', forget);
       send();
     },
   });
@@ -116,15 +191,19 @@ export function createAuthzServer(deps: AuthzServerDeps): AuthzServer {
     async shutdown(graceMs) {
       shuttingDown = true;
       notifyWatchers();
-      await new Promise<void>((resolveDone) => {
+      // Watchers have been told NOT_SERVING; an open Watch stream would hold shutdown for the
+      // whole grace period.
+      for (const stream of watchStreams) stream.end();
+      watchStreams.clear();
+      return new Promise((resolveDone) => {
         const force = setTimeout(() => {
           server.forceShutdown();
-          resolveDone();
+          resolveDone({ forced: true });
         }, graceMs);
         force.unref();
         server.tryShutdown(() => {
           clearTimeout(force);
-          resolveDone();
+          resolveDone({ forced: false });
         });
       });
     },
@@ -155,7 +234,7 @@ export function check(deps: AuthzServerDeps, request: CheckRequest): CheckRespon
     deps.metrics.recordError('ERR_CHECK_FAILED');
     deps.logger.error({ err, decision_id: decisionId }, 'check failed; denied');
     // Never touch the store again here: reading it may be what failed.
-    const failed = internalErrorResponse(decisionId, policy);
+    const failed = serviceFaultResponse('internal_error', decisionId, policy);
     decision = failed.decision;
     response = failed.response;
   }

@@ -16,7 +16,7 @@
  * - Query-parameter mutations are never sent (they crash Envoy on CONNECT before 1.39.1).
  */
 import type { Decision } from '../core/decision.js';
-import { renderDenyMessage } from '../core/deny-message.js';
+import { escapeUnsafe, renderDenyMessage } from '../core/deny-message.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
 import { DEFAULT_DENY_TEXTS } from '../core/policy/deny-texts.js';
@@ -133,9 +133,12 @@ export function toDenyShape(
   return textShape(reason, text);
 }
 
-/** The plain-text deny: 403, except our own fault, a 503 (the person may simply retry). */
+/**
+ * The plain-text deny: 403, except when mcp-gate itself is at fault or overloaded, a 503 (the
+ * person may simply retry).
+ */
 function textShape(reason: DenyReason, text: string): DenyShape {
-  const httpStatus = reason === 'internal_error' ? 503 : 403;
+  const httpStatus = isServiceFault(reason) ? 503 : 403;
   return { httpStatus, contentType: 'text/plain; charset=utf-8', body: text };
 }
 
@@ -190,26 +193,37 @@ function decisionMetadata(decision: Decision): ProtoStruct {
     reason: { stringValue: decision.reason },
     dry_run: { boolValue: decision.dryRun },
     allowlist_version: { stringValue: decision.allowlistVersion },
-    server: { stringValue: decision.server },
+    // Request-supplied (the host when no entry matched): access logs print these verbatim.
+    server: { stringValue: escapeUnsafe(decision.server) },
   };
   if (decision.detail !== undefined) fields['detail'] = { stringValue: decision.detail };
   if (decision.entry !== undefined) fields['entry'] = { stringValue: decision.entry.id };
-  if (decision.tool !== undefined) fields['tool'] = { stringValue: decision.tool };
+  if (decision.tool !== undefined) fields['tool'] = { stringValue: escapeUnsafe(decision.tool) };
   return { fields };
 }
 
+/** Reasons that say nothing about the request, only about mcp-gate's own state. */
+export type ServiceFaultReason = 'internal_error' | 'overloaded';
+
+function isServiceFault(reason: DenyReason): reason is ServiceFaultReason {
+  return reason === 'internal_error' || reason === 'overloaded';
+}
+
 /**
- * The answer when the Check path itself failed: a deny (never an allow, whatever the mode), HTTP
- * 503 because the fault is ours, not the person's.
+ * The answer when mcp-gate could not judge the request: the Check path failed
+ * (`internal_error`) or the check was shed under load (`overloaded`). A deny (never an allow,
+ * whatever the mode), HTTP 503 because the fault is ours, not the person's. Built without
+ * looking at the request, so it cannot fail the way the request did.
  */
-export function internalErrorResponse(
+export function serviceFaultResponse(
+  reason: ServiceFaultReason,
   decisionId: string,
   policy: CompiledPolicy | undefined,
 ): { decision: Decision; response: CheckResponse } {
   const decision: Decision = {
     id: decisionId,
     verdict: 'deny',
-    reason: 'internal_error',
+    reason,
     detail: undefined,
     dryRun: false,
     entry: undefined,
@@ -217,11 +231,11 @@ export function internalErrorResponse(
     tool: undefined,
     isMcp: false,
     allowlistVersion: policy?.version ?? '',
-    explanation: 'internal error',
+    explanation: reason === 'overloaded' ? 'shed under load' : 'internal error',
   };
   const text = renderDenyMessage({
-    template: policy?.denyTexts.internal_error ?? DEFAULT_DENY_TEXTS.internal_error,
-    reason: 'internal_error',
+    template: policy?.denyTexts[reason] ?? DEFAULT_DENY_TEXTS[reason],
+    reason,
     server: '',
     host: '',
     tool: undefined,
@@ -229,8 +243,5 @@ export function internalErrorResponse(
     entryId: undefined,
     decisionId,
   });
-  return {
-    decision,
-    response: deniedResponse(decision, 'internal_error', textShape('internal_error', text)),
-  };
+  return { decision, response: deniedResponse(decision, reason, textShape(reason, text)) };
 }

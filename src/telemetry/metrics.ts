@@ -9,7 +9,8 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Decision } from '../core/decision.js';
-import type { CompiledPolicy } from '../core/policy/policy.js';
+import type { CompiledPolicy, ToolRule } from '../core/policy/policy.js';
+import type { ShedCause } from '../envoy/check-queue.js';
 
 export interface Metrics {
   /** Records one decision and how long the Check took. */
@@ -22,6 +23,10 @@ export interface Metrics {
   ): void;
   /** Counts an internal error by code. */
   recordError(code: string): void;
+  /** Counts a check dropped without inspection (see src/envoy/check-queue.ts). */
+  recordShed(cause: ShedCause): void;
+  /** Reports the check queue's depth at every scrape. */
+  observeQueue(depth: () => number): void;
 }
 
 /** Creates the metrics on the given registry (tests pass a fresh one). */
@@ -66,7 +71,25 @@ export function createMetrics(registry: Registry): Metrics {
     labelNames: ['code'] as const,
     registers: [registry],
   });
+  const shed = new Counter({
+    name: 'mcp_gate_checks_shed_total',
+    help: 'Checks answered without inspection, by cause: queue_full and deadline_exceeded were denied as overloaded; cancelled ones had nobody left to answer.',
+    labelNames: ['cause'] as const,
+    registers: [registry],
+  });
+  let queueDepth = (): number => 0;
+  new Gauge({
+    name: 'mcp_gate_check_queue_depth',
+    help: 'Checks admitted and waiting for their turn (bounded by --max-pending-checks).',
+    registers: [registry],
+    collect() {
+      this.set(queueDepth());
+    },
+  });
   for (const result of ['success', 'failure'] as const) reloads.inc({ result }, 0);
+  for (const cause of ['queue_full', 'deadline_exceeded', 'cancelled'] as const) {
+    shed.inc({ cause }, 0);
+  }
 
   return {
     recordDecision(decision, seconds) {
@@ -91,6 +114,12 @@ export function createMetrics(registry: Registry): Metrics {
     recordError(code) {
       errors.inc({ code });
     },
+    recordShed(cause) {
+      shed.inc({ cause });
+    },
+    observeQueue(depth) {
+      queueDepth = depth;
+    },
   };
 }
 
@@ -99,11 +128,18 @@ function serverLabel(decision: Decision): string {
   return decision.isMcp ? 'unlisted' : 'none';
 }
 
+/** Per tool rule, the names its patterns spell literally; built once per rule, not per decision. */
+const literalToolNames = new WeakMap<ToolRule, ReadonlySet<string>>();
+
 function toolLabel(decision: Decision): string {
   const tool = decision.tool;
   if (tool === undefined) return 'none';
   const rules = decision.entry?.tools;
   if (rules === undefined) return 'other';
-  const literal = (pattern: string): boolean => pattern === tool;
-  return rules.deny.some(literal) || (rules.allow?.some(literal) ?? false) ? tool : 'other';
+  let literals = literalToolNames.get(rules);
+  if (literals === undefined) {
+    literals = new Set([...rules.deny, ...(rules.allow ?? [])]);
+    literalToolNames.set(rules, literals);
+  }
+  return literals.has(tool) ? tool : 'other';
 }

@@ -7,8 +7,7 @@
  * wait fails early (with the child's stderr) when the child exits first. Children still running
  * after a test are killed in afterEach.
  */
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,57 +18,37 @@ import { createAuthzClient, headerOf } from '../helpers/authz-client.js';
 import type { AuthzClient } from '../helpers/authz-client.js';
 import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
 import { rpc } from '../helpers/facts.js';
+import {
+  cleanEnv,
+  killServeProcesses,
+  listening,
+  MAIN,
+  ROOT,
+  startServe,
+  stopWith,
+  trackChild,
+  WAIT_MS,
+} from '../helpers/serve-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/main.js');
 const DEPLOY_ALLOWLIST = 'deploy/allowlist.yaml';
 const DEPLOY_KNOWN_HOSTS = 'deploy/known-mcp-hosts.yaml';
 const FIXTURES = 'test/fixtures/check-requests';
 const REVIEW_URL = 'https://mcp-review.corp.example/request';
-/** How long a wait for a log line or an exit may take before the test fails with context. */
-const WAIT_MS = 10_000;
 
-type LogLine = Record<string, unknown>;
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
 interface CliResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-const children = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 const clients: AuthzClient[] = [];
 
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
-  const running = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
-  await Promise.all(
-    running.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          child.once('exit', () => {
-            resolve();
-          });
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-  children.clear();
+  await killServeProcesses();
   await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
-
-/** The parent's environment without MCP_GATE_* (and without test-runner NODE_OPTIONS). */
-function cleanEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('MCP_GATE_') && key !== 'NODE_OPTIONS') env[key] = value;
-  }
-  return { ...env, ...extra };
-}
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mcp-gate-cli-'));
@@ -101,116 +80,9 @@ function runCli(args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): P
         }
       },
     );
-    children.add(child);
+    trackChild(child);
   });
 }
-
-interface ServeProcess {
-  readonly child: ChildProcess;
-  readonly logs: LogLine[];
-  stderr(): string;
-  /** The first log line (past or future) that matches; rejects if the process exits first. */
-  waitForLog(what: string, predicate: (line: LogLine) => boolean): Promise<LogLine>;
-  /** Resolves when the process has exited. */
-  readonly exited: Promise<Exit>;
-}
-
-/** Starts `mcp-gate serve …` and collects its JSON log lines from stdout. */
-function startServe(args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): ServeProcess {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const logs: LogLine[] = [];
-  const waiters = new Set<() => void>();
-  let stdoutRest = '';
-  let stderr = '';
-  let exit: Exit | undefined;
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    const parts = (stdoutRest + chunk).split('\n');
-    stdoutRest = parts.pop() ?? '';
-    for (const text of parts) {
-      if (text.trim() === '') continue;
-      try {
-        logs.push(JSON.parse(text) as LogLine);
-      } catch {
-        logs.push({ unparsed: text });
-      }
-    }
-    for (const wake of [...waiters]) wake();
-  });
-  child.stderr.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      // Let the last stdout chunk arrive before waiters give up.
-      child.stdout.once('close', () => {
-        for (const wake of [...waiters]) wake();
-      });
-      resolve(exit);
-    });
-  });
-  return {
-    child,
-    logs,
-    stderr: () => stderr,
-    exited,
-    waitForLog(what, predicate) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no log line "${what}" within ${WAIT_MS} ms; stderr: ${stderr}`));
-        }, WAIT_MS);
-        const check = (): void => {
-          const found = logs.find(predicate);
-          if (found !== undefined) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            resolve(found);
-          } else if (exit !== undefined && child.stdout.closed) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            reject(
-              new Error(
-                `serve exited (${JSON.stringify(exit)}) before log line "${what}"; stderr: ${stderr}`,
-              ),
-            );
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
-
-/** Sends a signal and resolves with the exit and how long it took. */
-async function stopWith(
-  serve: ServeProcess,
-  signal: NodeJS.Signals,
-): Promise<Exit & { ms: number }> {
-  const started = Date.now();
-  serve.child.kill(signal);
-  let timer: NodeJS.Timeout | undefined;
-  const exit = await Promise.race([
-    serve.exited,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`no exit ${WAIT_MS} ms after ${signal}`));
-      }, WAIT_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  return { ...exit, ms: Date.now() - started };
-}
-
-const listening = (l: LogLine): boolean => l['msg'] === 'mcp-gate listening';
 
 const SESSION = {
   'content-type': 'application/json',
@@ -484,9 +356,8 @@ approved:
   });
 
   test('environment variables mirror the flags: serve runs without any flag', async () => {
-    const serve = startServe(
-      [],
-      cleanEnv({
+    const serve = startServe([], {
+      env: cleanEnv({
         MCP_GATE_ALLOWLIST: DEPLOY_ALLOWLIST,
         MCP_GATE_KNOWN_HOSTS: DEPLOY_KNOWN_HOSTS,
         MCP_GATE_GRPC_LISTEN: '127.0.0.1:0',
@@ -494,7 +365,7 @@ approved:
         MCP_GATE_RELOAD_POLL_MS: '0',
         MCP_GATE_SHUTDOWN_GRACE_MS: '3000',
       }),
-    );
+    });
     const line = await serve.waitForLog('mcp-gate listening', listening);
     expect(line).toMatchObject({ allowlist: DEPLOY_ALLOWLIST, known_hosts: DEPLOY_KNOWN_HOSTS });
     const authz = client(String(line['grpc']));

@@ -17,7 +17,7 @@ import type { Mode } from '../../src/core/policy/policy.js';
 import type { CheckRequest, CheckResponse } from '../../src/envoy/check-types.js';
 import { authorizationService } from '../../src/envoy/proto.js';
 import { toRequestFacts } from '../../src/envoy/to-facts.js';
-import { internalErrorResponse, toCheckResponse } from '../../src/envoy/to-response.js';
+import { serviceFaultResponse, toCheckResponse } from '../../src/envoy/to-response.js';
 import {
   encodeWithEnvoyProtos,
   envoyCheckRequest,
@@ -694,7 +694,7 @@ approved:
   });
 
   test('internal_error (policy in dry-run): HTTP 503 (ServiceUnavailable) deny', () => {
-    const { response } = internalErrorResponse(DECISION_ID, policyOf('dry-run'));
+    const { response } = serviceFaultResponse('internal_error', DECISION_ID, policyOf('dry-run'));
     const wire = ourSerialize(response);
     expect(envoyDecodeResponse(wire)).toEqual({
       status: { code: 7, message: 'internal_error' },
@@ -730,7 +730,7 @@ approved:
       realResponse({ ...GH, headers: SESSION, body: call('get_issue') }),
       realResponse({ method: 'CONNECT', authority: 'mcp.notion.com:443' }),
       realResponse({ method: 'CONNECT', authority: 'api.githubcopilot.com:443' }),
-      internalErrorResponse(DECISION_ID, undefined).response,
+      serviceFaultResponse('internal_error', DECISION_ID, undefined).response,
     ];
     for (const response of responses) {
       const wire = ourSerialize(response);

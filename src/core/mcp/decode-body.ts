@@ -32,7 +32,12 @@
  *   in the text as U+FEFF, which strict-json.ts rejects. UTF-16/32 BOMs (FE FF, FF FE) are
  *   `undecodable` (never valid UTF-8 in any case).
  */
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import {
+  brotliDecompressSync,
+  constants as zlibConstants,
+  gunzipSync,
+  inflateSync,
+} from 'node:zlib';
 import { trimOws } from './ows.js';
 
 /** Most content codings we undo for one body; more is `undecodable` (no legitimate client stacks). */
@@ -102,6 +107,67 @@ export function decodeBody(
   }
 
   return toText(bytes);
+}
+
+/**
+ * Best effort at the first bytes of the decoded body, for recognising MCP in a body that
+ * {@link decodeBody} cannot or will not decode (cut short by Envoy, or inflating beyond `maxBytes`).
+ * Never throws; the result is never parsed, only searched (json-rpc-signal.ts).
+ *
+ * Each layer is inflated with a sync flush, so a stream cut short yields what precedes the cut.
+ * When a layer inflates beyond `maxBytes`, the first half of its input is tried instead, a bounded
+ * number of times, so a bomb costs at most a few inflations of `maxBytes` each.
+ *
+ * @returns up to `maxBytes` decoded bytes, or undefined for codings we do not know, more than
+ *   {@link MAX_CODING_LAYERS} layers, or a corrupt stream
+ */
+export function decodeBodyPrefix(
+  body: Uint8Array,
+  contentEncoding: string | undefined,
+  maxBytes: number,
+): Uint8Array | undefined {
+  const cap = maxBytes >= 0 ? Math.floor(maxBytes) : 0;
+  const codings = parseCodings(contentEncoding);
+  if (!Array.isArray(codings)) return undefined;
+  let bytes = body.length > cap ? body.subarray(0, cap) : body;
+  for (let i = codings.length - 1; i >= 0; i--) {
+    const coding = codings[i];
+    if (coding === undefined) continue;
+    const layer = inflatePrefix(coding, bytes, cap);
+    if (layer === undefined) return undefined;
+    bytes = layer;
+  }
+  return bytes;
+}
+
+/** How often {@link inflatePrefix} halves its input before giving up. */
+const MAX_PREFIX_ATTEMPTS = 8;
+
+function inflatePrefix(coding: Coding, input: Uint8Array, cap: number): Uint8Array | undefined {
+  const maxOutputLength = Math.max(1, Math.min(cap, MAX_ZLIB_OUTPUT));
+  let length = input.length;
+  for (let attempt = 0; attempt < MAX_PREFIX_ATTEMPTS && length > 0; attempt++) {
+    const part = input.subarray(0, length);
+    try {
+      switch (coding) {
+        case 'gzip':
+          return gunzipSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength });
+        case 'deflate':
+          return inflateSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength });
+        case 'br':
+          return brotliDecompressSync(part, {
+            finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH,
+            maxOutputLength,
+          });
+      }
+    } catch (err: unknown) {
+      if (!(err instanceof RangeError && errorCode(err) === 'ERR_BUFFER_TOO_LARGE')) {
+        return undefined;
+      }
+      length = Math.floor(length / 2);
+    }
+  }
+  return undefined;
 }
 
 /** The codings we can undo, by the inflater that undoes them. */

@@ -13,10 +13,12 @@
  * - a GET asking for `text/event-stream` on a path ending `/sse` or `/mcp` (the legacy SSE
  *   stream and the standalone Streamable HTTP stream);
  * - a client-sent JSON-RPC response, but only with MCP headers (any JSON-RPC API has those).
+ * - a body we will not parse (cut by Envoy, over the size cap, or in a coding or charset we
+ *   refuse) whose visible bytes show a JSON-RPC MCP message (json-rpc-signal.ts).
  * OAuth discovery (`GET /.well-known/…`) is not MCP even when a client adds MCP headers.
  */
 import type { RequestFacts } from '../facts.js';
-import { decodeBody } from './decode-body.js';
+import { decodeBody, decodeBodyPrefix } from './decode-body.js';
 import { decodeMcpHeaderValue } from './header-value.js';
 import type {
   InspectionDetail,
@@ -35,6 +37,7 @@ import {
   isRevision,
   revisionAtLeast,
 } from './methods.js';
+import { showsJsonRpcSignal } from './json-rpc-signal.js';
 import { parseStrictJson } from './strict-json.js';
 import type { JsonObject, JsonValue } from './strict-json.js';
 
@@ -82,17 +85,37 @@ export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpIn
 
   const body = facts.body;
   if (body === undefined || body.length === 0) return inspectBodiless(builder, facts, headers);
-  if (facts.bodyTruncated) return inspectTruncated(builder, facts, headers, body);
+  if (facts.bodyTruncated) {
+    return inspectPartial(builder, facts, headers, body, limits, {
+      detail: 'truncated',
+      message: 'the body was truncated by Envoy (x-envoy-auth-partial-body: true)',
+    });
+  }
+  if (body.length > limits.maxBodyBytes) {
+    // Never parsed: only its first maxBodyBytes are searched for an MCP signal.
+    return inspectPartial(builder, facts, headers, body, limits, {
+      detail: 'too_large',
+      message: `body of ${body.length} bytes exceeds the ${limits.maxBodyBytes}-byte limit`,
+    });
+  }
 
+  const encoding = facts.headers.get('content-encoding');
   const decoded = decodeBody(
     body,
-    facts.headers.get('content-encoding'),
+    encoding,
     facts.headers.get('content-type'),
     limits.maxBodyBytes,
   );
   if (!decoded.ok) {
-    // Without MCP headers an undecodable body is just someone else's upload.
-    if (!headers.any) return builder.notMcp('body_undecodable');
+    if (decoded.detail === 'too_large') {
+      return inspectPartial(builder, facts, headers, body, limits, decoded);
+    }
+    // Without MCP headers an undecodable body is someone else's upload, unless its bytes show a
+    // JSON-RPC message: an upstream that ignores the coding or charset would still run it.
+    if (!headers.any) {
+      if (!bodyShowsJsonRpc(body, encoding, limits)) return builder.notMcp('body_undecodable');
+      builder.signal('body:json-rpc-bytes');
+    }
     return builder.fail(decoded.detail, decoded.message, 'always');
   }
   return inspectJsonBody(builder, headers, decoded.text, limits);
@@ -167,7 +190,8 @@ function inspectBodiless(
   headers: HeaderSignals,
 ): McpInspection {
   if (facts.method === 'GET' && acceptsEventStream(facts.headers.get('accept'))) {
-    const path = facts.path;
+    // A trailing slash reaches the same endpoint on most servers (or a redirect to it).
+    const path = facts.path.endsWith('/') ? facts.path.slice(0, -1) : facts.path;
     if (path.endsWith('/sse') || path.endsWith('/mcp')) builder.signal('get:event-stream-path');
   }
   if (!headers.any && builder.signalCount() === 0) return builder.notMcp('no_signal');
@@ -231,46 +255,49 @@ function trustedHeaderMessage(headers: HeaderSignals): TrustedHeaders {
 }
 
 /**
- * Envoy cut the body at `max_request_bytes`. The part we have cannot be parsed, and a duplicate
- * key after the cut could change what the server sees, so no tool can be known. The request is
- * still recognised as MCP when its headers say so or the visible part names an MCP method, so
- * that padding a first `initialize` cannot smuggle it past us as non-MCP.
+ * A body we see only in part: Envoy cut it at `max_request_bytes`, or it (or what it inflates
+ * to) exceeds our cap. It is never parsed, and a duplicate key after the cut could change what
+ * the server sees, so no tool can be known. The request is still recognised as MCP when its
+ * headers say so or its visible part shows a JSON-RPC message, so that padding a first
+ * `initialize` cannot smuggle it past us as non-MCP. A cut upload that shows no such thing
+ * (a file, a form) stays non-MCP.
  */
-function inspectTruncated(
+function inspectPartial(
   builder: InspectionBuilder,
   facts: RequestFacts,
   headers: HeaderSignals,
   body: Uint8Array,
+  limits: InspectionLimits,
+  why: { readonly detail: InspectionDetail; readonly message: string },
 ): McpInspection {
   if (!headers.any) {
-    const encoding = facts.headers.get('content-encoding');
-    const visible = encoding === undefined ? latin1Prefix(body) : '';
-    if (!looksLikeMcpJsonRpc(visible)) return builder.notMcp('truncated_body_without_mcp_signal');
-    builder.signal('body:truncated-mcp-method');
+    if (!bodyShowsJsonRpc(body, facts.headers.get('content-encoding'), limits)) {
+      return builder.notMcp(`${why.detail}_body_without_mcp_signal`);
+    }
+    builder.signal('body:json-rpc-prefix');
   }
-  return builder.fail(
-    'truncated',
-    'the body was truncated by Envoy (x-envoy-auth-partial-body: true)',
-    'tool_restricted',
-  );
+  return builder.fail(why.detail, why.message, 'tool_restricted');
 }
 
-/** The visible part of a body as one byte per char: enough for an ASCII pattern search. */
-function latin1Prefix(body: Uint8Array): string {
-  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
+/**
+ * Searches what we can see of a body we will not parse: its raw bytes, and, when it names
+ * content codings, as much of its decoded form as fits the cap.
+ */
+function bodyShowsJsonRpc(
+  body: Uint8Array,
+  contentEncoding: string | undefined,
+  limits: InspectionLimits,
+): boolean {
+  const visible = body.length > limits.maxBodyBytes ? body.subarray(0, limits.maxBodyBytes) : body;
+  if (showsJsonRpcSignal(latin1(visible))) return true;
+  if (contentEncoding === undefined) return false;
+  const decoded = decodeBodyPrefix(body, contentEncoding, limits.maxBodyBytes);
+  return decoded !== undefined && decoded !== body && showsJsonRpcSignal(latin1(decoded));
 }
 
-const MCP_METHOD_PATTERN = /"method"\s*:\s*"([^"\\]{1,64})"/g;
-
-function looksLikeMcpJsonRpc(text: string): boolean {
-  // No `"jsonrpc"` requirement: the TS SDK writes it after `params`, so a padded body is cut
-  // before it.
-  for (const match of text.matchAll(MCP_METHOD_PATTERN)) {
-    if (match[1] !== undefined && MCP_METHODS.has(match[1])) return true;
-  }
-  // Escapes inside the method string (`tools\/call`) are rare in real traffic but possible; a
-  // JSON-RPC body that escapes its method name and is also cut is treated as MCP to stay closed.
-  return text.includes('"jsonrpc"') && /"method"\s*:\s*"[^"]*\\/.test(text);
+/** One char per byte: enough for an ASCII pattern search, whatever the bytes. */
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 function inspectJsonBody(
@@ -285,7 +312,12 @@ function inspectJsonBody(
   }
   const parsed = parseStrictJson(text, { maxDepth: MAX_JSON_DEPTH });
   if (!parsed.ok) {
-    if (!headers.any) return builder.notMcp('body_not_json');
+    // A JSON-RPC message we reject (too deep, `NaN`, a trailing comma) may still be one a lenient
+    // upstream runs: without MCP headers, its text decides whether it is MCP.
+    if (!headers.any) {
+      if (!showsJsonRpcSignal(text)) return builder.notMcp('body_not_json');
+      builder.signal('body:json-rpc-text');
+    }
     return builder.fail(
       'not_json',
       `MCP headers but the body is not JSON (${parsed.message})`,

@@ -310,30 +310,19 @@ export interface CompileOptions {
  * access: those fail closed (an unparsable host is not indexed, an unparsable date is expired).
  */
 export function compilePolicy(doc: AllowlistDoc, options: CompileOptions): CompiledPolicy {
-  const index = new HostIndex<Candidate>();
-  const toolMatchers = new Map<CompiledEntry, GlobMatcher>();
-  const entries: CompiledEntry[] = [];
+  const builder = createPolicyBuilder();
+  for (const source of doc.approved) builder.add(compileEntry(source));
+  return builder.build(toPolicyHeader(doc, options));
+}
 
-  doc.approved.forEach((source, order) => {
-    const entry = compileEntry(source);
-    entries.push(entry);
-    if (entry.tools !== undefined) toolMatchers.set(entry, compileToolRule(entry.tools));
-    if (entry.transport === 'http' && entry.host !== undefined) {
-      index.add(entry.host, {
-        entry,
-        port: entry.port,
-        prefix: entry.pathPrefix ?? '/',
-        order,
-      });
-    }
-  });
-  index.sortEach(
-    (a, b) =>
-      b.prefix.length - a.prefix.length ||
-      Number(b.port !== undefined) - Number(a.port !== undefined) ||
-      a.order - b.order,
-  );
+/** Everything in a CompiledPolicy but its entries and lookups: plain data. */
+export type PolicyHeader = Pick<
+  CompiledPolicy,
+  'version' | 'sha256' | 'defaultAction' | 'mode' | 'reviewUrl' | 'denyStyle' | 'denyTexts'
+>;
 
+/** The document-level part of a validated document. */
+export function toPolicyHeader(doc: AllowlistDoc, options: CompileOptions): PolicyHeader {
   const denyTexts: Record<DenyReason, string> = { ...DEFAULT_DENY_TEXTS };
   for (const [reason, text] of Object.entries(doc.deny_reasons ?? {}) as [
     DenyReason,
@@ -341,8 +330,7 @@ export function compilePolicy(doc: AllowlistDoc, options: CompileOptions): Compi
   ][]) {
     if (text !== undefined) denyTexts[reason] = text;
   }
-
-  const policy: CompiledPolicy = {
+  return {
     version: doc.version,
     sha256: options.sha256,
     defaultAction: doc.default_action,
@@ -350,33 +338,78 @@ export function compilePolicy(doc: AllowlistDoc, options: CompileOptions): Compi
     reviewUrl: doc.review_url,
     denyStyle: doc.deny_style,
     denyTexts: Object.freeze(denyTexts),
-    entries: Object.freeze(entries),
-    matchRequest(host, port, path) {
-      return index.find(host, (candidates) => {
-        for (const candidate of candidates) {
-          if (candidate.port !== undefined && candidate.port !== port) continue;
-          if (candidate.prefix === '/' || pathHasPrefix(path, candidate.prefix)) {
-            return candidate.entry;
-          }
-        }
-        return undefined;
-      });
+  };
+}
+
+/** Builds the lookups over compiled entries added in file order; `build` once, at the end. */
+export interface PolicyBuilder {
+  /** Adds the next entry; the caller passes frozen entries (compileEntry's are). */
+  add(entry: CompiledEntry): void;
+  build(header: PolicyHeader): CompiledPolicy;
+}
+
+/**
+ * A PolicyBuilder. Entries and header are plain data, so they can be compiled in a worker
+ * thread and handed over; the policy store adds them a slice at a time, keeping each step on
+ * the request thread short.
+ */
+export function createPolicyBuilder(): PolicyBuilder {
+  const index = new HostIndex<Candidate>();
+  const toolMatchers = new Map<CompiledEntry, GlobMatcher>();
+  const entries: CompiledEntry[] = [];
+
+  return {
+    add(entry) {
+      const order = entries.length;
+      entries.push(entry);
+      if (entry.tools !== undefined) toolMatchers.set(entry, compileToolRule(entry.tools));
+      if (entry.transport === 'http' && entry.host !== undefined) {
+        index.add(entry.host, {
+          entry,
+          port: entry.port,
+          prefix: entry.pathPrefix ?? '/',
+          order,
+        });
+      }
     },
-    matchHost(host) {
-      // A tunnel shows no port rule or path, so the broadest approval for the most specific
-      // host pattern stands for the host: the last candidate in prefix order (shortest prefix,
-      // no port), earliest in the file on ties.
-      return index.find(host, (candidates) => broadest(candidates)?.entry);
-    },
-    isToolAllowed(entry, tool) {
-      if (entry.tools === undefined) return true;
-      // An entry from another policy object (never the case on the request path) still gets a
-      // correct answer rather than a default.
-      const matcher = toolMatchers.get(entry) ?? compileToolRule(entry.tools);
-      return matcher(tool);
+    build(header) {
+      index.sortEach(
+        (a, b) =>
+          b.prefix.length - a.prefix.length ||
+          Number(b.port !== undefined) - Number(a.port !== undefined) ||
+          a.order - b.order,
+      );
+      const policy: CompiledPolicy = {
+        ...header,
+        entries: Object.freeze(entries),
+        matchRequest(host, port, path) {
+          return index.find(host, (candidates) => {
+            for (const candidate of candidates) {
+              if (candidate.port !== undefined && candidate.port !== port) continue;
+              if (candidate.prefix === '/' || pathHasPrefix(path, candidate.prefix)) {
+                return candidate.entry;
+              }
+            }
+            return undefined;
+          });
+        },
+        matchHost(host) {
+          // A tunnel shows no port rule or path, so the broadest approval for the most specific
+          // host pattern stands for the host: the last candidate in prefix order (shortest
+          // prefix, no port), earliest in the file on ties.
+          return index.find(host, (candidates) => broadest(candidates)?.entry);
+        },
+        isToolAllowed(entry, tool) {
+          if (entry.tools === undefined) return true;
+          // An entry from another policy object (never the case on the request path) still
+          // gets a correct answer rather than a default.
+          const matcher = toolMatchers.get(entry) ?? compileToolRule(entry.tools);
+          return matcher(tool);
+        },
+      };
+      return Object.freeze(policy);
     },
   };
-  return Object.freeze(policy);
 }
 
 function broadest(candidates: readonly Candidate[]): Candidate | undefined {
@@ -397,7 +430,8 @@ function broadest(candidates: readonly Candidate[]): Candidate | undefined {
   return best;
 }
 
-function compileEntry(source: AllowlistEntry): CompiledEntry {
+/** One validated entry as plain, frozen data (no functions: it may cross a thread). */
+export function compileEntry(source: AllowlistEntry): CompiledEntry {
   const host = source.host === undefined ? undefined : parseHostPattern(source.host);
   const url = source.url === undefined ? undefined : parseEntryUrl(source.url);
   const urlValue = url?.ok === true ? url.value : undefined;

@@ -1,6 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { newDecisionId, isDecisionId } from '../../../src/core/decision-id.js';
-import { defang, renderDenyMessage, reviewLink, safeEcho } from '../../../src/core/deny-message.js';
+import {
+  defang,
+  escapeUnsafe,
+  renderDenyMessage,
+  reviewLink,
+  safeEcho,
+} from '../../../src/core/deny-message.js';
 
 const FORBIDDEN = ['404', '405', 'Unauthorized', 'Not Found', 'Method Not Allowed'];
 
@@ -117,5 +123,34 @@ describe('renderDenyMessage', () => {
   test('defang keeps the text readable', () => {
     expect(defang('host 404 and 405')).toBe('host 4\u200b04 and 4\u200b05');
     expect(defang('Not Found')).toBe('N\u200bot Found');
+  });
+});
+
+describe('escapeUnsafe', () => {
+  test.each([
+    { name: 'CR/LF', input: 'a\r\nb', want: 'a\\u000d\\u000ab' },
+    { name: 'lone high surrogate', input: 'a\ud800b', want: 'a\\ud800b' },
+    { name: 'lone low surrogate', input: 'a\udc00b', want: 'a\\udc00b' },
+    { name: 'a surrogate pair is kept', input: 'a\ud83d\ude00b', want: 'a\ud83d\ude00b' },
+    { name: 'U+0085 and U+2028', input: '\u0085\u2028', want: '\\u0085\\u2028' },
+    { name: 'plain text is unchanged', input: 'get_issue', want: 'get_issue' },
+  ])('$name', ({ input, want }) => {
+    expect(escapeUnsafe(input)).toBe(want);
+  });
+
+  test('a cap that splits a surrogate pair leaves no lone surrogate', () => {
+    const value = `${'a'.repeat(199)}\ud83d\ude00`;
+    expect(escapeUnsafe(value)).toBe(`${'a'.repeat(199)}\\ud83d…`);
+  });
+
+  test('a lone surrogate in the review link becomes U+FFFD instead of throwing', () => {
+    const link = reviewLink({
+      reviewUrl: 'https://r.example/x',
+      host: 'h.example',
+      tool: 'del\ud800',
+      entryId: undefined,
+      decisionId: 'abc',
+    });
+    expect(link).toBe('https://r.example/x?host=h.example&tool=del%EF%BF%BD&decision=abc');
   });
 });

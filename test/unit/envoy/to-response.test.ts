@@ -1,5 +1,5 @@
 /**
- * toCheckResponse / toDenyShape / internalErrorResponse: what Envoy is told for every deny
+ * toCheckResponse / toDenyShape / serviceFaultResponse: what Envoy is told for every deny
  * reason and deny_style, and for every kind of allow.
  *
  * Decisions come from the real pipeline (`authorize`) against allowlists parsed with
@@ -27,7 +27,7 @@ import type {
 import type { CheckResponse, HeaderValueOption } from '../../../src/envoy/check-types.js';
 import {
   POLICY_DENIED_JSONRPC_CODE,
-  internalErrorResponse,
+  serviceFaultResponse,
   toCheckResponse,
   toDenyShape,
 } from '../../../src/envoy/to-response.js';
@@ -255,7 +255,10 @@ describe('deny: every reason × every deny_style', () => {
       expect(decision.detail).toBe(row.detail);
     });
 
-    test('auto: 403 text, except a 200 tool result for tool_not_allowed', () => {
+    // `overloaded` is mcp-gate's state, not the person's fault: a retryable 503.
+    const textStatus = row.reason === 'overloaded' ? 503 : 403;
+
+    test('auto: 403 text (503 for overloaded), except a 200 tool result for tool_not_allowed', () => {
       const judged = row.make(policyOf({ denyStyle: 'auto' }));
       const shape = shapeOf(judged);
       if (row.reason === 'tool_not_allowed') {
@@ -269,14 +272,14 @@ describe('deny: every reason × every deny_style', () => {
           })}}`,
         });
       } else {
-        expect(shape).toEqual({ httpStatus: 403, contentType: TEXT_PLAIN, body: row.text });
+        expect(shape).toEqual({ httpStatus: textStatus, contentType: TEXT_PLAIN, body: row.text });
       }
     });
 
-    test('text: always 403 text/plain', () => {
+    test('text: always text/plain, 403 (503 for overloaded)', () => {
       const judged = row.make(policyOf({ denyStyle: 'text' }));
       expect(shapeOf(judged)).toEqual({
-        httpStatus: 403,
+        httpStatus: textStatus,
         contentType: TEXT_PLAIN,
         body: row.text,
       });
@@ -693,8 +696,8 @@ function everyResponse(): { name: string; response: CheckResponse }[] {
         }
       }
       out.push({
-        name: `${style}/${mode}/internalErrorResponse`,
-        response: internalErrorResponse(DECISION_ID, policy).response,
+        name: `${style}/${mode}/serviceFaultResponse`,
+        response: serviceFaultResponse('internal_error', DECISION_ID, policy).response,
       });
     }
   }
@@ -780,7 +783,7 @@ describe('invariants over every response', () => {
 // ---------------------------------------------------------------------------------------------
 // internal_error: the answer when the Check path itself failed.
 
-describe('internalErrorResponse', () => {
+describe('serviceFaultResponse', () => {
   test.each([
     { name: 'enforce policy', policy: policyOf(), version: '2026.11' },
     { name: 'dry-run policy', policy: policyOf({ mode: 'dry-run' }), version: '2026.11' },
@@ -791,7 +794,7 @@ describe('internalErrorResponse', () => {
     },
     { name: 'no policy loaded', policy: undefined, version: '' },
   ])('$name: a 503 text deny, never an allow', ({ policy, version }) => {
-    const { decision, response } = internalErrorResponse(DECISION_ID, policy);
+    const { decision, response } = serviceFaultResponse('internal_error', DECISION_ID, policy);
     expect(decision).toMatchObject({
       id: DECISION_ID,
       verdict: 'deny',
@@ -833,14 +836,14 @@ describe('internalErrorResponse', () => {
     const policy = policyOf({
       denyReasons: `deny_reasons:\n  internal_error: 'mcp-gate failed; this request was blocked. Retry.'\n`,
     });
-    expect(internalErrorResponse(DECISION_ID, policy).response.denied_response?.body).toBe(
-      'mcp-gate failed; this request was blocked. Retry.',
-    );
+    expect(
+      serviceFaultResponse('internal_error', DECISION_ID, policy).response.denied_response?.body,
+    ).toBe('mcp-gate failed; this request was blocked. Retry.');
   });
 });
 
 describe('follow-ups: statuses, placeholders and ids', () => {
-  test('internal_error shaped through toDenyShape is a 503, like internalErrorResponse', () => {
+  test('internal_error shaped through toDenyShape is a 503, like serviceFaultResponse', () => {
     const judged = handMade(
       policyOf(),
       { ...GH, headers: SESSION, body: call('get_x') },
@@ -849,12 +852,26 @@ describe('follow-ups: statuses, placeholders and ids', () => {
     expect(shapeOf(judged).httpStatus).toBe(503);
   });
 
+  test('overloaded: a 503 text deny, never an allow, with reason header and no request data', () => {
+    const { decision, response } = serviceFaultResponse('overloaded', DECISION_ID, policyOf());
+    expect(decision).toMatchObject({ verdict: 'deny', reason: 'overloaded', dryRun: false });
+    expect(response.status.code).toBe(7);
+    expect(response.denied_response?.status.code).toBe(503);
+    expect(response.denied_response?.body).toBe(DEFAULT_DENY_TEXTS.overloaded);
+    expect(response.denied_response?.headers).toContainEqual({
+      header: { key: 'x-mcp-gate-reason', value: 'overloaded' },
+      append: { value: false },
+    });
+  });
+
   test('an internal_error override gets its placeholders filled, not erased', () => {
     const policy = policyOf({
       denyReasons:
         'deny_reasons:\n  internal_error: "mcp-gate failed ({reason}); report it: {review_url}"\n',
     });
-    const body = internalErrorResponse(DECISION_ID, policy).response.denied_response?.body ?? '';
+    const body =
+      serviceFaultResponse('internal_error', DECISION_ID, policy).response.denied_response?.body ??
+      '';
     expect(body).toBe(
       `mcp-gate failed (internal_error); report it: ${REVIEW_URL}?host=&decision=${DECISION_ID}`,
     );
@@ -878,5 +895,23 @@ describe('follow-ups: statuses, placeholders and ids', () => {
     expect(shape.httpStatus).toBe(403);
     expect(shape.body.startsWith(`{"jsonrpc":"2.0","id":${want},"error":`)).toBe(true);
     expect(shape.body).not.toMatch(FORBIDDEN_WORDS);
+  });
+});
+
+describe('dynamic metadata: request-supplied values are escaped', () => {
+  test('CR/LF and lone surrogates in the tool and host never reach the metadata raw', () => {
+    const tool = 'delete_\r\nx\ud800';
+    const denied = respond(judge(policyOf(), { ...GH, headers: SESSION, body: call(tool) }))
+      .dynamic_metadata?.fields;
+    expect(denied?.['tool']?.stringValue).toBe('delete_\\u000d\\u000ax\\ud800');
+    const unlisted = respond(
+      judge(policyOf(), {
+        authority: 'evil.example\r\nx-injected: 1',
+        path: '/mcp',
+        headers: SESSION,
+        body: call('x'),
+      }),
+    ).dynamic_metadata?.fields;
+    expect(unlisted?.['server']?.stringValue).toBe('evil.example\\u000d\\u000ax-injected: 1');
   });
 });

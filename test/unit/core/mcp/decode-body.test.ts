@@ -8,7 +8,7 @@ import {
 
 import { describe, expect, test } from 'vitest';
 
-import { decodeBody } from '../../../../src/core/mcp/decode-body.js';
+import { decodeBody, decodeBodyPrefix } from '../../../../src/core/mcp/decode-body.js';
 import type { DecodeBodyFailureDetail } from '../../../../src/core/mcp/decode-body.js';
 
 const MiB = 1024 * 1024;
@@ -460,6 +460,46 @@ describe('decodeBody – decompression bombs', () => {
     expect(got).toMatchObject({ ok: false, detail: 'too_large' });
     // Inflating in full would need 16 MiB–1 GiB; the cap keeps the peak near 4 MiB.
     expect(peakGrowth).toBeLessThan(64 * MiB);
+  });
+});
+
+describe('decodeBodyPrefix', () => {
+  const text = (b: Uint8Array | undefined): string | undefined =>
+    b === undefined ? undefined : Buffer.from(b).toString('utf8');
+
+  test('no coding: the body itself, cut at the cap', () => {
+    expect(text(decodeBodyPrefix(LONG_BYTES, undefined, 10))).toBe(LONG_TEXT.slice(0, 10));
+  });
+
+  test.each([
+    { name: 'gzip', body: gz(LONG_BYTES), encoding: 'gzip' },
+    { name: 'deflate', body: zl(LONG_BYTES), encoding: 'deflate' },
+    { name: 'gzip then br', body: br(gz(LONG_BYTES)), encoding: 'gzip, br' },
+  ])('$name: the whole text when it fits', ({ body, encoding }) => {
+    expect(text(decodeBodyPrefix(body, encoding, CAP))).toBe(LONG_TEXT);
+  });
+
+  test('a stream cut short yields what precedes the cut', () => {
+    const cut = gz(LONG_BYTES).subarray(0, 60);
+    const got = text(decodeBodyPrefix(cut, 'gzip', CAP)) ?? '';
+    expect(got.length).toBeGreaterThan(0);
+    expect(LONG_TEXT.startsWith(got)).toBe(true);
+  });
+
+  test('a bomb yields a prefix within the cap', () => {
+    const body = gzipSync(utf8(`{"jsonrpc":"2.0","pad":"${'A'.repeat(8 * MiB)}"}`));
+    const got = decodeBodyPrefix(body, 'gzip', 64 * 1024);
+    expect(got?.length).toBeGreaterThan(0);
+    expect(got?.length).toBeLessThanOrEqual(64 * 1024);
+    expect(text(got)?.startsWith('{"jsonrpc":"2.0","pad":"AAA')).toBe(true);
+  });
+
+  test.each([
+    { name: 'unknown coding', body: JSON_BYTES, encoding: 'zstd' },
+    { name: 'three layers', body: gz(gz(gz(JSON_BYTES))), encoding: 'gzip, gzip, gzip' },
+    { name: 'not a gzip stream', body: JSON_BYTES, encoding: 'gzip' },
+  ])('$name: undefined', ({ body, encoding }) => {
+    expect(decodeBodyPrefix(body, encoding, CAP)).toBeUndefined();
   });
 });
 

@@ -314,6 +314,101 @@ const ROWS: readonly Row[] = [
     rationale: 'large uploads elsewhere pass untouched',
   },
   {
+    name: 'truncated body, escaped jsonrpc key, no headers – recognised, truncated',
+    input: {
+      headers: STREAMABLE_POST,
+      body: `{"\\u006asonrpc":"2.0","params":{"pad":"${'x'.repeat(100)}`,
+      truncated: true,
+    },
+    want: { mcp: true, failure: 'truncated', scope: 'tool_restricted' },
+    rationale: 'a JSON-RPC prefix is MCP whatever the spelling of its keys',
+  },
+  {
+    name: 'truncated gzip body without headers – its inflated prefix is searched',
+    input: {
+      headers: { ...STREAMABLE_POST, 'content-encoding': 'gzip' },
+      body: gzip(rpc('tools/call', { name: 'x' })).subarray(0, 60),
+      truncated: true,
+    },
+    want: { mcp: true, failure: 'truncated', scope: 'tool_restricted' },
+    rationale: 'compression must not turn a cut MCP body into non-MCP',
+  },
+  {
+    name: 'body over the cap with MCP headers – too_large, tool_restricted',
+    input: { headers: SESSION, body: rpc('tools/call', { name: 'x', pad: 'A'.repeat(70_000) }) },
+    want: { mcp: true, failure: 'too_large', scope: 'tool_restricted' },
+    rationale: 'an over-cap body is treated as cut: never parsed, matters only for tool rules',
+  },
+  {
+    name: 'body over the cap without headers, JSON-RPC prefix – recognised',
+    input: {
+      headers: STREAMABLE_POST,
+      body: rpc('initialize', { protocolVersion: '2025-11-25', pad: 'A'.repeat(70_000) }),
+    },
+    want: { mcp: true, failure: 'too_large', scope: 'tool_restricted' },
+    rationale: 'size must not make MCP look like an upload',
+  },
+  {
+    name: 'body over the cap without headers, plain upload – not MCP',
+    input: {
+      headers: { 'content-type': 'application/json' },
+      body: `{"rows":[${'1,'.repeat(40_000)}1]}`,
+    },
+    want: { mcp: false },
+    rationale: 'large ordinary uploads pass untouched',
+  },
+  {
+    name: 'gzip inflating beyond the cap, no headers – recognised from its prefix',
+    input: {
+      headers: { ...STREAMABLE_POST, 'content-encoding': 'gzip' },
+      body: gzip(rpc('tools/call', { name: 'x', pad: 'A'.repeat(1_000_000) })),
+    },
+    want: { mcp: true, failure: 'too_large', scope: 'tool_restricted' },
+    rationale: 'a bomb is never inflated past the cap, yet still recognised',
+  },
+  {
+    name: 'lying content-encoding on a plain JSON-RPC body, no headers – undecodable MCP',
+    input: {
+      headers: { ...STREAMABLE_POST, 'content-encoding': 'gzip' },
+      body: rpc('tools/call', { name: 'x' }),
+    },
+    want: { mcp: true, failure: 'undecodable', scope: 'always' },
+    rationale: 'a server that ignores content-encoding would run it',
+  },
+  {
+    name: 'UTF-16 JSON-RPC body, no headers – undecodable MCP',
+    input: {
+      headers: { 'content-type': 'application/json; charset=utf-16le' },
+      body: Buffer.from(rpc('tools/call', { name: 'x' }), 'utf16le'),
+    },
+    want: { mcp: true, failure: 'undecodable', scope: 'always' },
+    rationale: 'servers that honour the charset would run it',
+  },
+  {
+    name: 'undecodable upload that shows no JSON-RPC – not MCP',
+    input: {
+      headers: { 'content-type': 'application/octet-stream', 'content-encoding': 'zstd' },
+      body: new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x01]),
+    },
+    want: { mcp: false },
+    rationale: 'binary uploads in codings we do not know pass untouched',
+  },
+  {
+    name: 'JSON-RPC too deep to parse, no headers – not_json MCP',
+    input: {
+      headers: STREAMABLE_POST,
+      body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":${'['.repeat(70)}${']'.repeat(70)}}}`,
+    },
+    want: { mcp: true, failure: 'not_json', scope: 'always' },
+    rationale: 'our depth limit must not make MCP look like non-JSON',
+  },
+  {
+    name: 'GET /sse/ with a trailing slash – legacy SSE stream',
+    input: { method: 'GET', path: '/sse/', headers: { accept: 'text/event-stream' } },
+    want: { mcp: true, methods: [] },
+    rationale: 'servers answer /sse/ like /sse, or redirect to it',
+  },
+  {
     name: 'POST without a body in a 2025 session – body_missing',
     input: { headers: SESSION },
     want: { mcp: true, failure: 'body_missing', scope: 'tool_restricted' },

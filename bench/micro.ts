@@ -1,0 +1,246 @@
+/**
+ * In-process micro-benchmarks, no network:
+ * - the pure decision path: facts → decision through src/core/pipeline.ts `authorize` (MCP
+ *   inspection + policy), with facts from src/envoy/to-facts.ts computed once beforehand, for
+ *   allowlists of 10, 1,000 and 10,000 entries. The target entry is in every list, so the ratio
+ *   10k/10 shows what the size of the allowlist costs a Check;
+ * - loading 10,000 entries: `parseAllowlist` (YAML, schema, rules, stamps, compile) on this
+ *   thread, and a PolicyStore reload (worker thread + snapshot build in slices, the service's
+ *   own path), with the longest event-loop stall seen during the reload: what a Check waiting
+ *   at that moment would have waited.
+ */
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Registry } from 'prom-client';
+import { parseAllowlist } from '../src/config/load-allowlist.js';
+import { parseKnownHosts } from '../src/config/load-known-hosts.js';
+import { PolicyStore } from '../src/config/policy-store.js';
+import { authorize } from '../src/core/pipeline.js';
+import type { PolicySnapshot } from '../src/core/pipeline.js';
+import type { RequestFacts } from '../src/core/facts.js';
+import { toRequestFacts } from '../src/envoy/to-facts.js';
+import { createLogger } from '../src/telemetry/logger.js';
+import { createMetrics } from '../src/telemetry/metrics.js';
+import { generateAllowlist } from './allowlist-gen.js';
+import type { Payload } from './payloads.js';
+import { REPO_ROOT } from './servers.js';
+import { median, round } from './stats.js';
+
+export const MICRO_SIZES = [10, 1000, 10_000] as const;
+
+export interface MicroOptions {
+  /** Timed batches per payload and size (sizes interleaved within a round). */
+  readonly rounds: number;
+  /** Timed parses of the 10,000-entry list; reloads are one more (the first starts the worker). */
+  readonly loadRounds: number;
+  /** Target time of one timed batch. */
+  readonly batchMs: number;
+  readonly today: Date;
+}
+
+export interface MicroReport {
+  /** payload → size → median ns per authorize call, plus the 10k/10 ratio. */
+  readonly decision: Record<string, Record<string, number | null>>;
+  readonly load_10k: {
+    readonly parse_ms: number | null;
+    readonly parse_cpu_ms: number | null;
+    readonly reload_ms: number | null;
+    readonly reload_max_stall_ms: number | null;
+    readonly reload_runs: number;
+  };
+  readonly problems: string[];
+}
+
+const LIMITS: PolicySnapshot['limits'] = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
+const DECISION_ID = 'benchmarkdecisionidx';
+
+function snapshotOf(
+  text: string,
+  today: Date,
+  knownHosts: PolicySnapshot['knownHosts'],
+): PolicySnapshot {
+  const parsed = parseAllowlist(text, { fileName: 'bench.yaml', now: today });
+  if (!parsed.ok) {
+    const first = parsed.errors.slice(0, 3).map((e) => `${e.line}:${e.col} ${e.message}`);
+    throw new Error(`generated allowlist is invalid: ${first.join('; ')}`);
+  }
+  return { policy: parsed.policy, knownHosts, limits: LIMITS };
+}
+
+/**
+ * Runs `fn` `iterations` times; returns the process CPU time (user + system) per call in ns.
+ * CPU time rather than wall time: on a shared machine a batch can be descheduled midway, and
+ * that is not the cost of the call. GC work done during the batch is included.
+ */
+function timeBatch(fn: () => void, iterations: number): number {
+  const start = process.cpuUsage();
+  for (let i = 0; i < iterations; i++) fn();
+  const used = process.cpuUsage(start);
+  return ((used.user + used.system) * 1000) / iterations;
+}
+
+/** Iterations for one batch of about `batchMs` of CPU. */
+function calibrate(fn: () => void, batchMs: number): number {
+  let iterations = 16;
+  for (;;) {
+    const ns = timeBatch(fn, iterations);
+    if (ns * iterations >= (batchMs * 1e6) / 4 || iterations >= 1 << 24) {
+      return Math.max(16, Math.round((batchMs * 1e6) / Math.max(ns, 1)));
+    }
+    iterations *= 4;
+  }
+}
+
+async function decisionPath(
+  payloads: readonly Payload[],
+  options: MicroOptions,
+  problems: string[],
+): Promise<MicroReport['decision']> {
+  const knownText = await readFile(path.join(REPO_ROOT, 'deploy/known-mcp-hosts.yaml'), 'utf8');
+  const known = parseKnownHosts(knownText, 'known-mcp-hosts.yaml');
+  if (!known.ok) throw new Error('deploy/known-mcp-hosts.yaml is invalid');
+  const snapshots = new Map(
+    MICRO_SIZES.map((size) => [
+      size,
+      snapshotOf(generateAllowlist(size, options.today), options.today, known.knownHosts),
+    ]),
+  );
+  const nowMs = options.today.getTime();
+  const facts = new Map<string, RequestFacts>(
+    payloads.map((p) => [p.name, toRequestFacts(p.request)]),
+  );
+
+  // The same answers as the service gives, or the timing measures the wrong path.
+  for (const payload of payloads) {
+    for (const [size, snapshot] of snapshots) {
+      const { decision } = authorize(snapshot, facts.get(payload.name)!, nowMs, DECISION_ID);
+      if (
+        decision.verdict !== payload.expected.verdict ||
+        decision.reason !== payload.expected.reason
+      ) {
+        problems.push(
+          `micro ${payload.name} with ${size} entries: ${decision.verdict}/${decision.reason}, expected ${payload.expected.verdict}/${payload.expected.reason}`,
+        );
+      }
+    }
+  }
+
+  const samples = new Map<string, number[]>();
+  const iterations = new Map<string, number>();
+  for (let round = 0; round < options.rounds; round++) {
+    for (const payload of payloads) {
+      const payloadFacts = facts.get(payload.name)!;
+      for (const [size, snapshot] of snapshots) {
+        const run = (): void => {
+          authorize(snapshot, payloadFacts, nowMs, DECISION_ID);
+        };
+        const key = `${payload.name}|${size}`;
+        let n = iterations.get(key);
+        if (n === undefined) {
+          n = calibrate(run, options.batchMs);
+          iterations.set(key, n);
+        }
+        const list = samples.get(key) ?? [];
+        list.push(timeBatch(run, n));
+        samples.set(key, list);
+      }
+    }
+  }
+
+  const report: MicroReport['decision'] = {};
+  for (const payload of payloads) {
+    const row: Record<string, number | null> = {};
+    for (const size of MICRO_SIZES) {
+      row[`ns_${size}`] = round(median(samples.get(`${payload.name}|${size}`) ?? []));
+    }
+    const small = median(samples.get(`${payload.name}|10`) ?? []);
+    const large = median(samples.get(`${payload.name}|10000`) ?? []);
+    row['ratio_10k_vs_10'] = round(large / small, 2);
+    report[payload.name] = row;
+  }
+  return report;
+}
+
+async function loadTimes(
+  options: MicroOptions,
+  problems: string[],
+): Promise<MicroReport['load_10k']> {
+  const texts = [1, 2, 3].map((seed) => generateAllowlist(10_000, options.today, seed));
+  const parseMs: number[] = [];
+  const parseCpuMs: number[] = [];
+  // One untimed parse first: the first call also compiles the schema code paths.
+  parseAllowlist(texts[0]!, { fileName: 'bench.yaml', now: options.today });
+  for (let i = 0; i < options.loadRounds; i++) {
+    const start = performance.now();
+    const cpuStart = process.cpuUsage();
+    const parsed = parseAllowlist(texts[i % texts.length]!, {
+      fileName: 'bench.yaml',
+      now: options.today,
+    });
+    const cpu = process.cpuUsage(cpuStart);
+    parseMs.push(performance.now() - start);
+    parseCpuMs.push((cpu.user + cpu.system) / 1000);
+    if (!parsed.ok) problems.push('micro: the generated 10,000-entry allowlist is invalid');
+  }
+
+  const dir = await mkdtemp(path.join(tmpdir(), 'mcp-gate-bench-reload-'));
+  const file = path.join(dir, 'allowlist.yaml');
+  const store = new PolicyStore({
+    allowlistPath: file,
+    knownHostsPath: undefined,
+    limits: LIMITS,
+    logger: createLogger({ level: 'silent' }),
+    metrics: createMetrics(new Registry()),
+    now: () => options.today.getTime(),
+    watch: false,
+  });
+  const reloadMs: number[] = [];
+  const stallMs: number[] = [];
+  try {
+    await writeFile(file, generateAllowlist(10, options.today));
+    await store.loadInitial();
+    // Reload 1 also starts the worker thread; each later one replaces 10,000 entries anew.
+    const runs = options.loadRounds + 1;
+    for (let i = 0; i < runs; i++) {
+      const text = generateAllowlist(10_000, options.today, 100 + i);
+      await writeFile(`${file}.tmp`, text);
+      await rename(`${file}.tmp`, file);
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      const start = performance.now();
+      await store.reload('bench');
+      const elapsed = performance.now() - start;
+      delay.disable();
+      const current = store.current?.policy;
+      if (current?.entries.length !== 10_000) {
+        problems.push(`micro: reload ${i + 1} did not install the 10,000-entry allowlist`);
+      }
+      reloadMs.push(elapsed);
+      stallMs.push(delay.max / 1e6);
+    }
+  } finally {
+    await store.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  // The first reload pays for starting the worker; the median of the rest is the steady figure.
+  const steady = reloadMs.length > 1 ? reloadMs.slice(1) : reloadMs;
+  return {
+    parse_ms: round(median(parseMs), 1),
+    parse_cpu_ms: round(median(parseCpuMs), 1),
+    reload_ms: round(median(steady), 1),
+    reload_max_stall_ms: round(Math.max(...stallMs), 1),
+    reload_runs: reloadMs.length,
+  };
+}
+
+export async function runMicro(
+  payloads: readonly Payload[],
+  options: MicroOptions,
+): Promise<MicroReport> {
+  const problems: string[] = [];
+  const decision = await decisionPath(payloads, options, problems);
+  const load = await loadTimes(options, problems);
+  return { decision, load_10k: load, problems };
+}

@@ -1,0 +1,36 @@
+/* global process, setImmediate */
+/**
+ * Preloaded into every server under test (`node --import`), so all three are measured the same
+ * way: sums garbage-collection pauses with a perf_hooks observer and reports the running totals
+ * when the benchmark asks over the IPC channel.
+ *
+ * It adds one observer callback per GC to each server alike; nothing else in the server changes.
+ * Plain JavaScript because the servers run under plain `node` (as dist/main.js does), not tsx.
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+
+let gcMs = 0;
+let gcCount = 0;
+let gcMaxMs = 0;
+
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcMs += entry.duration;
+    gcCount += 1;
+    if (entry.duration > gcMaxMs) gcMaxMs = entry.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+if (process.send !== undefined && process.channel !== undefined) {
+  process.on('message', (message) => {
+    if (message === null || typeof message !== 'object' || message.probe !== 'gc') return;
+    // Entries are delivered asynchronously; let pending ones arrive before answering.
+    setImmediate(() => {
+      process.send?.({ probe: 'gc', id: message.id, gcMs, gcCount, gcMaxMs });
+      gcMaxMs = 0;
+    });
+  });
+  // The channel must not keep a server alive that wants to exit. Adding a 'message' listener
+  // refs it, so this comes after.
+  process.channel.unref();
+}

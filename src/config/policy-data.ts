@@ -1,0 +1,151 @@
+/**
+ * The policy files as plain data that can cross a thread boundary, and the snapshot built from
+ * that data on the request thread.
+ *
+ * loadPolicyData does the expensive part of a (re)load: read both files, hash them, parse the
+ * YAML, validate, and compile every entry into plain frozen data. It runs in the policy worker
+ * (policy-worker.ts) for reloads, and in-process at start-up, when no Check is waiting yet.
+ * buildSnapshot adds the entries to a PolicyBuilder a slice at a time and yields to the event
+ * loop between slices, so even a 10,000-entry allowlist never holds up a Check for long; the
+ * snapshot becomes visible only when it is complete (the store swaps one reference).
+ *
+ * loadPolicyData never throws: every problem is an `invalid` result whose errors are
+ * `FILE:LINE:COL message` lines, the format of `mcp-gate validate`.
+ */
+import { createHash } from 'node:crypto';
+import type { PolicySnapshot } from '../core/pipeline.js';
+import { compileEntry, createPolicyBuilder, toPolicyHeader } from '../core/policy/compile.js';
+import type { PolicyHeader } from '../core/policy/compile.js';
+import type { CompiledEntry, HostPattern } from '../core/policy/policy.js';
+import { formatIssue, readConfigFile, validateAllowlist } from './load-allowlist.js';
+import { EMPTY_KNOWN_HOSTS, toKnownHosts, validateKnownHosts } from './load-known-hosts.js';
+
+/** What to load, and which contents need no work because they were judged before. */
+export interface PolicyLoadRequest {
+  readonly allowlistPath: string;
+  readonly knownHostsPath: string | undefined;
+  /** The clock for expiry warnings (epoch ms). */
+  readonly nowMs: number;
+  /** Content hashes (see PolicyData.hash) to answer `unchanged` for without parsing. */
+  readonly skipHashes: readonly string[];
+}
+
+/** A validated allowlist (and known-host list), compiled as far as plain data allows. */
+export interface PolicyData {
+  /** SHA-256 over both files' texts: identifies the content for the unchanged check. */
+  readonly hash: string;
+  readonly header: PolicyHeader;
+  /** Compiled entries in file order. */
+  readonly entries: readonly CompiledEntry[];
+  /** Undefined when no known-host file is configured. */
+  readonly knownHosts:
+    { readonly patterns: readonly HostPattern[]; readonly sha256: string } | undefined;
+  /** `FILE:LINE:COL message` lines; they never block a load. */
+  readonly warnings: readonly string[];
+}
+
+/** The outcome of loadPolicyData. */
+export type PolicyLoadResult =
+  | { readonly kind: 'unchanged'; readonly hash: string }
+  | {
+      readonly kind: 'invalid';
+      /** Undefined when a file could not be read. */
+      readonly hash: string | undefined;
+      /** `FILE:LINE:COL message` lines, every problem of both files. */
+      readonly errors: readonly string[];
+    }
+  | { readonly kind: 'loaded'; readonly data: PolicyData };
+
+/** Reads, validates and compiles both files. Never throws. */
+export async function loadPolicyData(request: PolicyLoadRequest): Promise<PolicyLoadResult> {
+  const { allowlistPath, knownHostsPath } = request;
+  const [allowlistRead, knownRead] = await Promise.all([
+    readConfigFile(allowlistPath),
+    knownHostsPath === undefined
+      ? Promise.resolve({ ok: true as const, text: '' })
+      : readConfigFile(knownHostsPath),
+  ]);
+  const readErrors: string[] = [];
+  if (!allowlistRead.ok) readErrors.push(formatIssue(allowlistPath, allowlistRead.error));
+  if (!knownRead.ok && knownHostsPath !== undefined) {
+    readErrors.push(formatIssue(knownHostsPath, knownRead.error));
+  }
+  if (!allowlistRead.ok || !knownRead.ok) {
+    return { kind: 'invalid', hash: undefined, errors: readErrors };
+  }
+
+  const hash = createHash('sha256')
+    .update(allowlistRead.text)
+    .update('\0')
+    .update(knownRead.text)
+    .digest('hex');
+  if (request.skipHashes.includes(hash)) return { kind: 'unchanged', hash };
+
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const allowlist = validateAllowlist(allowlistRead.text, {
+    fileName: allowlistPath,
+    now: new Date(request.nowMs),
+  });
+  warnings.push(...allowlist.warnings.map((w) => formatIssue(allowlistPath, w)));
+  if (!allowlist.ok) errors.push(...allowlist.errors.map((e) => formatIssue(allowlistPath, e)));
+
+  let knownHosts: PolicyData['knownHosts'];
+  if (knownHostsPath !== undefined) {
+    const known = validateKnownHosts(knownRead.text, knownHostsPath);
+    warnings.push(...known.warnings.map((w) => formatIssue(knownHostsPath, w)));
+    if (known.ok) knownHosts = { patterns: known.patterns, sha256: known.sha256 };
+    else errors.push(...known.errors.map((e) => formatIssue(knownHostsPath, e)));
+  }
+  if (!allowlist.ok || errors.length > 0) return { kind: 'invalid', hash, errors };
+
+  const { doc, sha256 } = allowlist;
+  return {
+    kind: 'loaded',
+    data: {
+      hash,
+      header: toPolicyHeader(doc, { sha256 }),
+      entries: doc.approved.map(compileEntry),
+      knownHosts,
+      warnings,
+    },
+  };
+}
+
+/** Entries added between two yields to the event loop: well under a millisecond of work. */
+const BUILD_SLICE = 200;
+
+/**
+ * Builds the snapshot from PolicyData (possibly structured-cloned from a worker, so nothing in
+ * it is frozen yet). Yields to the event loop between slices of entries.
+ */
+export async function buildSnapshot(
+  data: PolicyData,
+  limits: PolicySnapshot['limits'],
+): Promise<PolicySnapshot> {
+  const builder = createPolicyBuilder();
+  for (let start = 0; start < data.entries.length; start += BUILD_SLICE) {
+    if (start > 0) await yieldToEventLoop();
+    for (const entry of data.entries.slice(start, start + BUILD_SLICE)) {
+      builder.add(deepFreeze(entry));
+    }
+  }
+  const policy = builder.build(deepFreeze({ ...data.header }));
+  const knownHosts =
+    data.knownHosts === undefined
+      ? EMPTY_KNOWN_HOSTS
+      : toKnownHosts(deepFreeze([...data.knownHosts.patterns]), data.knownHosts.sha256);
+  return Object.freeze({ policy, knownHosts, limits });
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Freezes plain data (objects and arrays) all the way down; returns it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
+  return value;
+}

@@ -1,0 +1,206 @@
+/**
+ * A flood of 100,000 distinct random hosts and tool names through the Check path (the same
+ * `check()` the gRPC handler runs, with the real store, metrics and logger) leaves the
+ * `/metrics` series count under the documented cap and the heap flat: no label, cache or
+ * per-key structure grows with what clients send.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+import { PolicyStore } from '../../src/config/policy-store.js';
+import type { CheckRequest } from '../../src/envoy/check-types.js';
+import { check } from '../../src/envoy/server.js';
+import type { AuthzServerDeps } from '../../src/envoy/server.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
+import { rpc } from '../helpers/facts.js';
+
+const NOW = Date.parse('2026-11-21T12:00:00Z');
+const FLOOD = 100_000;
+
+const ALLOWLIST = `version: 2026.11
+default_action: deny
+review_url: https://mcp-review.corp.example/request
+approved:
+  - id: github-official
+    host: api.githubcopilot.com
+    transport: http
+    url: https://api.githubcopilot.com/mcp/
+    scopes: [repo.read]
+    tools:
+      allow: ['get_*', 'list_issues']
+      deny: ['delete_repo']
+    review_ticket: SEC-4902
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2099-04-18
+  - id: internal-wiki
+    host: '*.wiki.corp.example'
+    transport: http
+    url: https://docs.wiki.corp.example/mcp
+    scopes: [wiki.read]
+    review_ticket: SEC-5001
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2099-04-18
+`;
+
+/**
+ * The documented cap (README "Telemetry"): decisions_total has at most
+ * 3 decisions × 11 reasons × (entries + 2) servers × (literal tool names + 2) tools; every other
+ * mcp_gate_ family has a fixed, small number of series. For this allowlist: 2 entries,
+ * 2 literal names (list_issues, delete_repo).
+ */
+const DECISION_SERIES_CAP = 3 * 11 * (2 + 2) * (2 + 2);
+const OTHER_SERIES_CAP = 64;
+
+let dir: string;
+let deps: AuthzServerDeps;
+let registry: Registry;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'mcp-gate-flood-'));
+  const allowlistPath = path.join(dir, 'allowlist.yaml');
+  await writeFile(allowlistPath, ALLOWLIST);
+  registry = new Registry();
+  const metrics = createMetrics(registry);
+  // Audit lines are written and dropped: the flood must not be measured in the test's own buffer.
+  const logger = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write(_chunk, _encoding, callback) {
+        callback();
+      },
+    }),
+  });
+  const store = new PolicyStore({
+    allowlistPath,
+    knownHostsPath: undefined,
+    limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 },
+    logger,
+    metrics,
+    now: () => NOW,
+  });
+  await store.loadInitial();
+  deps = { store, logger, metrics, now: () => NOW };
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const SESSION = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-11-25',
+  'mcp-session-id': 'baf1d0a4-1336-41ec-9589-b07357099fec',
+};
+
+const TOOL_CALL = envoyCheckRequest({
+  authority: 'api.githubcopilot.com',
+  path: '/mcp/',
+  headers: SESSION,
+  body: rpc('tools/call', { name: 'placeholder', arguments: {} }, 1),
+});
+
+/**
+ * TOOL_CALL (built as Envoy builds it) with another host and body: building every request from
+ * scratch would make the flood measure the test's builder rather than the service.
+ */
+function variant(host: string, body: string): CheckRequest {
+  const http = TOOL_CALL.attributes?.request?.http;
+  if (http === undefined) throw new Error('template has no HTTP attributes');
+  return {
+    ...TOOL_CALL,
+    attributes: {
+      ...TOOL_CALL.attributes,
+      request: {
+        ...TOOL_CALL.attributes?.request,
+        http: {
+          ...http,
+          host,
+          headers: { ...http.headers, ':authority': host },
+          body,
+          size: String(Buffer.byteLength(body)),
+        },
+      },
+    },
+  };
+}
+
+/** The i-th request of the flood: alternately a random tool on an approved server and a random host. */
+function floodRequest(i: number): CheckRequest {
+  const name = randomBytes(9).toString('base64url');
+  if (i % 2 === 0) {
+    return variant(
+      'api.githubcopilot.com',
+      rpc('tools/call', { name: `run_${name}`, arguments: {} }, i),
+    );
+  }
+  return variant(
+    `${name.toLowerCase()}.mcp-${i}.example`,
+    rpc('tools/call', { name, arguments: {} }, i),
+  );
+}
+
+function seriesCounts(text: string): { decisions: number; other: number } {
+  const samples = text.split('\n').filter((l) => l.startsWith('mcp_gate_'));
+  const decisions = samples.filter((l) => l.startsWith('mcp_gate_decisions_total')).length;
+  return { decisions, other: samples.length - decisions };
+}
+
+function heapAfterGc(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function flood(from: number, to: number): void {
+  for (let i = from; i < to; i += 1) {
+    const response = check(deps, floodRequest(i));
+    // Every flooded request is MCP to a server or tool nobody approved.
+    if (response.status.code !== 7) throw new Error(`request ${i} was not denied`);
+  }
+}
+
+describe('metrics under a flood of random names', () => {
+  test(`${FLOOD} distinct hosts and tool names: series under the cap, heap flat`, async () => {
+    flood(0, FLOOD / 5);
+    const heapBefore = heapAfterGc();
+    const countsBefore = seriesCounts(await registry.metrics());
+    flood(FLOOD / 5, FLOOD);
+    const heapAfter = heapAfterGc();
+    const countsAfter = seriesCounts(await registry.metrics());
+
+    // The series count did not move while 80,000 more names went through.
+    expect(countsAfter).toEqual(countsBefore);
+    expect(countsAfter.decisions).toBeLessThanOrEqual(DECISION_SERIES_CAP);
+    expect(countsAfter.other).toBeLessThanOrEqual(OTHER_SERIES_CAP);
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'mcp_gate_decisions_total{decision="deny",reason="tool_not_allowed",server="github-official",tool="other"} 50000',
+    );
+    expect(text).toContain(
+      'mcp_gate_decisions_total{decision="deny",reason="unapproved",server="unlisted",tool="other"} 50000',
+    );
+    // 80,000 requests retained nothing per request: a few MB of slack for the allocator.
+    expect(heapAfter - heapBefore).toBeLessThan(8 * 1024 * 1024);
+    console.log(
+      `metrics flood: ${countsAfter.decisions + countsAfter.other} mcp_gate_ series after ${FLOOD} names; heap ${(
+        (heapAfter - heapBefore) /
+        1024 /
+        1024
+      ).toFixed(2)} MB after the last 80,000`,
+    );
+  }, 120_000);
+});
