@@ -20,38 +20,24 @@ import { check } from '../../src/envoy/server.js';
 import type { AuthzServerDeps } from '../../src/envoy/server.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
-import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
 import { rpc } from '../helpers/facts.js';
+import { githubAllowlist, githubToolCall } from '../helpers/github-allowlist.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const FLOOD = 100_000;
 
-const ALLOWLIST = `version: 2026.11
-default_action: deny
-review_url: https://mcp-review.corp.example/request
-approved:
-  - id: github-official
-    host: api.githubcopilot.com
-    transport: http
-    url: https://api.githubcopilot.com/mcp/
-    scopes: [repo.read]
-    tools:
-      allow: ['get_*', 'list_issues']
-      deny: ['delete_repo']
-    review_ticket: SEC-4902
-    reviewed_by: security-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2099-04-18
-  - id: internal-wiki
+const ALLOWLIST = githubAllowlist({
+  allow: ['get_*', 'list_issues'],
+  deny: ['delete_repo'],
+  extraEntries: `  - id: internal-wiki
     host: '*.wiki.corp.example'
     transport: http
-    url: https://docs.wiki.corp.example/mcp
-    scopes: [wiki.read]
     review_ticket: SEC-5001
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2099-04-18
-`;
+`,
+});
 
 /**
  * The documented cap (README "Telemetry"): decisions_total has at most
@@ -97,19 +83,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const SESSION = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2025-11-25',
-  'mcp-session-id': 'baf1d0a4-1336-41ec-9589-b07357099fec',
-};
-
-const TOOL_CALL = envoyCheckRequest({
-  authority: 'api.githubcopilot.com',
-  path: '/mcp/',
-  headers: SESSION,
-  body: rpc('tools/call', { name: 'placeholder', arguments: {} }, 1),
-});
+const TOOL_CALL = githubToolCall('placeholder');
 
 /**
  * TOOL_CALL (built as Envoy builds it) with another host and body: building every request from

@@ -22,13 +22,12 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { CheckRequest } from '../../src/envoy/check-types.js';
 import { createAuthzClient, headerOf } from '../helpers/authz-client.js';
 import type { AuthzClient, EnvoyCheckResponse } from '../helpers/authz-client.js';
-import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
 import {
   ENVOY_TO_OBJECT,
   envoyCheckRequestType,
   envoyCheckResponseType,
 } from '../helpers/envoy-protos.js';
-import { rpc } from '../helpers/facts.js';
+import { githubAllowlist, githubToolCall } from '../helpers/github-allowlist.js';
 import {
   killServeProcesses,
   listening,
@@ -38,35 +37,8 @@ import {
 } from '../helpers/serve-process.js';
 import type { ServeOptions, ServeProcess } from '../helpers/serve-process.js';
 
-const ALLOWLIST = `version: 2026.11
-default_action: deny
-review_url: https://mcp-review.corp.example/request
-approved:
-  - id: github-official
-    host: api.githubcopilot.com
-    transport: http
-    url: https://api.githubcopilot.com/mcp/
-    scopes: [repo.read]
-    tools:
-      allow: ['get_*']
-    review_ticket: SEC-4902
-    reviewed_by: security-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2099-04-18
-`;
-
-const toolCall = (tool: string): CheckRequest =>
-  envoyCheckRequest({
-    authority: 'api.githubcopilot.com',
-    path: '/mcp/',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-11-25',
-      'mcp-session-id': 'baf1d0a4-1336-41ec-9589-b07357099fec',
-    },
-    body: rpc('tools/call', { name: tool, arguments: {} }, 7),
-  });
+const ALLOWLIST = githubAllowlist({ allow: ['get_*'] });
+const toolCall = githubToolCall;
 
 const tempDirs: string[] = [];
 const clients: AuthzClient[] = [];

@@ -856,7 +856,7 @@ describe('follow-ups: statuses, placeholders and ids', () => {
     const { decision, response } = serviceFaultResponse('overloaded', DECISION_ID, policyOf());
     expect(decision).toMatchObject({ verdict: 'deny', reason: 'overloaded', dryRun: false });
     expect(response.status.code).toBe(7);
-    expect(response.denied_response?.status.code).toBe(503);
+    expect(response.denied_response?.status?.code).toBe(503);
     expect(response.denied_response?.body).toBe(DEFAULT_DENY_TEXTS.overloaded);
     expect(response.denied_response?.headers).toContainEqual({
       header: { key: 'x-mcp-gate-reason', value: 'overloaded' },
