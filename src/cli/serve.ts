@@ -79,7 +79,9 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     // pino's err serializer keeps an Error's type, message and stack; anything else thrown is
     // logged as its description.
     const fields =
-      error instanceof Error ? { fault: kind, err: error } : { fault: kind, err: describeError(error) };
+      error instanceof Error
+        ? { fault: kind, err: error }
+        : { fault: kind, err: describeError(error) };
     if (kind === 'uncaught_exception') logger.fatal(fields, FAULT_MESSAGES[kind]);
     else logger.error(fields, FAULT_MESSAGES[kind]);
   });
