@@ -22,7 +22,10 @@ import { auditRecord } from '../telemetry/logger.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { CheckRequest, CheckResponse } from './check-types.js';
+import { decodeCheckRequest } from './check-request-codec.js';
+import { encodeCheckResponse } from './check-response-codec.js';
 import { authorizationService, healthService } from './proto.js';
+import type { AuthorizationServiceDefinition } from './proto.js';
 import { CheckQueue } from './check-queue.js';
 import type { QueuedCheck } from './check-queue.js';
 import { toRequestFacts } from './to-facts.js';
@@ -80,6 +83,33 @@ class PendingCheck implements QueuedCheck {
   }
 }
 
+/**
+ * What the Check method's deserializer hands over for bytes that are not a CheckRequest: the
+ * handler answers it with a deny. (Throwing there would make grpc-js answer with a gRPC error,
+ * which a `failure_mode_allow: true` Envoy would turn into an allow.)
+ */
+const UNDECODABLE: CheckRequest = Object.freeze({});
+
+/**
+ * `envoy.service.auth.v3.Authorization` with the lean codecs: the request decoder reads only
+ * what the decision needs, the response encoder writes our responses in one pass.
+ */
+const leanAuthorizationService: AuthorizationServiceDefinition = {
+  ...authorizationService,
+  Check: {
+    ...authorizationService.Check,
+    requestDeserialize: (bytes: Buffer): CheckRequest => {
+      try {
+        return decodeCheckRequest(bytes);
+      } catch {
+        return UNDECODABLE;
+      }
+    },
+    responseSerialize: (response: CheckResponse): Buffer =>
+      encodeCheckResponse(response, authorizationService.Check.responseSerialize),
+  },
+};
+
 /** At most one overload warning per this many ms: the counter has the totals. */
 const SHED_LOG_INTERVAL_MS = 10_000;
 
@@ -97,7 +127,21 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
   const queue = new CheckQueue<PendingCheck>(options.maxPendingChecks, {
     now: Date.now,
     work: (pending) => {
-      pending.callback(null, check(deps, pending.call.request));
+      const request = pending.call.request;
+      if (request === UNDECODABLE) {
+        // Never reachable from Envoy; answered like any other fault of ours, as a deny.
+        deps.metrics.recordError('ERR_CHECK_FAILED');
+        deps.logger.error('CheckRequest bytes could not be decoded; denied');
+        const failed = serviceFaultResponse(
+          'internal_error',
+          newDecisionId(),
+          deps.store.current?.policy,
+        );
+        deps.metrics.recordDecision(failed.decision, 0);
+        pending.callback(null, failed.response);
+        return;
+      }
+      pending.callback(null, check(deps, request));
     },
     shed: (pending, cause) => {
       deps.metrics.recordShed(cause);
@@ -135,7 +179,7 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
   };
   deps.store.onChange(notifyWatchers);
 
-  server.addService(authorizationService, {
+  server.addService(leanAuthorizationService, {
     Check: (
       call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>,
       callback: grpc.sendUnaryData<CheckResponse>,

@@ -3,8 +3,10 @@ import { rename, symlink, unlink, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { isDecisionId } from '../../src/core/decision-id.js';
+import * as grpc from '@grpc/grpc-js';
 import { createAuthzClient, headerOf } from '../helpers/authz-client.js';
-import type { AuthzClient } from '../helpers/authz-client.js';
+import type { AuthzClient, EnvoyCheckResponse } from '../helpers/authz-client.js';
+import { ENVOY_TO_OBJECT, envoyCheckResponseType } from '../helpers/envoy-protos.js';
 import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
 import { rpc } from '../helpers/facts.js';
 import { startTestService } from '../helpers/service.js';
@@ -61,6 +63,38 @@ afterEach(async () => {
 });
 
 describe('Check over gRPC', () => {
+  test('bytes that are not a CheckRequest: a deny (internal_error, 503), never a gRPC error', async () => {
+    const raw = new grpc.Client(svc.grpcAddress, grpc.credentials.createInsecure());
+    try {
+      // A length-delimited field 1 that claims 255 bytes but carries 1.
+      const garbage = Buffer.from([0x0a, 0xff, 0x01, 0x00]);
+      const response = await new Promise<EnvoyCheckResponse>((resolve, reject) => {
+        raw.makeUnaryRequest(
+          '/envoy.service.auth.v3.Authorization/Check',
+          (bytes: Buffer) => bytes,
+          (bytes: Buffer) =>
+            envoyCheckResponseType.toObject(
+              envoyCheckResponseType.decode(bytes),
+              ENVOY_TO_OBJECT,
+            ) as EnvoyCheckResponse,
+          garbage,
+          (err, value) => {
+            if (err !== null || value === undefined) reject(err ?? new Error('no response'));
+            else resolve(value);
+          },
+        );
+      });
+      expect(response.status?.code).toBe(7);
+      expect(response.denied_response?.status?.code).toBe('ServiceUnavailable');
+      expect(headerOf(response.denied_response?.headers, 'x-mcp-gate-reason')).toBe(
+        'internal_error',
+      );
+      await svc.waitForLog((l) => l['msg'] === 'CheckRequest bytes could not be decoded; denied');
+    } finally {
+      raw.close();
+    }
+  });
+
   test('approved tools/call – OK, upstream learns entry and decision, forged headers removed', async () => {
     const response = await client.check(
       envoyCheckRequest({
