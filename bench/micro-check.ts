@@ -35,7 +35,11 @@ const registry = new Registry();
 const metrics = createMetrics(registry);
 const logger = createLogger({
   level: 'warn',
-  destination: new Writable({ write: (_c, _e, cb) => cb() }),
+  destination: new Writable({
+    write: (_c, _e, cb) => {
+      cb();
+    },
+  }),
 });
 const store = new PolicyStore({
   allowlistPath,

@@ -65,7 +65,11 @@ async function main(): Promise<void> {
       ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
-    const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+    const exited = new Promise<void>((resolveExit) =>
+      child.once('exit', () => {
+        resolveExit();
+      }),
+    );
     // The service logs nothing at warn level once listening; h2load retries nothing, so wait
     // for the port by trying a health request through h2load itself is overkill: poll connect.
     await waitForPort(grpcPort);
@@ -88,7 +92,11 @@ async function main(): Promise<void> {
     );
     let out = '';
     h2load.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    await new Promise<void>((resolveDone) => h2load.once('exit', () => resolveDone()));
+    await new Promise<void>((resolveDone) =>
+      h2load.once('exit', () => {
+        resolveDone();
+      }),
+    );
     console.log(out.split('\n').find((l) => l.startsWith('finished in')) ?? out);
     child.kill('SIGTERM');
     await exited;
@@ -110,7 +118,9 @@ async function waitForPort(port: number): Promise<void> {
         socket.destroy();
         resolveTry(true);
       });
-      socket.once('error', () => resolveTry(false));
+      socket.once('error', () => {
+        resolveTry(false);
+      });
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
