@@ -94,7 +94,7 @@ export function decodeBody(
   if (charsetProblem !== undefined) return undecodable(charsetProblem);
 
   const codings = parseCodings(contentEncoding);
-  if (!Array.isArray(codings)) return undecodable(codings.problem);
+  if ('problem' in codings) return undecodable(codings.problem);
 
   let bytes = body;
   // Codings are listed in the order applied; undo the last one first.
@@ -128,7 +128,7 @@ export function decodeBodyPrefix(
 ): Uint8Array | undefined {
   const cap = maxBytes >= 0 ? Math.floor(maxBytes) : 0;
   const codings = parseCodings(contentEncoding);
-  if (!Array.isArray(codings)) return undefined;
+  if ('problem' in codings) return undefined;
   let bytes = body.length > cap ? body.subarray(0, cap) : body;
   for (let i = codings.length - 1; i >= 0; i--) {
     const coding = codings[i];
@@ -181,10 +181,13 @@ const CODINGS: ReadonlyMap<string, Coding> = new Map([
   ['br', 'br'],
 ]);
 
+/** The codings of a body without `Content-Encoding`, the common case: shared, never changed. */
+const NO_CODINGS: readonly Coding[] = [];
+
 /** Splits `Content-Encoding` into the codings to undo, in the order they were applied. */
-function parseCodings(header: string | undefined): Coding[] | { problem: string } {
+function parseCodings(header: string | undefined): readonly Coding[] | { problem: string } {
+  if (header === undefined) return NO_CODINGS;
   const codings: Coding[] = [];
-  if (header === undefined) return codings;
   for (const element of header.split(',')) {
     const name = trimOws(element).toLowerCase();
     // Empty elements are allowed in HTTP lists; `identity` changes nothing.
@@ -283,7 +286,8 @@ function toText(bytes: Uint8Array): DecodeBodyResult {
   }
   const start = b0 === UTF8_BOM[0] && b1 === UTF8_BOM[1] && bytes[2] === UTF8_BOM[2] ? 3 : 0;
   try {
-    return { ok: true, text: UTF8.decode(bytes.subarray(start)) };
+    // No view when there is no BOM to skip: most bodies need none.
+    return { ok: true, text: UTF8.decode(start === 0 ? bytes : bytes.subarray(start)) };
   } catch {
     // fatal: true throws a TypeError on the first invalid sequence; we never substitute U+FFFD,
     // because the upstream may decode the same bytes differently.

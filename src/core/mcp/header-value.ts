@@ -47,6 +47,8 @@ export const MCP_HEADER_SENTINEL_PREFIX = '=?base64?';
 /** Closing marker of the Base64 sentinel form. */
 export const MCP_HEADER_SENTINEL_SUFFIX = '?=';
 
+const EQUALS = 0x3d;
+
 /**
  * Decodes one MCP header value as received (after Envoy's joining of repeats). Never throws.
  *
@@ -55,9 +57,8 @@ export const MCP_HEADER_SENTINEL_SUFFIX = '?=';
  */
 export function decodeMcpHeaderValue(raw: string): McpHeaderValueResult {
   const value = trimOws(raw);
-  const head = value.slice(0, MCP_HEADER_SENTINEL_PREFIX.length);
-  if (head.toLowerCase() === MCP_HEADER_SENTINEL_PREFIX) {
-    if (head !== MCP_HEADER_SENTINEL_PREFIX) {
+  if (startsWithSentinelInAnyCase(value)) {
+    if (!value.startsWith(MCP_HEADER_SENTINEL_PREFIX)) {
       return invalid('sentinel markers must be lower-case');
     }
     // The length check keeps `=?base64?=` from reusing the prefix's last `?` as the suffix.
@@ -78,6 +79,15 @@ export function decodeMcpHeaderValue(raw: string): McpHeaderValueResult {
     }
   }
   return { ok: true, value };
+}
+
+/** True when `value` starts with `=?base64?` in any letter case. */
+function startsWithSentinelInAnyCase(value: string): boolean {
+  // Checking the "=" first spares plain values, the common case, a lower-cased copy.
+  return (
+    value.charCodeAt(0) === EQUALS &&
+    value.slice(0, MCP_HEADER_SENTINEL_PREFIX.length).toLowerCase() === MCP_HEADER_SENTINEL_PREFIX
+  );
 }
 
 /**

@@ -37,23 +37,16 @@ import {
   isRevision,
   revisionAtLeast,
 } from './methods.js';
+import { parseJsonRpcBody } from './json-rpc-body.js';
 import { showsJsonRpcSignal } from './json-rpc-signal.js';
-import { parseStrictJson } from './strict-json.js';
 import type { JsonObject, JsonValue } from './strict-json.js';
 
 /** Nesting deeper than this is not a JSON-RPC envelope anyone sends; it is an attack. */
 const MAX_JSON_DEPTH = 64;
 
-/** Envelope keys whose duplication lets a client show us one value and the server another. */
-const ENVELOPE_KEYS: ReadonlySet<string> = new Set([
-  'jsonrpc',
-  'method',
-  'id',
-  'params',
-  'params.name',
-  'params.uri',
-  'params.protocolVersion',
-]);
+/** The reserved `_meta` keys read on every message, built once. */
+const META_PROTOCOL_VERSION = `${META_PREFIX}protocolVersion`;
+const META_CLIENT_INFO = `${META_PREFIX}clientInfo`;
 
 interface HeaderSignals {
   readonly protocolVersion: string | undefined;
@@ -168,6 +161,19 @@ function isOAuthDiscovery(facts: RequestFacts): boolean {
 /** True when an `Accept` header lists `text/event-stream` (wildcards do not count). */
 function acceptsEventStream(accept: string | undefined): boolean {
   if (accept === undefined) return false;
+  // A client sends the same Accept value on every request: remembering the last answer spares
+  // the split strings on the common path. The function is pure, so the answer is the same.
+  if (accept !== lastAccept) {
+    lastAccept = accept;
+    lastAcceptsEventStream = listsEventStream(accept);
+  }
+  return lastAcceptsEventStream;
+}
+
+let lastAccept: string | undefined;
+let lastAcceptsEventStream = false;
+
+function listsEventStream(accept: string): boolean {
   for (const part of accept.split(',')) {
     const media = part.split(';', 1)[0]?.trim().toLowerCase();
     if (media === 'text/event-stream') return true;
@@ -310,7 +316,7 @@ function inspectJsonBody(
     if (!headers.any) return builder.notMcp('empty_body');
     return builder.fail('body_missing', 'the body is empty', 'tool_restricted');
   }
-  const parsed = parseStrictJson(text, { maxDepth: MAX_JSON_DEPTH });
+  const parsed = parseJsonRpcBody(text, { maxDepth: MAX_JSON_DEPTH });
   if (!parsed.ok) {
     // A JSON-RPC message we reject (too deep, `NaN`, a trailing comma) may still be one a lenient
     // upstream runs: without MCP headers, its text decides whether it is MCP.
@@ -328,10 +334,8 @@ function inspectJsonBody(
   const isBatch = Array.isArray(value);
   const elements: readonly JsonValue[] = isBatch ? value : [value];
 
-  const envelopeDuplicates = parsed.duplicateKeys.filter((path) =>
-    ENVELOPE_KEYS.has(path.replace(/^\[\d+\]\./, '')),
-  );
-  const jsonRpcShaped = elements.some((e) => isObject(e) && 'jsonrpc' in e);
+  const envelopeDuplicates = parsed.envelopeDuplicates;
+  const jsonRpcShaped = elements.some((e) => isObject(e) && Object.hasOwn(e, 'jsonrpc'));
 
   if (isBatch) builder.markBatch();
 
@@ -339,8 +343,8 @@ function inspectJsonBody(
   const messages: McpMessage[] = [];
   let mcpByBody = false;
   let malformed: string | undefined;
-  for (const [index, element] of elements.entries()) {
-    const read = readMessage(element, parsed.topLevelIds[index]);
+  for (let index = 0; index < elements.length; index++) {
+    const read = readMessage(elements[index], parsed.topLevelIds[index]);
     if (read.kind === 'message') {
       if (read.isMcpMethod) mcpByBody = true;
       messages.push(read.message);
@@ -398,14 +402,14 @@ type ReadMessage =
   | { readonly kind: 'malformed'; readonly why: string; readonly mcpMethod: boolean }
   | { readonly kind: 'not_json_rpc' };
 
-function readMessage(element: JsonValue, idJson: string | undefined): ReadMessage {
-  if (!isObject(element) || element['jsonrpc'] !== '2.0') return { kind: 'not_json_rpc' };
-  const method = element['method'];
-  const params = element['params'];
-  const hasId = 'id' in element;
+function readMessage(element: JsonValue | undefined, idJson: string | undefined): ReadMessage {
+  if (!isObject(element) || member(element, 'jsonrpc') !== '2.0') return { kind: 'not_json_rpc' };
+  const method = member(element, 'method');
+  const params = member(element, 'params');
+  const hasId = Object.hasOwn(element, 'id');
 
   if (method === undefined) {
-    if (hasId && ('result' in element || 'error' in element)) {
+    if (hasId && (Object.hasOwn(element, 'result') || Object.hasOwn(element, 'error'))) {
       return { kind: 'message', message: responseMessage(idJson), isMcpMethod: false };
     }
     return { kind: 'malformed', why: 'neither a request nor a response', mcpMethod: false };
@@ -418,25 +422,25 @@ function readMessage(element: JsonValue, idJson: string | undefined): ReadMessag
   if (params !== undefined && paramsObject === undefined && known) {
     return { kind: 'malformed', why: `${method} params is not an object`, mcpMethod: true };
   }
-  const meta = paramsObject !== undefined ? asObject(paramsObject['_meta']) : undefined;
+  const meta = paramsObject !== undefined ? asObject(member(paramsObject, '_meta')) : undefined;
   const metaVersion =
-    meta !== undefined ? asString(meta[`${META_PREFIX}protocolVersion`]) : undefined;
-  const metaClient = meta !== undefined ? asObject(meta[`${META_PREFIX}clientInfo`]) : undefined;
-  const hasMcpMeta =
-    meta !== undefined && Object.keys(meta).some((key) => key.startsWith(META_PREFIX));
+    meta !== undefined ? asString(member(meta, META_PROTOCOL_VERSION)) : undefined;
+  const metaClient = meta !== undefined ? asObject(member(meta, META_CLIENT_INFO)) : undefined;
+  const hasMcpMeta = meta !== undefined && hasMcpMetaKey(meta);
 
   let isMcpMethod = known;
   let protocolVersion = metaVersion;
-  let clientName = metaClient !== undefined ? asString(metaClient['name']) : undefined;
+  let clientName = metaClient !== undefined ? asString(member(metaClient, 'name')) : undefined;
   if (method === 'initialize') {
     // LSP's initialize has no protocolVersion; MCP's always does.
-    const declared = paramsObject !== undefined ? paramsObject['protocolVersion'] : undefined;
+    const declared =
+      paramsObject !== undefined ? member(paramsObject, 'protocolVersion') : undefined;
     isMcpMethod = typeof declared === 'string' || hasMcpMeta;
     if (typeof declared === 'string') protocolVersion = declared;
     const clientInfo =
-      paramsObject !== undefined ? asObject(paramsObject['clientInfo']) : undefined;
+      paramsObject !== undefined ? asObject(member(paramsObject, 'clientInfo')) : undefined;
     clientName =
-      (clientInfo !== undefined ? asString(clientInfo['name']) : undefined) ?? clientName;
+      (clientInfo !== undefined ? asString(member(clientInfo, 'name')) : undefined) ?? clientName;
   } else if (hasMcpMeta) {
     isMcpMethod = true;
   }
@@ -445,7 +449,7 @@ function readMessage(element: JsonValue, idJson: string | undefined): ReadMessag
   let resourceUri: string | undefined;
   let prompt: string | undefined;
   if (isMcpMethod) {
-    const nameValue = paramsObject !== undefined ? paramsObject['name'] : undefined;
+    const nameValue = paramsObject !== undefined ? member(paramsObject, 'name') : undefined;
     if (method === 'tools/call') {
       if (typeof nameValue !== 'string' || nameValue === '') {
         return {
@@ -465,7 +469,7 @@ function readMessage(element: JsonValue, idJson: string | undefined): ReadMessag
       }
       prompt = nameValue;
     } else if (method === 'resources/read') {
-      const uri = paramsObject !== undefined ? paramsObject['uri'] : undefined;
+      const uri = paramsObject !== undefined ? member(paramsObject, 'uri') : undefined;
       if (typeof uri !== 'string') {
         return {
           kind: 'malformed',
@@ -555,6 +559,20 @@ function headerBodyMismatch(
   return undefined;
 }
 
+/**
+ * An own member of a parsed object. Bodies come from JSON.parse (json-rpc-body.ts), whose objects
+ * inherit from Object.prototype: an inherited name must read as absent, never as a value.
+ */
+function member(object: JsonObject, key: string): JsonValue | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+/** True when `_meta` holds any reserved `io.modelcontextprotocol/` key. */
+function hasMcpMetaKey(meta: JsonObject): boolean {
+  for (const key of Object.keys(meta)) if (key.startsWith(META_PREFIX)) return true;
+  return false;
+}
+
 function isObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -616,7 +634,12 @@ class InspectionBuilder {
   }
 
   private build(isMcp: boolean, failure: InspectionFailure | undefined): McpInspection {
-    const fromBody = this.messages.find((m) => m.protocolVersion !== undefined)?.protocolVersion;
+    let fromBody: string | undefined;
+    let clientName: string | undefined;
+    for (const m of this.messages) {
+      fromBody ??= m.protocolVersion;
+      clientName ??= m.clientName;
+    }
     const headerVersion = this.headers.protocolVersion;
     return {
       isMcp,
@@ -625,7 +648,7 @@ class InspectionBuilder {
       batch: this.batch,
       messages: this.messages,
       protocolVersion: isRevision(headerVersion) ? headerVersion : (fromBody ?? headerVersion),
-      clientName: this.messages.find((m) => m.clientName !== undefined)?.clientName,
+      clientName,
       userAgent: this.facts.headers.get('user-agent'),
       headerMethod: this.headers.method,
       headerName: this.headers.name,

@@ -24,8 +24,9 @@
  * - Nesting deeper than `maxDepth` containers is `too_deep`. The parser keeps its own stack (no
  *   recursion), so even 100,000 nested `[` cannot overflow the call stack.
  *
- * Speed: this runs on every MCP request. It walks char codes, takes one `slice` per escape-free
- * string, and computes short integers without allocating.
+ * Speed: request bodies are parsed by json-rpc-body.ts, which leaves only the bodies JSON.parse
+ * refuses or that nest too deep to this parser (for the exact failure). It walks char codes, takes
+ * one `slice` per escape-free string, and computes short integers without allocating.
  */
 
 /** A parsed JSON value. Objects are {@link JsonObject}s with a `null` prototype. */

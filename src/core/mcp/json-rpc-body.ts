@@ -1,0 +1,281 @@
+/**
+ * Strict JSON for JSON-RPC request bodies, at the cost of `JSON.parse`: what inspect.ts needs from
+ * a body, computed without building every value twice.
+ *
+ * Contract (pure: no I/O, no clock; never throws, whatever the input). The result is exactly what
+ * {@link parseStrictJson} plus inspect's envelope filter gave; json-rpc-body.test.ts checks it
+ * against that parser on generated bodies:
+ * - A text is accepted exactly when {@link parseStrictJson} accepts it (RFC 8259; nesting at most
+ *   `maxDepth` containers). A rejected text gets that parser's own failure, error and message.
+ * - `envelopeDuplicates` lists the keys that occur twice in one object at the levels where a
+ *   duplicate lets a client show us one value and the server another: `jsonrpc`, `method`, `id`
+ *   and `params` in a message (the top-level object or an object element of a top-level array),
+ *   and `name`, `uri` and `protocolVersion` in a message's `params` object. Keys are compared
+ *   after unescaping. Paths and order are those of `duplicateKeys` in strict-json.ts (`method`,
+ *   `[1].params.name`; each key once per object, in the order the duplicate's value ends).
+ *   Duplicates elsewhere (inside `arguments`, `_meta`…) are not reported: nothing reads them.
+ * - `topLevelIds`: the raw text of each message's last `id`, as in strict-json.ts.
+ * - `value` is `JSON.parse`'s: the same values, the last of duplicate keys winning, `__proto__`
+ *   an own data key; but objects have `Object.prototype`, so read members only through
+ *   `Object.hasOwn` (never `in`, never an inherited name).
+ *
+ * How: V8's `JSON.parse` accepts exactly the RFC 8259 grammar (ECMA-262 JSON.parse), in native
+ * code, two to four times faster than strict-json.ts walks it in JavaScript (bench/micro-json.ts).
+ * Once it has accepted the text, one more pass reads only the structure: it jumps over strings
+ * with `indexOf`, keeps no values, reads the keys of envelope objects, and counts nesting. Anything `JSON.parse`
+ * refuses, and any text nested too deep, goes to {@link parseStrictJson} for the exact failure;
+ * rejected bodies are denied or not MCP, so their cost matters less.
+ */
+import { parseStrictJson } from './strict-json.js';
+import type { JsonValue, StrictJsonFailure, StrictJsonOptions } from './strict-json.js';
+
+/** A body that is exactly one JSON value, with what the MCP decision needs from its text. */
+export interface JsonRpcBodySuccess {
+  readonly ok: true;
+  /** `JSON.parse`'s value: objects inherit from `Object.prototype` (read with `Object.hasOwn`). */
+  readonly value: JsonValue;
+  /** Duplicate envelope keys as paths (see the module comment); empty when there are none. */
+  readonly envelopeDuplicates: readonly string[];
+  /** Raw `id` text per message, exactly as `topLevelIds` of strict-json.ts. */
+  readonly topLevelIds: readonly (string | undefined)[];
+}
+
+/** Result of {@link parseJsonRpcBody}: a rejection is strict-json.ts's own. */
+export type JsonRpcBodyResult = JsonRpcBodySuccess | StrictJsonFailure;
+
+/**
+ * Parses a decoded request body. Never throws.
+ *
+ * @param text - the decoded body (no BOM; see decode-body.ts)
+ * @param opts - the nesting limit, as for {@link parseStrictJson}
+ * @returns the value with envelope duplicates and raw ids, or why the text was rejected
+ */
+export function parseJsonRpcBody(text: string, opts: StrictJsonOptions): JsonRpcBodyResult {
+  let value: JsonValue;
+  try {
+    // JSON.parse yields nothing but JSON values; typed as such for the readers downstream.
+    value = JSON.parse(text) as JsonValue;
+  } catch {
+    return rejected(text, opts);
+  }
+  const scan = new EnvelopeScan(text, opts.maxDepth >= 0 ? opts.maxDepth : 0);
+  try {
+    scan.run();
+  } catch {
+    // Too deep: the strict parser reports it exactly. A fault of the scan on a text the strict
+    // parser accepts fails closed (see rejected).
+    return rejected(text, opts);
+  }
+  return {
+    ok: true,
+    value,
+    envelopeDuplicates: scan.duplicates,
+    topLevelIds: scan.ids,
+  };
+}
+
+/** The strict parser's failure for a text the fast path did not accept. */
+function rejected(text: string, opts: StrictJsonOptions): StrictJsonFailure {
+  const strict = parseStrictJson(text, opts);
+  if (!strict.ok) return strict;
+  // Both paths implement one grammar; should they ever disagree, nothing is accepted.
+  return { ok: false, error: 'syntax', message: 'the fast path and the strict parser disagree' };
+}
+
+// Char codes, named so the scan reads like the grammar.
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LEFT_BRACKET = 0x5b;
+const BACKSLASH = 0x5c;
+const RIGHT_BRACKET = 0x5d;
+const LEFT_BRACE = 0x7b;
+const RIGHT_BRACE = 0x7d;
+
+/** An envelope object: the keys whose duplicates count there, and its path below a message. */
+interface EnvelopeLevel {
+  /** A key's index here is its bit in the scan's `seen` and `reported` masks. */
+  readonly keys: readonly string[];
+  readonly path: string;
+}
+
+const MESSAGE: EnvelopeLevel = { keys: ['jsonrpc', 'method', 'id', 'params'], path: '' };
+const PARAMS: EnvelopeLevel = { keys: ['name', 'uri', 'protocolVersion'], path: 'params.' };
+const ID_KEY = MESSAGE.keys.indexOf('id');
+const PARAMS_KEY = MESSAGE.keys.indexOf('params');
+const NOT_ENVELOPE = -1;
+
+/** Thrown to end the scan when nesting passes the limit; never escapes this module. */
+class TooDeep extends Error {}
+
+/**
+ * One structural pass over a text `JSON.parse` has accepted, so it never meets bad syntax: a
+ * string is a quote to the next unescaped quote, and a scalar ends at whitespace, `,`, `]` or `}`.
+ */
+class EnvelopeScan {
+  readonly duplicates: string[] = [];
+  readonly ids: (string | undefined)[] = [];
+  /** Raw text of the last `id` of the message scanned last (undefined: it had none). */
+  private messageId: string | undefined;
+  private readonly text: string;
+  private readonly maxDepth: number;
+
+  constructor(text: string, maxDepth: number) {
+    this.text = text;
+    this.maxDepth = maxDepth;
+  }
+
+  run(): void {
+    const text = this.text;
+    let i = this.skipWhitespace(0);
+    const c = text.charCodeAt(i);
+    if (c === LEFT_BRACE) {
+      this.scanObject(i, 1, -1, MESSAGE);
+      this.ids.push(this.messageId);
+    } else if (c === LEFT_BRACKET) {
+      this.checkDepth(1);
+      i = this.skipWhitespace(i + 1);
+      if (text.charCodeAt(i) === RIGHT_BRACKET) return;
+      for (let index = 0; ; index++) {
+        if (text.charCodeAt(i) === LEFT_BRACE) {
+          i = this.scanObject(i, 2, index, MESSAGE);
+          this.ids.push(this.messageId);
+        } else {
+          this.ids.push(undefined);
+          i = this.skipValue(i, 1);
+        }
+        i = this.skipWhitespace(i);
+        if (text.charCodeAt(i) !== COMMA) return;
+        i = this.skipWhitespace(i + 1);
+      }
+    }
+    // A scalar: no containers, no ids; JSON.parse has checked everything else.
+  }
+
+  /**
+   * Scans an envelope object opening at `start`, `depth` containers deep: a message (whose
+   * `params` object is scanned the same way), or a message's `params`. `index` is the message's
+   * position in a batch, -1 at the top level. Returns where the object ends; for a message,
+   * leaves the raw text of its last `id` in {@link messageId}.
+   */
+  private scanObject(start: number, depth: number, index: number, level: EnvelopeLevel): number {
+    const text = this.text;
+    const isMessage = level === MESSAGE;
+    if (isMessage) this.messageId = undefined;
+    this.checkDepth(depth);
+    let seen = 0;
+    let reported = 0;
+    let i = this.skipWhitespace(start + 1);
+    if (text.charCodeAt(i) === RIGHT_BRACE) return i + 1;
+    for (;;) {
+      const keyEnd = this.stringEnd(i);
+      const key = envelopeIndex(level.keys, this.keyAt(i, keyEnd));
+      const valueStart = this.skipWhitespace(this.skipWhitespace(keyEnd + 1) + 1); // past ':'
+      i =
+        isMessage && key === PARAMS_KEY && text.charCodeAt(valueStart) === LEFT_BRACE
+          ? this.scanObject(valueStart, depth + 1, index, PARAMS)
+          : this.skipValue(valueStart, depth);
+      if (isMessage && key === ID_KEY) this.messageId = text.slice(valueStart, i);
+      // Recorded once the value has ended, as strict-json.ts does: that fixes the order.
+      if (key !== NOT_ENVELOPE) {
+        const bit = 1 << key;
+        if ((seen & bit) === 0) {
+          seen |= bit;
+        } else if ((reported & bit) === 0) {
+          reported |= bit;
+          this.duplicates.push(`${prefixOf(index)}${level.path}${level.keys[key] ?? ''}`);
+        }
+      }
+      i = this.skipWhitespace(i);
+      if (text.charCodeAt(i) !== COMMA) return i + 1; // past '}'
+      i = this.skipWhitespace(i + 1);
+    }
+  }
+
+  /**
+   * Skips the value starting at `start` inside a container `depth` deep; returns where it ends.
+   * Containers are walked with a counter rather than recursion, checking each new level.
+   */
+  private skipValue(start: number, depth: number): number {
+    const text = this.text;
+    let c = text.charCodeAt(start);
+    if (c === QUOTE) return this.stringEnd(start) + 1;
+    if (c !== LEFT_BRACE && c !== LEFT_BRACKET) {
+      let i = start + 1;
+      for (;;) {
+        c = text.charCodeAt(i);
+        if (c === COMMA || c === RIGHT_BRACE || c === RIGHT_BRACKET || isWhitespace(c)) return i;
+        if (i >= text.length) return i;
+        i++;
+      }
+    }
+    let open = 1;
+    this.checkDepth(depth + open);
+    let i = start + 1;
+    for (;;) {
+      c = text.charCodeAt(i);
+      if (c === QUOTE) {
+        i = this.stringEnd(i) + 1;
+        continue;
+      }
+      if (c === LEFT_BRACE || c === LEFT_BRACKET) {
+        open++;
+        this.checkDepth(depth + open);
+      } else if (c === RIGHT_BRACE || c === RIGHT_BRACKET) {
+        open--;
+        if (open === 0) return i + 1;
+      }
+      i++;
+    }
+  }
+
+  /** Index of the quote that closes the string opening at `start`. */
+  private stringEnd(start: number): number {
+    const text = this.text;
+    // indexOf runs natively, so a long string costs almost nothing to skip; a quote preceded by
+    // an odd run of backslashes is escaped, and each run is counted once (linear overall).
+    let q = text.indexOf('"', start + 1);
+    while (text.charCodeAt(q - 1) === BACKSLASH) {
+      let backslashes = 1;
+      while (text.charCodeAt(q - 1 - backslashes) === BACKSLASH) backslashes++;
+      if (backslashes % 2 === 0) break;
+      q = text.indexOf('"', q + 1);
+    }
+    return q;
+  }
+
+  /** The value of the key string from `start` (its opening quote) to `end` (its closing quote). */
+  private keyAt(start: number, end: number): string {
+    const raw = this.text.slice(start + 1, end);
+    // Escaped keys are rare; JSON.parse unescapes them exactly as it did for `value`.
+    return raw.includes('\\') ? (JSON.parse(this.text.slice(start, end + 1)) as string) : raw;
+  }
+
+  private skipWhitespace(from: number): number {
+    const text = this.text;
+    let i = from;
+    while (isWhitespace(text.charCodeAt(i))) i++;
+    return i;
+  }
+
+  private checkDepth(depth: number): void {
+    if (depth > this.maxDepth) throw new TooDeep();
+  }
+}
+
+function isWhitespace(c: number): boolean {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+
+function envelopeIndex(keys: readonly string[], key: string): number {
+  for (let k = 0; k < keys.length; k++) if (keys[k] === key) return k;
+  return NOT_ENVELOPE;
+}
+
+/** The path prefix of a message: none at the top level, `[n].` in a batch. */
+function prefixOf(index: number): string {
+  return index < 0 ? '' : `[${index}].`;
+}
