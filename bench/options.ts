@@ -11,6 +11,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --payloads A,B       ${PAYLOAD_NAMES.join(', ')} (default: all)
                        without --shapes, tools-call runs in every shape, the others in 4x25
   --entry FILE         mcp-gate entry (default dist/main.js; built by npm run build if missing)
+  --ours-flags="..."   extra flags for mcp-gate serve, e.g. --ours-flags="--workers 2"
   --no-micro           skip the in-process micro-benchmarks
   --micro-only         only the micro-benchmarks (no h2load, no servers)
   --json               last stdout line: the whole report as one JSON object
@@ -73,6 +74,8 @@ export interface BenchOptions {
   readonly cells: readonly Cell[];
   readonly payloads: readonly PayloadName[];
   readonly entry: string | undefined;
+  /** Extra `mcp-gate serve` flags (e.g. `--workers 2`); CPU and RSS then cover every process. */
+  readonly oursFlags: readonly string[];
   readonly micro: boolean;
   readonly load: boolean;
   readonly json: boolean;
@@ -102,6 +105,7 @@ export function parseOptions(args: readonly string[]): BenchOptions {
       shapes: { type: 'string' },
       payloads: { type: 'string' },
       entry: { type: 'string' },
+      'ours-flags': { type: 'string' },
       'no-micro': { type: 'boolean' },
       'micro-only': { type: 'boolean' },
       json: { type: 'boolean' },
@@ -142,6 +146,7 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     cells,
     payloads,
     entry: values.entry,
+    oursFlags: (values['ours-flags'] ?? '').split(/\s+/).filter((f) => f !== ''),
     micro: values['no-micro'] !== true,
     load: values['micro-only'] !== true,
     json: values.json === true,

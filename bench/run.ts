@@ -25,7 +25,7 @@ import { parseOptions, SHAPES, USAGE } from './options.js';
 import type { BenchOptions, Cell } from './options.js';
 import { buildPayloads, writePayloadFiles } from './payloads.js';
 import type { Payload, PayloadName } from './payloads.js';
-import { cpuMicros, sampleMaxRss } from './proc.js';
+import { cpuMicros, rssMiB } from './proc.js';
 import { buildShapes, cellKey, formatLoadTable, formatMicro } from './report.js';
 import type { RunResult, ShapeReport } from './report.js';
 import { REPO_ROOT, SERVER_NAMES, startServer } from './servers.js';
@@ -45,7 +45,7 @@ const log = (line: string): void => {
 /** What every reader of the figures must know; printed with the table and put in the JSON. */
 function notes(options: BenchOptions): string[] {
   return [
-    `servers: raw = grpc-js answering a pre-encoded OK without decoding; null = grpc-js + proto-loader over Envoy's protos, decodes and answers OK; ours = node dist/main.js serve, ${ALLOWLIST_SIZE}-entry generated allowlist, deploy/known-mcp-hosts.yaml, --log-level ${LOG_LEVEL} (no per-decision audit lines), other flags at their defaults`,
+    `servers: raw = grpc-js answering a pre-encoded OK without decoding; null = grpc-js + proto-loader over Envoy's protos, decodes and answers OK; ours = node dist/main.js serve, ${ALLOWLIST_SIZE}-entry generated allowlist, deploy/known-mcp-hosts.yaml, --log-level ${LOG_LEVEL} (no per-decision audit lines), ${options.oursFlags.length === 0 ? 'other flags at their defaults' : `plus ${options.oursFlags.join(' ')}; CPU and RSS are summed over all of its processes, GC figures are the primary's only`}`,
     'load: h2load, one client thread, gRPC-framed CheckRequests as Envoy sends them (with_request_body 1 MiB, pack_as_bytes); each run follows an unmeasured warm-up of the same payload',
     'rps1000: h2load --rps 250 on each of 4 connections; h2load sends rate-limited requests from a 10 ms timer, so requests leave in bursts every 10 ms and its latencies are burst latencies, not those of evenly spaced requests',
     'p50/p99: from h2load --log-file (per-request µs, request sent to response end); CPU: server utime+stime over the run (all threads, 10 ms tick resolution) / checks the server answered; RSS: max VmRSS sampled every 100 ms during the run (the servers live for the whole benchmark, so it includes heap grown in earlier runs); GC: perf_hooks gc entries (pause time) per second of run',
@@ -106,6 +106,29 @@ function counted(
   return { total: after.total - before.total, byReason };
 }
 
+/** CPU of all of a server's processes (one, or a primary and its workers). */
+function treeCpuMicros(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+}
+
+/**
+ * The largest sum of VmRSS over a server's processes, sampled every `everyMs`. With workers the
+ * sum counts pages they share (node's own code) once per process: an upper bound.
+ */
+function sampleMaxTreeRss(pids: readonly number[], everyMs: number): { stop(): number } {
+  const total = (): number => pids.reduce((sum, pid) => sum + (rssMiB(pid) ?? 0), 0);
+  let max = total();
+  const timer = setInterval(() => {
+    max = Math.max(max, total());
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(max, total());
+    },
+  };
+}
+
 /** One warm-up and one measured load of one server; problems are recorded, not thrown. */
 async function measure(
   server: RunningServer,
@@ -138,8 +161,9 @@ async function measure(
   );
   const gcBefore = await server.gc();
   const checksBefore = await server.checks();
-  const cpuBefore = cpuMicros(server.pid);
-  const rss = sampleMaxRss(server.pid, RSS_SAMPLE_MS);
+  const pids = server.pids();
+  const cpuBefore = treeCpuMicros(pids);
+  const rss = sampleMaxTreeRss(pids, RSS_SAMPLE_MS);
   const started = performance.now();
   const summary = await runLoad(
     ctx.h2load,
@@ -153,7 +177,7 @@ async function measure(
   );
   const wallS = (performance.now() - started) / 1000;
   const rssMb = rss.stop();
-  const cpu = cpuMicros(server.pid) - cpuBefore;
+  const cpu = treeCpuMicros(pids) - cpuBefore;
   const checks = counted(await server.checks(), checksBefore);
   const gcAfter = await server.gc();
   const requests = await readRequestLog(logFile);
@@ -242,6 +266,7 @@ async function runLoadBench(
         allowlistPath,
         knownHostsPath: path.join(REPO_ROOT, 'deploy/known-mcp-hosts.yaml'),
         logLevel: LOG_LEVEL,
+        extraFlags: options.oursFlags,
       },
       children,
     );
@@ -283,6 +308,7 @@ async function runLoadBench(
     settings: {
       h2load: h2load.version,
       entry: path.relative(REPO_ROOT, entry),
+      ours_flags: options.oursFlags,
       allowlist_entries: ALLOWLIST_SIZE,
       log_level: LOG_LEVEL,
       payload_bytes: Object.fromEntries(

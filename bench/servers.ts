@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -45,6 +46,8 @@ export interface RunningServer {
   /** host:port of the gRPC listener. */
   readonly address: string;
   readonly child: ChildProcess;
+  /** The server's processes: its own pid, plus its workers under `--workers N`. */
+  pids(): number[];
   gc(): Promise<GcTotals>;
   checks(): Promise<CheckCounts>;
   /** What the server printed on stderr (for error messages). */
@@ -56,6 +59,8 @@ export interface OursOptions {
   readonly allowlistPath: string;
   readonly knownHostsPath: string;
   readonly logLevel: string;
+  /** Extra `serve` flags, after the bench's own (a later flag wins). */
+  readonly extraFlags: readonly string[];
 }
 
 /** A free TCP port on 127.0.0.1, as the kernel hands out for :0. */
@@ -198,6 +203,7 @@ async function startBaseline(name: 'raw' | 'null', children: ChildTracker): Prom
     pid: spawned.child.pid!,
     address: `127.0.0.1:${match[1]}`,
     child: spawned.child,
+    pids: () => [spawned.child.pid!],
     gc: gcProbe(spawned),
     async checks() {
       const answer = await spawned.request<{ checks: number }>({ probe: 'checks' });
@@ -242,6 +248,7 @@ async function startOurs(options: OursOptions, children: ChildTracker): Promise<
       `127.0.0.1:${httpPort}`,
       '--log-level',
       options.logLevel,
+      ...options.extraFlags,
     ],
     'ours',
     children,
@@ -253,6 +260,7 @@ async function startOurs(options: OursOptions, children: ChildTracker): Promise<
     pid: spawned.child.pid!,
     address: `127.0.0.1:${grpcPort}`,
     child: spawned.child,
+    pids: () => withChildren(spawned.child.pid!),
     gc: gcProbe(spawned),
     async checks() {
       const response = await fetch(metricsUrl);
@@ -261,6 +269,22 @@ async function startOurs(options: OursOptions, children: ChildTracker): Promise<
     },
     stderr: spawned.stderr,
   };
+}
+
+/** `pid` and its direct children (the workers of `--workers N`), from /proc. */
+function withChildren(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    return [
+      pid,
+      ...children
+        .split(' ')
+        .filter((p) => p !== '')
+        .map(Number),
+    ];
+  } catch {
+    return [pid];
+  }
 }
 
 /** Polls readiness: /readyz turns 200 once the allowlist is loaded and both listeners are up. */

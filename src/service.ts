@@ -19,6 +19,8 @@ export interface ServiceDeps {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly now: () => number;
+  /** Bind the telemetry HTTP listener (default true); a worker-mode primary serves it instead. */
+  readonly telemetry?: boolean;
 }
 
 export interface RunningService {
@@ -27,6 +29,7 @@ export interface RunningService {
   readonly authz: AuthzServer;
   /** Bound gRPC port (0 for a unix socket). */
   readonly grpcPort: number;
+  /** Bound telemetry port (0 when `telemetry: false`). */
   readonly httpPort: number;
   /** Stops accepting checks, lets in-flight ones finish within the grace period, closes all. */
   stop(): Promise<void>;
@@ -60,12 +63,12 @@ export async function startService(
   });
 
   let grpcPort: number;
-  let httpPort: number;
+  let httpPort = 0;
   try {
     grpcPort = await authz.listen(config.grpcListen);
     const http = splitHostPort(config.httpListen);
     if (http === undefined) throw new Error(`bad --http-listen ${config.httpListen}`);
-    httpPort = await telemetry.listen(http.host, http.port);
+    if (deps.telemetry !== false) httpPort = await telemetry.listen(http.host, http.port);
   } catch (err: unknown) {
     authz.grpcServer.forceShutdown();
     await telemetry.close();
@@ -77,7 +80,7 @@ export async function startService(
       grpc: config.grpcListen.startsWith('unix:')
         ? config.grpcListen
         : withPort(config.grpcListen, grpcPort),
-      http: withPort(config.httpListen, httpPort),
+      http: deps.telemetry === false ? undefined : withPort(config.httpListen, httpPort),
       allowlist: config.allowlistPath,
       known_hosts: config.knownHostsPath,
     },

@@ -7,6 +7,7 @@
  * It adds one observer callback per GC to each server alike; nothing else in the server changes.
  * Plain JavaScript because the servers run under plain `node` (as dist/main.js does), not tsx.
  */
+import cluster from 'node:cluster';
 import { PerformanceObserver } from 'node:perf_hooks';
 
 let gcMs = 0;
@@ -21,7 +22,9 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-if (process.send !== undefined && process.channel !== undefined) {
+// Not in the workers of `mcp-gate serve --workers N`: their channel belongs to node:cluster, and
+// unref'ing it lets a worker exit while it waits for the primary to hand it the listening socket.
+if (process.send !== undefined && process.channel !== undefined && !cluster.isWorker) {
   process.on('message', (message) => {
     if (message === null || typeof message !== 'object' || message.probe !== 'gc') return;
     // Entries are delivered asynchronously; let pending ones arrive before answering.

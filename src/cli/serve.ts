@@ -1,9 +1,16 @@
 /**
  * `mcp-gate serve`: loads the allowlist, serves Check and health over gRPC and telemetry over
  * HTTP until SIGTERM/SIGINT; SIGHUP reloads the allowlist.
+ *
+ * With `--workers N` (N > 1) this process becomes the supervisor of N such services sharing the
+ * gRPC port (src/cluster/primary.ts); each of them runs this same function as a cluster worker,
+ * which serves no telemetry port of its own and tells the primary when it is ready.
  */
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { runPrimary } from '../cluster/primary.js';
+import { clusterWorkerId, createWorkerRegistry, reportReady } from '../cluster/worker-link.js';
 import { resolveServeConfig, SERVE_OPTIONS } from '../config/service-config.js';
 import type { ServeConfig } from '../config/service-config.js';
 import { ConfigError } from '../errors.js';
@@ -57,12 +64,23 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
-  const logger = createLogger({ level: config.logLevel });
-  const registry = new Registry();
+  if (config.workers > 1 && cluster.isPrimary) {
+    return runPrimary(config, { logger: createLogger({ level: config.logLevel }), io });
+  }
+  const workerId = clusterWorkerId();
+  const rootLogger = createLogger({ level: config.logLevel });
+  // Workers share stdout: each line says which one wrote it.
+  const logger = workerId === undefined ? rootLogger : rootLogger.child({ worker: workerId });
+  const registry = workerId === undefined ? new Registry() : createWorkerRegistry();
   collectDefaultMetrics({ register: registry });
   let service;
   try {
-    service = await startService(config, { logger, registry, now: Date.now });
+    service = await startService(config, {
+      logger,
+      registry,
+      now: Date.now,
+      telemetry: workerId === undefined,
+    });
   } catch (err: unknown) {
     if (err instanceof ConfigError) {
       // Problems go out one per line as FILE:LINE:COL message, for editors and CI matchers.
@@ -85,6 +103,8 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     if (kind === 'uncaught_exception') logger.fatal(fields, FAULT_MESSAGES[kind]);
     else logger.error(fields, FAULT_MESSAGES[kind]);
   });
+
+  if (workerId !== undefined) reportReady(service.grpcPort);
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;

@@ -3,6 +3,7 @@
  * `MCP_GATE_<FLAG>` (flag wins), with defaults that fit a pod beside Envoy. Parsed once, frozen,
  * passed down; nothing else reads process.env.
  */
+import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
 
 export interface ServeConfig {
@@ -23,6 +24,8 @@ export interface ServeConfig {
   readonly reloadWatch: boolean;
   /** Checks admitted and not yet answered; beyond it a check is denied `overloaded`. */
   readonly maxPendingChecks: number;
+  /** Service processes sharing the gRPC port (src/cluster/primary.ts); 1 = no supervisor. */
+  readonly workers: number;
 }
 
 /** One serve option: flag name, env var, default, and how to parse it. */
@@ -100,7 +103,16 @@ export const SERVE_OPTIONS = {
     help: 'watch the allowlist directory: on|off (off = re-read and SIGHUP only)',
     default: 'on',
   },
+  workers: {
+    flag: 'workers',
+    env: 'MCP_GATE_WORKERS',
+    help: 'service processes sharing the gRPC port: N or auto (one per CPU)',
+    default: '1',
+  },
 } as const satisfies Record<string, OptionSpec>;
+
+/** More worker processes than this is a typo, not a deployment. */
+const MAX_WORKERS = 64;
 
 export type ServeOptionName = keyof typeof SERVE_OPTIONS;
 
@@ -154,6 +166,18 @@ export function resolveServeConfig(
   if (reloadWatch !== 'on' && reloadWatch !== 'off') {
     problems.push(`--reload-watch must be on or off, got ${JSON.stringify(reloadWatch)}`);
   }
+  const workersRaw = pick('workers') ?? '1';
+  const workers =
+    workersRaw === 'auto'
+      ? Math.min(availableParallelism(), MAX_WORKERS)
+      : /^\d+$/.test(workersRaw)
+        ? Number(workersRaw)
+        : Number.NaN;
+  if (!Number.isSafeInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    problems.push(
+      `--workers / ${SERVE_OPTIONS.workers.env} must be auto or an integer from 1 to ${MAX_WORKERS}, got ${JSON.stringify(workersRaw)}`,
+    );
+  }
   const config: ServeConfig = {
     allowlistPath: allowlistPath ?? '',
     knownHostsPath: pick('knownHosts'),
@@ -166,6 +190,7 @@ export function resolveServeConfig(
     reloadPollMs: integer('reloadPoll', 0),
     reloadWatch: reloadWatch === 'on',
     maxPendingChecks: integer('maxPendingChecks', 1),
+    workers,
   };
   if (problems.length > 0) {
     throw new ConfigError(

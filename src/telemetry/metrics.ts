@@ -47,6 +47,9 @@ export function createMetrics(registry: Registry): Metrics {
     name: 'mcp_gate_allowlist_entries',
     help: 'Entries in the allowlist in force.',
     registers: [registry],
+    // Under --workers, the primary merges the workers' metrics (src/cluster/primary.ts):
+    // state every worker holds is reported once, not summed; counters are summed.
+    aggregator: 'max',
   });
   const reloads = new Counter({
     name: 'mcp_gate_allowlist_reloads_total',
@@ -58,12 +61,15 @@ export function createMetrics(registry: Registry): Metrics {
     name: 'mcp_gate_allowlist_last_reload_success_timestamp_seconds',
     help: 'Unix time of the last successful allowlist load.',
     registers: [registry],
+    // The worker that has gone longest without a successful load.
+    aggregator: 'min',
   });
   const info = new Gauge({
     name: 'mcp_gate_allowlist_info',
     help: 'The allowlist in force: its version label and the SHA-256 of the file. Always 1.',
     labelNames: ['version', 'sha256'] as const,
     registers: [registry],
+    aggregator: 'max',
   });
   const errors = new Counter({
     name: 'mcp_gate_errors_total',
