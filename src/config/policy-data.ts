@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PolicySnapshot } from '../core/pipeline.js';
-import { compileEntry, createPolicyBuilder, toPolicyHeader } from '../core/policy/compile.js';
+import { createPolicyBuilder, toPolicyHeader } from '../core/policy/compile.js';
 import type { PolicyHeader } from '../core/policy/compile.js';
 import type { CompiledEntry, HostPattern } from '../core/policy/policy.js';
 import { formatIssue, readConfigFile, validateAllowlist } from './load-allowlist.js';
@@ -99,13 +99,13 @@ export async function loadPolicyData(request: PolicyLoadRequest): Promise<Policy
   }
   if (!allowlist.ok || errors.length > 0) return { kind: 'invalid', hash, errors };
 
-  const { doc, sha256 } = allowlist;
+  const { doc, entries, sha256 } = allowlist;
   return {
     kind: 'loaded',
     data: {
       hash,
       header: toPolicyHeader(doc, { sha256 }),
-      entries: doc.approved.map(compileEntry),
+      entries,
       knownHosts,
       warnings,
     },
