@@ -30,6 +30,7 @@ import { CheckQueue } from './check-queue.js';
 import type { QueuedCheck } from './check-queue.js';
 import { toRequestFacts } from './to-facts.js';
 import { serviceFaultResponse, toCheckResponse } from './to-response.js';
+import type { ServiceFaultReason } from './to-response.js';
 
 /** Service names gRPC health answers for. */
 export const HEALTH_SERVICES: ReadonlySet<string> = new Set([
@@ -124,6 +125,17 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
   const watchStreams = new Set<{ end: () => void }>();
   let lastShedLogMs = Number.NEGATIVE_INFINITY;
 
+  /** Answers without looking at the request: a deny for a fault of ours, counted like any. */
+  const answerFault = (pending: PendingCheck, reason: ServiceFaultReason): void => {
+    const { decision, response } = serviceFaultResponse(
+      reason,
+      newDecisionId(),
+      deps.store.current?.policy,
+    );
+    deps.metrics.recordDecision(decision, 0);
+    pending.callback(null, response);
+  };
+
   const queue = new CheckQueue<PendingCheck>(options.maxPendingChecks, {
     now: Date.now,
     work: (pending) => {
@@ -132,13 +144,7 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
         // Never reachable from Envoy; answered like any other fault of ours, as a deny.
         deps.metrics.recordError('ERR_CHECK_FAILED');
         deps.logger.error('CheckRequest bytes could not be decoded; denied');
-        const failed = serviceFaultResponse(
-          'internal_error',
-          newDecisionId(),
-          deps.store.current?.policy,
-        );
-        deps.metrics.recordDecision(failed.decision, 0);
-        pending.callback(null, failed.response);
+        answerFault(pending, 'internal_error');
         return;
       }
       pending.callback(null, check(deps, request));
@@ -155,13 +161,7 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
       }
       // A cancelled call has nobody left to answer.
       if (cause === 'cancelled') return;
-      const { decision, response } = serviceFaultResponse(
-        'overloaded',
-        newDecisionId(),
-        deps.store.current?.policy,
-      );
-      deps.metrics.recordDecision(decision, 0);
-      pending.callback(null, response);
+      answerFault(pending, 'overloaded');
     },
     onError: (err) => {
       deps.metrics.recordError('ERR_CHECK_FAILED');
