@@ -23,6 +23,7 @@ import { createMetrics } from '../src/telemetry/metrics.js';
 import { generateAllowlist } from './allowlist-gen.js';
 import { buildPayloads, PAYLOAD_NAMES } from './payloads.js';
 import type { PayloadName } from './payloads.js';
+import { cpuNsPerCall } from './stats.js';
 
 const { values } = parseArgs({ options: { payload: { type: 'string', default: 'tools-call' } } });
 const name = values.payload as PayloadName;
@@ -57,11 +58,9 @@ const bytes = Buffer.from(payload.message);
 const { requestDeserialize, responseSerialize } = authorizationService.Check;
 
 function time(label: string, fn: () => unknown, n = 20000): void {
-  for (let i = 0; i < 2000; i += 1) fn();
-  const start = process.cpuUsage();
-  for (let i = 0; i < n; i += 1) fn();
-  const used = process.cpuUsage(start);
-  console.log(`${label.padEnd(34)} ${((used.user + used.system) / n).toFixed(2).padStart(8)} µs`);
+  cpuNsPerCall(fn, 2000);
+  const us = cpuNsPerCall(fn, n) / 1000;
+  console.log(`${label.padEnd(34)} ${us.toFixed(2).padStart(8)} µs`);
 }
 
 const decoded = requestDeserialize(bytes);

@@ -23,6 +23,7 @@ import { decodeBody } from '../src/core/mcp/decode-body.js';
 import { inspectMcp } from '../src/core/mcp/inspect.js';
 import { parseJsonRpcBody } from '../src/core/mcp/json-rpc-body.js';
 import { parseStrictJson } from '../src/core/mcp/strict-json.js';
+import { cpuNsPerCall, cpuTimeSink } from './stats.js';
 
 const LIMITS = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
 
@@ -76,20 +77,10 @@ function factsFor(body: Uint8Array): RequestFacts {
   };
 }
 
-/** Keeps results reachable so the JIT cannot drop the work that produced them. */
-let sink: unknown;
-
-function timeBatch(fn: () => unknown, iterations: number): number {
-  const start = process.cpuUsage();
-  for (let i = 0; i < iterations; i++) sink = fn();
-  const used = process.cpuUsage(start);
-  return ((used.user + used.system) * 1000) / iterations;
-}
-
 function calibrate(fn: () => unknown, batchMs: number): number {
   let iterations = 8;
-  while (timeBatch(fn, iterations) * iterations < batchMs * 1e5) iterations *= 4;
-  const ns = timeBatch(fn, iterations);
+  while (cpuNsPerCall(fn, iterations) * iterations < batchMs * 1e5) iterations *= 4;
+  const ns = cpuNsPerCall(fn, iterations);
   return Math.max(8, Math.round((batchMs * 1e6) / Math.max(ns, 1)));
 }
 
@@ -136,7 +127,7 @@ function main(): void {
     const samples = new Map(Object.keys(kinds).map((kind) => [kind, [] as number[]]));
     for (let round = 0; round < rounds; round++) {
       for (const [kind, fn] of Object.entries(kinds)) {
-        samples.get(kind)!.push(timeBatch(fn, iterations.get(kind)!));
+        samples.get(kind)!.push(cpuNsPerCall(fn, iterations.get(kind)!));
       }
     }
     const base = median(samples.get('utf8+JSON.parse')!);
@@ -147,7 +138,7 @@ function main(): void {
       console.log(`  ${kind.padEnd(16)} ${us.padStart(8)} µs   ×${(m / base).toFixed(2)}`);
     }
   }
-  if (sink === Symbol.for('never')) console.log('');
+  if (cpuTimeSink === Symbol.for('never')) console.log('');
 }
 
 main();

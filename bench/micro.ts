@@ -26,7 +26,7 @@ import { createMetrics } from '../src/telemetry/metrics.js';
 import { generateAllowlist } from './allowlist-gen.js';
 import type { Payload } from './payloads.js';
 import { REPO_ROOT } from './servers.js';
-import { median, round } from './stats.js';
+import { cpuNsPerCall, median, round } from './stats.js';
 
 export const MICRO_SIZES = [10, 1000, 10_000] as const;
 
@@ -69,23 +69,11 @@ function snapshotOf(
   return { policy: parsed.policy, knownHosts, limits: LIMITS };
 }
 
-/**
- * Runs `fn` `iterations` times; returns the process CPU time (user + system) per call in ns.
- * CPU time rather than wall time: on a shared machine a batch can be descheduled midway, and
- * that is not the cost of the call. GC work done during the batch is included.
- */
-function timeBatch(fn: () => void, iterations: number): number {
-  const start = process.cpuUsage();
-  for (let i = 0; i < iterations; i++) fn();
-  const used = process.cpuUsage(start);
-  return ((used.user + used.system) * 1000) / iterations;
-}
-
 /** Iterations for one batch of about `batchMs` of CPU. */
 function calibrate(fn: () => void, batchMs: number): number {
   let iterations = 16;
   for (;;) {
-    const ns = timeBatch(fn, iterations);
+    const ns = cpuNsPerCall(fn, iterations);
     if (ns * iterations >= (batchMs * 1e6) / 4 || iterations >= 1 << 24) {
       return Math.max(16, Math.round((batchMs * 1e6) / Math.max(ns, 1)));
     }
@@ -143,7 +131,7 @@ async function decisionPath(
           iterations.set(key, n);
         }
         const list = samples.get(key) ?? [];
-        list.push(timeBatch(run, n));
+        list.push(cpuNsPerCall(run, n));
         samples.set(key, list);
       }
     }

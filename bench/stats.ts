@@ -23,3 +23,18 @@ export function round(value: number, digits = 0): number | null {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
+
+/** Keeps results reachable so the JIT cannot drop the work that produced them. */
+export let cpuTimeSink: unknown;
+
+/**
+ * Runs `fn` `iterations` times; returns the process CPU time (user + system) per call in ns.
+ * CPU time rather than wall time: on a shared machine a batch can be descheduled midway, and
+ * that is not the cost of the call. GC work done during the batch is included.
+ */
+export function cpuNsPerCall(fn: () => unknown, iterations: number): number {
+  const start = process.cpuUsage();
+  for (let i = 0; i < iterations; i++) cpuTimeSink = fn();
+  const used = process.cpuUsage(start);
+  return ((used.user + used.system) * 1000) / iterations;
+}
