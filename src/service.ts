@@ -70,7 +70,7 @@ export async function startService(
     if (http === undefined) throw new Error(`bad --http-listen ${config.httpListen}`);
     if (deps.telemetry !== false) httpPort = await telemetry.listen(http.host, http.port);
   } catch (err: unknown) {
-    authz.grpcServer.forceShutdown();
+    authz.forceShutdown();
     await telemetry.close();
     throw new AppError('ERR_LISTEN', `cannot listen: ${String(err)}`, { cause: err });
   }

@@ -10,7 +10,6 @@
  * Every Check first goes through a bounded CheckQueue (check-queue.ts): beyond
  * `maxPendingChecks`, or past its deadline, a check is answered `overloaded` without inspection.
  */
-import * as grpc from '@grpc/grpc-js';
 import type { Decision } from '../core/decision.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
@@ -18,6 +17,9 @@ import type { McpInspection } from '../core/mcp/inspection.js';
 import { authorize } from '../core/pipeline.js';
 import type { PolicyStore } from '../config/policy-store.js';
 import type { CompiledPolicy } from '../core/policy/policy.js';
+import { GrpcServer } from '../grpc/server.js';
+import type { GrpcCall } from '../grpc/server.js';
+import { GrpcStatus } from '../grpc/status.js';
 import { auditRecord } from '../telemetry/logger.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -25,7 +27,6 @@ import type { CheckRequest, CheckResponse } from './check-types.js';
 import { decodeCheckRequest } from './check-request-codec.js';
 import { encodeCheckResponse } from './check-response-codec.js';
 import { authorizationService, healthService } from './proto.js';
-import type { AuthorizationServiceDefinition } from './proto.js';
 import { CheckQueue } from './check-queue.js';
 import type { QueuedCheck } from './check-queue.js';
 import { toRequestFacts } from './to-facts.js';
@@ -54,7 +55,6 @@ export interface AuthzServerOptions {
 }
 
 export interface AuthzServer {
-  readonly grpcServer: grpc.Server;
   /** Binds `address` (`host:port` or `unix:/path`); resolves with the bound port (0 for unix). */
   listen(address: string): Promise<number>;
   /**
@@ -63,66 +63,68 @@ export interface AuthzServer {
    * Resolves with `forced: true` when the grace period ran out.
    */
   shutdown(graceMs: number): Promise<{ forced: boolean }>;
+  /** Closes the listener and every connection at once (a failed start). */
+  forceShutdown(): void;
 }
 
 /** One Check call waiting in the queue. */
 class PendingCheck implements QueuedCheck {
-  readonly call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>;
-  readonly callback: grpc.sendUnaryData<CheckResponse>;
+  readonly call: GrpcCall;
+  readonly request: CheckRequest;
   readonly deadlineMs: number;
-  constructor(
-    call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>,
-    callback: grpc.sendUnaryData<CheckResponse>,
-  ) {
+  constructor(call: GrpcCall, request: CheckRequest) {
     this.call = call;
-    this.callback = callback;
-    const deadline = call.getDeadline();
-    this.deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    this.request = request;
+    this.deadlineMs = call.deadlineMs;
   }
   isCancelled(): boolean {
     return this.call.cancelled;
   }
+  answer(response: CheckResponse): void {
+    this.call.respond(encodeCheckResponse(response, authorizationService.Check.responseSerialize));
+  }
 }
 
 /**
- * What the Check method's deserializer hands over for bytes that are not a CheckRequest: the
- * handler answers it with a deny. (Throwing there would make grpc-js answer with a gRPC error,
- * which a `failure_mode_allow: true` Envoy would turn into an allow.)
+ * What stands for bytes that are not a CheckRequest: the queue answers it with a deny. (A gRPC
+ * error instead would let a `failure_mode_allow: true` Envoy turn it into an allow.)
  */
 const UNDECODABLE: CheckRequest = Object.freeze({});
 
-/**
- * `envoy.service.auth.v3.Authorization` with the lean codecs: the request decoder reads only
- * what the decision needs, the response encoder writes our responses in one pass.
- */
-const leanAuthorizationService: AuthorizationServiceDefinition = {
-  ...authorizationService,
-  Check: {
-    ...authorizationService.Check,
-    requestDeserialize: (bytes: Buffer): CheckRequest => {
-      try {
-        return decodeCheckRequest(bytes);
-      } catch {
-        return UNDECODABLE;
-      }
-    },
-    responseSerialize: (response: CheckResponse): Buffer =>
-      encodeCheckResponse(response, authorizationService.Check.responseSerialize),
-  },
-};
+/** The lean decoder reads only what the decision needs (check-request-codec.ts). */
+function decodeOrUndecodable(bytes: Buffer): CheckRequest {
+  try {
+    return decodeCheckRequest(bytes);
+  } catch {
+    return UNDECODABLE;
+  }
+}
+
+/** The service a HealthCheckRequest asks about; undefined for bytes that are not one. */
+function healthServiceName(bytes: Buffer): string | undefined {
+  try {
+    return healthService.Check.requestDeserialize(bytes).service ?? '';
+  } catch {
+    return undefined;
+  }
+}
 
 /** At most one overload warning per this many ms: the counter has the totals. */
 const SHED_LOG_INTERVAL_MS = 10_000;
 
 /** Creates the gRPC server with both services registered (not yet listening). */
 export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOptions): AuthzServer {
-  const server = new grpc.Server({
+  const server = new GrpcServer({
     // Envoy sends one CheckRequest per message; bodies are bounded by its max_request_bytes.
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    maxReceiveMessageBytes: 64 * 1024 * 1024,
+    onHandlerError: (err, path) => {
+      deps.metrics.recordError('ERR_CHECK_FAILED');
+      deps.logger.error({ err, path }, 'gRPC handler failed; answered INTERNAL');
+    },
   });
   let shuttingDown = false;
   const watchers = new Set<() => void>();
-  const watchStreams = new Set<{ end: () => void }>();
+  const watchStreams = new Set<GrpcCall>();
   let lastShedLogMs = Number.NEGATIVE_INFINITY;
 
   /** Answers without looking at the request: a deny for a fault of ours, counted like any. */
@@ -133,13 +135,13 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
       deps.store.current?.policy,
     );
     deps.metrics.recordDecision(decision, 0);
-    pending.callback(null, response);
+    pending.answer(response);
   };
 
   const queue = new CheckQueue<PendingCheck>(options.maxPendingChecks, {
     now: Date.now,
     work: (pending) => {
-      const request = pending.call.request;
+      const request = pending.request;
       if (request === UNDECODABLE) {
         // Never reachable from Envoy; answered like any other fault of ours, as a deny.
         deps.metrics.recordError('ERR_CHECK_FAILED');
@@ -147,7 +149,7 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
         answerFault(pending, 'internal_error');
         return;
       }
-      pending.callback(null, check(deps, request));
+      pending.answer(check(deps, request));
     },
     shed: (pending, cause) => {
       deps.metrics.recordShed(cause);
@@ -179,77 +181,62 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
   };
   deps.store.onChange(notifyWatchers);
 
-  server.addService(leanAuthorizationService, {
-    Check: (
-      call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>,
-      callback: grpc.sendUnaryData<CheckResponse>,
-    ) => {
-      queue.submit(new PendingCheck(call, callback));
-    },
+  server.handle(authorizationService.Check.path, (message, call) => {
+    queue.submit(new PendingCheck(call, decodeOrUndecodable(message)));
   });
 
-  server.addService(healthService, {
-    Check: (
-      call: grpc.ServerUnaryCall<{ service?: string }, { status: ServingStatus }>,
-      callback: grpc.sendUnaryData<{ status: ServingStatus }>,
-    ) => {
-      const status = servingStatus(call.request.service ?? '');
-      if (status === 'SERVICE_UNKNOWN') {
-        callback({ code: grpc.status.NOT_FOUND, details: 'unknown service' });
-        return;
+  server.handle(healthService.Check.path, (message, call) => {
+    const service = healthServiceName(message);
+    if (service === undefined) {
+      call.end(GrpcStatus.INTERNAL, 'Error deserializing request');
+      return;
+    }
+    const status = servingStatus(service);
+    if (status === 'SERVICE_UNKNOWN') {
+      call.end(GrpcStatus.NOT_FOUND, 'unknown service');
+      return;
+    }
+    call.respond(healthService.Check.responseSerialize({ status }));
+  });
+
+  server.handle(healthService.Watch.path, (message, call) => {
+    const service = healthServiceName(message);
+    if (service === undefined) {
+      call.end(GrpcStatus.INTERNAL, 'Error deserializing request');
+      return;
+    }
+    let last: ServingStatus | undefined;
+    const send = (): void => {
+      const status = servingStatus(service);
+      if (status !== last) {
+        last = status;
+        call.write(healthService.Watch.responseSerialize({ status }));
       }
-      callback(null, { status });
-    },
-    Watch: (call: grpc.ServerWritableStream<{ service?: string }, { status: ServingStatus }>) => {
-      const service = call.request.service ?? '';
-      let last: ServingStatus | undefined;
-      const send = (): void => {
-        const status = servingStatus(service);
-        if (status !== last) {
-          last = status;
-          call.write({ status });
-        }
-      };
-      const forget = (): void => {
-        watchers.delete(send);
-        watchStreams.delete(call);
-      };
-      watchers.add(send);
-      watchStreams.add(call);
-      call.on('cancelled', forget);
-      call.on('close', forget);
-      send();
-    },
+    };
+    watchers.add(send);
+    watchStreams.add(call);
+    call.onClose(() => {
+      watchers.delete(send);
+      watchStreams.delete(call);
+    });
+    send();
   });
 
   return {
-    grpcServer: server,
     listen(address) {
-      return new Promise((resolvePort, reject) => {
-        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
-          if (err !== null) reject(err);
-          else resolvePort(port);
-        });
-      });
+      return server.listen(address);
+    },
+    forceShutdown() {
+      server.forceShutdown();
     },
     async shutdown(graceMs) {
       shuttingDown = true;
       notifyWatchers();
       // Watchers have been told NOT_SERVING; an open Watch stream would hold shutdown for the
       // whole grace period.
-      for (const stream of watchStreams) stream.end();
+      for (const call of watchStreams) call.end(GrpcStatus.OK);
       watchStreams.clear();
-      return new Promise((resolveDone) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolveDone({ forced: true });
-        }, graceMs);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolveDone({ forced: false });
-        });
-      });
+      return server.shutdown(graceMs);
     },
   };
 }
