@@ -112,6 +112,7 @@ class Call implements GrpcCall {
   private chunks: Buffer[] = [];
   private received = 0;
   private headersSent = false;
+  /** A status (or the unary answer) has been sent; nothing more will be. */
   private finished = false;
   private closeListener: (() => void) | undefined;
 
@@ -176,7 +177,6 @@ class Call implements GrpcCall {
 
   private closed(): void {
     this.server.forget(this);
-    this.finished = true;
     const listener = this.closeListener;
     this.closeListener = undefined;
     listener?.();
