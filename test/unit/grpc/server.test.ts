@@ -246,7 +246,9 @@ describe('unary calls', () => {
 
   test('a gzip-compressing grpc-js client is understood', async () => {
     const h = await start();
-    const client = grpcClient(h.address, { 'grpc.default_compression_algorithm': 2 });
+    const client = grpcClient(h.address, {
+      'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip,
+    });
     const message = Buffer.alloc(4096, 0x62);
     const answer = await unary(client, ECHO, message);
     expect(answer.toString()).toBe(`echo:${message.toString()}`);
