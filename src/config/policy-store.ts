@@ -31,6 +31,7 @@ import type { PolicySnapshot } from '../core/pipeline.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { policyContentHash } from './content-hash.js';
 import { buildSnapshot } from './policy-data.js';
 import type { PolicyData, PolicyLoadRequest } from './policy-data.js';
 import { createInProcessPolicyLoader, createWorkerPolicyLoader } from './policy-loader.js';
@@ -273,6 +274,18 @@ export class PolicyStore {
     };
   }
 
+  /**
+   * `unchanged` when the files hold content already judged, told on this thread by hashing them:
+   * polls and touches then never start the loader thread (which ends when idle).
+   */
+  private async unchanged(): Promise<LoaderResult | undefined> {
+    const { allowlistPath, knownHostsPath, skipHashes } = this.request();
+    const hash = await policyContentHash(allowlistPath, knownHostsPath);
+    return hash !== undefined && skipHashes.includes(hash)
+      ? { kind: 'unchanged', hash }
+      : undefined;
+  }
+
   private workerLoader(): PolicyLoader {
     this.loader ??=
       this.options.loader ?? createWorkerPolicyLoader({ timeoutMs: DEFAULT_LOAD_TIMEOUT_MS });
@@ -309,7 +322,7 @@ export class PolicyStore {
   private async loadSettled(trigger: string): Promise<{ result: LoaderResult; attempts: number }> {
     const attempts = Math.max(1, this.options.settleAttempts ?? DEFAULT_SETTLE_ATTEMPTS);
     for (let attempt = 1; ; attempt++) {
-      const result = await this.workerLoader().load(this.request());
+      const result = (await this.unchanged()) ?? (await this.workerLoader().load(this.request()));
       if (result.kind !== 'invalid') return { result, attempts: attempt };
       const fingerprint = result.hash ?? result.errors.join('\n');
       if (fingerprint === this.rejected) {

@@ -55,7 +55,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function loaderFor(options: { timeoutMs?: number; entry?: URL } = {}): PolicyLoader {
+function loaderFor(
+  options: { timeoutMs?: number; entry?: URL; idleMs?: number } = {},
+): PolicyLoader {
   const loader = createWorkerPolicyLoader({ timeoutMs: options.timeoutMs ?? 60_000, ...options });
   cleanups.push(() => loader.close());
   return loader;
@@ -213,6 +215,47 @@ describe('policy worker: the result', () => {
     expect(result.data.entries.map((e) => e.id)).toEqual(
       Array.from({ length: 1001 }, (_, i) => `e${i}`),
     );
+  });
+});
+
+describe('policy worker: its lifetime', () => {
+  /** A worker entry that appends a line to `starts` each time a thread boots, then runs the real worker. */
+  async function countingEntry(): Promise<{ entry: URL; starts: () => Promise<number> }> {
+    const starts = path.join(dir, 'starts');
+    const script = path.join(dir, 'counting.mjs');
+    await writeFile(
+      script,
+      `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(starts)}, 'x');\n${BOOT_REAL_WORKER}\n`,
+    );
+    return {
+      entry: pathToFileURL(script),
+      starts: async () => (existsSync(starts) ? (await readFile(starts, 'utf8')).length : 0),
+    };
+  }
+
+  test('a thread idle for idleMs is ended; the next load starts a fresh one', async () => {
+    const file = path.join(dir, 'allowlist.yaml');
+    await writeFile(file, allowlist('v1'));
+    const { entry, starts } = await countingEntry();
+    const loader = loaderFor({ entry, idleMs: 30 });
+    expect((await loader.load(request(file))).kind).toBe('loaded');
+    expect((await loader.load(request(file))).kind).toBe('loaded');
+    expect(await starts()).toBe(1);
+    // The idle period is a timer: waiting it out is the behaviour under test.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await loader.load(request(file))).kind).toBe('loaded');
+    expect(await starts()).toBe(2);
+  });
+
+  test('within idleMs the thread is reused', async () => {
+    const file = path.join(dir, 'allowlist.yaml');
+    await writeFile(file, allowlist('v1'));
+    const { entry, starts } = await countingEntry();
+    const loader = loaderFor({ entry, idleMs: 60_000 });
+    expect((await loader.load(request(file))).kind).toBe('loaded');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await loader.load(request(file))).kind).toBe('loaded');
+    expect(await starts()).toBe(1);
   });
 });
 

@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { PolicyLoadRequest } from '../../../src/config/policy-data.js';
+import { policyContentHash } from '../../../src/config/content-hash.js';
 import { createInProcessPolicyLoader } from '../../../src/config/policy-loader.js';
 import type { LoaderResult, PolicyLoader } from '../../../src/config/policy-loader.js';
 import { PolicyStore, RELOAD_REJECTED } from '../../../src/config/policy-store.js';
@@ -159,17 +160,17 @@ describe('PolicyStore: each broken content is reported once', () => {
     await store.reload('first');
     expect(await counts()).toEqual({ success: 1, failure: 1 });
 
-    // A poll or a touch: the content was judged already, by hash, without a parse.
+    // A poll or a touch: the content was judged already, by hash, on the store's own thread;
+    // the loader is not even asked.
     const before = spy.requests.length;
     await store.reload('poll');
-    expect(spy.requests.length - before).toBe(1);
-    expect(spy.results.at(-1)?.kind).toBe('unchanged');
+    expect(spy.requests.length).toBe(before);
     expect(await counts()).toEqual({ success: 1, failure: 1 });
 
     // The file goes back to what is in force (nothing to reload), then breaks the same way.
     await writeFile(file, V1);
     await store.reload('restored');
-    expect(spy.results.at(-1)?.kind).toBe('unchanged');
+    expect(spy.requests.length).toBe(before);
     await writeFile(file, BROKEN);
     await store.reload('broken again');
     expect(await counts()).toEqual({ success: 1, failure: 2 });
@@ -192,33 +193,39 @@ describe('PolicyStore: each broken content is reported once', () => {
 
     await writeFile(file, V1);
     await store.reload('poll');
-    expect(spy.results.at(-1)?.kind).toBe('unchanged');
+    expect(spy.requests).toHaveLength(4);
     expect(store.current).toBe(initial);
     expect(await counts()).toEqual({ success: 1, failure: 1 });
   });
 });
 
 describe('PolicyStore: requests and lifecycle', () => {
-  test('each request names the hashes already judged, so the loader can skip them', async () => {
+  test('content already judged is told by hash without the loader; other loads name those hashes', async () => {
     const spy = spyLoader();
     store = makeStore({ loader: spy.loader, settleAttempts: 1 });
     await store.loadInitial();
+    const inForce = await policyContentHash(file, undefined);
     await store.reload('unchanged');
-    const loaded = spy.results[0];
-    expect(loaded?.kind).toBe('unchanged');
-    const inForce = loaded?.kind === 'unchanged' ? loaded.hash : '';
+    expect(spy.requests).toEqual([]);
+
+    await writeFile(file, BROKEN);
+    await store.reload('broken');
     expect(spy.requests[0]).toEqual({
       allowlistPath: file,
       knownHostsPath: undefined,
       nowMs: NOW,
       skipHashes: [inForce],
     });
-    await writeFile(file, BROKEN);
-    await store.reload('broken');
-    const rejected = spy.results[1];
+    const rejected = spy.results[0];
     const rejectedHash = rejected?.kind === 'invalid' ? rejected.hash : 'none';
-    await store.reload('again');
-    expect(spy.requests[2]?.skipHashes).toEqual([inForce, rejectedHash]);
+    expect(rejectedHash).toBe(await policyContentHash(file, undefined));
+    await store.reload('broken, unchanged');
+    expect(spy.requests).toHaveLength(1);
+
+    await writeFile(file, V2);
+    await store.reload('fixed');
+    expect(spy.requests[1]?.skipHashes).toEqual([inForce, rejectedHash]);
+    expect(store.current?.policy.version).toBe('v2');
   });
 
   test('loadInitial on an invalid file throws every error and records a failure', async () => {
