@@ -1,7 +1,7 @@
 /**
  * Admission control for Check calls.
  *
- * grpc-js hands us each call as soon as its message is read. When the process falls behind
+ * The gRPC server hands us each call as soon as its message is read. When the process falls behind
  * (a burst larger than it can answer in one turn of the event loop, a GC pause, a slow host),
  * calls pile up; answering them in arrival order without a bound means every one of them waits
  * longer than Envoy's timeout, and Envoy turns them all into errors anyway. So a call is first

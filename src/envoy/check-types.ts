@@ -157,7 +157,7 @@ export interface AttributeContext {
   readonly route_metadata_context?: Metadata;
 }
 
-/** `envoy.service.auth.v3.CheckRequest` as grpc-js hands it to the Check handler. */
+/** `envoy.service.auth.v3.CheckRequest` as proto-loader decodes it (and the lean decoder too). */
 export interface CheckRequest {
   readonly attributes?: AttributeContext;
 }

@@ -1,6 +1,6 @@
 /**
  * Proto3 JSON (the canonical protobuf JSON mapping: what Envoy's docs, OPA-Envoy decision logs
- * and `protojson` print) → CheckRequest in exactly the shape grpc-js hands to the server.
+ * and `protojson` print) → CheckRequest in exactly the shape proto-loader decodes.
  *
  * Contract:
  * - Accepts both field-name spellings the mapping allows, lowerCamelCase (`rawBody`) and the
@@ -61,7 +61,7 @@ function schema(): { readonly root: Root; readonly checkRequest: Type } {
 }
 
 /**
- * Converts a CheckRequest written in proto3 JSON into the decoded grpc-js shape (see
+ * Converts a CheckRequest written in proto3 JSON into the decoded proto-loader shape (see
  * check-types.ts). Throws AppError `ERR_REQUEST_INVALID` with the offending JSON path when the
  * input is not a valid CheckRequest.
  */

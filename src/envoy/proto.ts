@@ -1,6 +1,7 @@
 /**
  * Loads mcp-gate's own .proto files (proto/, a wire-compatible subset of Envoy's ext_authz v3 API
- * plus grpc.health.v1) and exposes the grpc-js service definitions the server registers.
+ * plus grpc.health.v1) and exposes the service definitions (method paths and proto-loader codecs)
+ * the server uses.
  *
  * Invariants:
  * - proto/ is found relative to this module (`import.meta.dirname`), never relative to the
@@ -113,14 +114,16 @@ function requireService(
 }
 
 /**
- * grpc-js definition of `envoy.service.auth.v3.Authorization`. Its
- * `Check.requestDeserialize` is the exact decode path of every CheckRequest the server gets.
+ * Definition of `envoy.service.auth.v3.Authorization`. Its `Check.requestDeserialize` is the
+ * reference decode of a CheckRequest: the lean decoder the server uses (check-request-codec.ts)
+ * is tested to give the same facts, and its `responseSerialize` encodes what the lean encoder
+ * hands on.
  */
 export const authorizationService = requireService(AUTHORIZATION_SERVICE_NAME, {
   Check: { responseStream: false },
 }) as AuthorizationServiceDefinition;
 
-/** grpc-js definition of `grpc.health.v1.Health` (Check and Watch). */
+/** Definition of `grpc.health.v1.Health` (Check and Watch); its codecs serve both methods. */
 export const healthService = requireService(HEALTH_SERVICE_NAME, {
   Check: { responseStream: false },
   Watch: { responseStream: true },

@@ -1,5 +1,5 @@
 /**
- * CheckRequest (as grpc-js decodes it, see check-types.ts) → RequestFacts, the transport-neutral
+ * CheckRequest (as proto-loader decodes it, see check-types.ts) → RequestFacts, the transport-neutral
  * view the core decides on.
  *
  * Invariants:

@@ -496,7 +496,11 @@ describe('shutdown', () => {
       stream.end(framed(Buffer.from('x')));
     });
     const call = await next;
-    const goaway = new Promise<void>((resolve) => client.once('goaway', () => { resolve(); }));
+    const goaway = new Promise<void>((resolve) =>
+      client.once('goaway', () => {
+        resolve();
+      }),
+    );
     const stopped = h.server.shutdown(10_000);
     await goaway;
     // After GOAWAY the client cannot open streams on this connection, nor connect anew.
