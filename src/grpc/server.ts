@@ -95,7 +95,28 @@ function frame(message: Buffer): Buffer {
 }
 
 function sendOkTrailers(this: ServerHttp2Stream): void {
-  this.sendTrailers(OK_TRAILERS);
+  sendTrailers(this, OK_TRAILERS);
+}
+
+function sendTrailers(stream: ServerHttp2Stream, trailers: OutgoingHttpHeaders): void {
+  try {
+    stream.sendTrailers(trailers);
+  } catch {
+    // Runs inside a node event: a throw here would end the process. A reset tells the client.
+    stream.destroy();
+  }
+}
+
+/**
+ * Runs a stream operation; if node refuses it (the stream died in between), resets the stream
+ * instead of throwing into whoever answered: the client sees a failed call, never a crash here.
+ */
+function attempt(stream: ServerHttp2Stream, operation: () => void): void {
+  try {
+    operation();
+  } catch {
+    stream.destroy();
+  }
 }
 
 function ignore(): void {
@@ -185,18 +206,24 @@ class Call implements GrpcCall {
   respond(message: Buffer): void {
     if (this.finished || this.stream.closed || this.stream.destroyed) return;
     this.finished = true;
-    this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    this.stream.once('wantTrailers', sendOkTrailers);
-    this.stream.end(frame(message));
+    const stream = this.stream;
+    attempt(stream, () => {
+      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      stream.once('wantTrailers', sendOkTrailers);
+      stream.end(frame(message));
+    });
   }
 
   write(message: Buffer): void {
     if (this.finished || this.stream.closed || this.stream.destroyed) return;
-    if (!this.headersSent) {
-      this.headersSent = true;
-      this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    }
-    this.stream.write(frame(message));
+    const stream = this.stream;
+    attempt(stream, () => {
+      if (!this.headersSent) {
+        this.headersSent = true;
+        stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      }
+      stream.write(frame(message));
+    });
   }
 
   end(code: GrpcStatusCode, details = ''): void {
@@ -204,14 +231,17 @@ class Call implements GrpcCall {
     this.finished = true;
     const trailers: OutgoingHttpHeaders = { 'grpc-status': String(code) };
     if (details !== '') trailers['grpc-message'] = encodeGrpcMessage(details);
-    if (this.headersSent) {
-      this.stream.once('wantTrailers', () => {
-        this.stream.sendTrailers(trailers);
-      });
-      this.stream.end();
-      return;
-    }
-    this.stream.respond({ ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
+    const stream = this.stream;
+    attempt(stream, () => {
+      if (this.headersSent) {
+        stream.once('wantTrailers', () => {
+          sendTrailers(stream, trailers);
+        });
+        stream.end();
+        return;
+      }
+      stream.respond({ ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
+    });
   }
 
   onClose(listener: () => void): void {
@@ -261,7 +291,9 @@ export class GrpcServer {
     });
     this.http.on('sessionError', ignore);
     this.http.on('stream', (stream, headers) => {
-      this.onStream(stream, headers);
+      attempt(stream, () => {
+        this.onStream(stream, headers);
+      });
     });
   }
 

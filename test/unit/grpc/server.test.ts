@@ -452,6 +452,34 @@ describe('deadlines and cancellation', () => {
   });
 });
 
+describe('answers to calls whose connection is gone', () => {
+  test('respond, write and end after the client destroyed its connection: no throw, the server serves on', async () => {
+    const h = await start();
+    const calls = [h.nextHanging()];
+    const client = session(h.address);
+    const stream = client.request({
+      ':method': 'POST',
+      ':path': HANG,
+      'content-type': 'application/grpc',
+    });
+    stream.on('error', () => undefined);
+    stream.end(framed(Buffer.from('x')));
+    const [call] = await Promise.all(calls);
+    const closed = new Promise<void>((resolve) => {
+      call?.onClose(resolve);
+    });
+    client.destroy();
+    await closed;
+    expect(() => {
+      call?.write(Buffer.from('a'));
+      call?.respond(Buffer.from('b'));
+      call?.end(GrpcStatus.INTERNAL, 'c');
+    }).not.toThrow();
+    const reply = await raw(h.address, { ':path': ECHO }, [framed(Buffer.from('still here'))]);
+    expect(reply.body.subarray(5).toString()).toBe('echo:still here');
+  });
+});
+
 describe('server streaming', () => {
   test('messages then an OK status, seen by grpc-js', async () => {
     const h = await start();
