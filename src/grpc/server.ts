@@ -170,8 +170,11 @@ class Call implements GrpcCall {
     if (this.finished) return;
     this.received += chunk.length;
     this.chunks.push(chunk);
-    if (exceedsLimit(this.received, this.server.maxReceiveMessageBytes)) {
-      const refused = oversizedBody(Buffer.concat(this.chunks), this.server.maxReceiveMessageBytes);
+    if (exceedsLimit(this.received, this.server.options.maxReceiveMessageBytes)) {
+      const refused = oversizedBody(
+        Buffer.concat(this.chunks),
+        this.server.options.maxReceiveMessageBytes,
+      );
       this.chunks = [];
       if (!refused.ok) this.end(refused.code, refused.details);
     }
@@ -183,7 +186,11 @@ class Call implements GrpcCall {
     const body =
       this.chunks.length === 1 && first !== undefined ? first : Buffer.concat(this.chunks);
     this.chunks = [];
-    const read = readRequestMessage(body, this.encoding, this.server.maxReceiveMessageBytes);
+    const read = readRequestMessage(
+      body,
+      this.encoding,
+      this.server.options.maxReceiveMessageBytes,
+    );
     if (!read.ok) {
       this.end(read.code, read.details);
       return;
@@ -263,7 +270,6 @@ function refuse(stream: ServerHttp2Stream, headers: OutgoingHttpHeaders): void {
 
 export class GrpcServer {
   readonly options: GrpcServerOptions;
-  readonly maxReceiveMessageBytes: number;
   private readonly http: Http2Server;
   private readonly routes = new Map<string, GrpcHandler>();
   private readonly sessions = new Set<Http2Session>();
@@ -274,7 +280,6 @@ export class GrpcServer {
 
   constructor(options: GrpcServerOptions) {
     this.options = options;
-    this.maxReceiveMessageBytes = options.maxReceiveMessageBytes;
     this.http = http2.createServer({
       // As grpc-js does: node's default 10 MB per-connection budget refuses streams under load
       // with large bodies; the check queue bounds the work we accept instead.
