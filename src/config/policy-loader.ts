@@ -3,9 +3,9 @@
  * the policy worker thread (reloads, so that parsing a large allowlist never blocks a Check).
  *
  * The worker is bounded: one thread, started on first use and reused, one load at a time (later
- * loads queue behind it), ended after `idleMs` without a load and on close. A worker that throws, exits or does not answer
- * within `timeoutMs` is terminated and its load resolves to a `fault`; the next load starts a
- * fresh thread. A load never rejects, so a fault can only ever be a failed reload, never a
+ * loads queue behind it), ended after `idleMs` without a load and on close. A worker that
+ * throws, exits or does not answer within `timeoutMs` is terminated and its load resolves to a
+ * `fault`; the next load starts a fresh thread. A load never rejects, so a fault can only ever be a failed reload, never a
  * crash of the service or a lost policy.
  */
 import { Worker } from 'node:worker_threads';

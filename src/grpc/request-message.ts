@@ -20,7 +20,9 @@ export type RequestMessage =
   | { readonly ok: true; readonly message: Buffer }
   | { readonly ok: false; readonly code: GrpcStatusCode; readonly details: string };
 
-function failure(code: GrpcStatusCode, details: string): RequestMessage {
+type RequestFailure = Extract<RequestMessage, { ok: false }>;
+
+function failure(code: GrpcStatusCode, details: string): RequestFailure {
   return { ok: false, code, details };
 }
 
@@ -32,15 +34,18 @@ export function exceedsLimit(received: number, maxMessageBytes: number): boolean
   return received > maxMessageBytes + PREFIX_BYTES;
 }
 
-/** A body larger than one allowed frame: the message is too large, or there is a second one. */
-export function oversizedBody(body: Buffer, maxMessageBytes: number): RequestMessage {
-  if (body.length >= PREFIX_BYTES && body.readUInt32BE(1) > maxMessageBytes) {
-    return tooLarge(body.readUInt32BE(1), maxMessageBytes);
+/**
+ * Why a body larger than one allowed frame is refused, from its first PREFIX_BYTES bytes: the
+ * message is too large, or there is a second one.
+ */
+export function oversizedBody(prefix: Buffer, maxMessageBytes: number): RequestFailure {
+  if (prefix.length >= PREFIX_BYTES && prefix.readUInt32BE(1) > maxMessageBytes) {
+    return tooLarge(prefix.readUInt32BE(1), maxMessageBytes);
   }
   return failure(GrpcStatus.UNIMPLEMENTED, 'Received a second request message');
 }
 
-function tooLarge(length: number, maxMessageBytes: number): RequestMessage {
+function tooLarge(length: number, maxMessageBytes: number): RequestFailure {
   return failure(
     GrpcStatus.RESOURCE_EXHAUSTED,
     `Received message larger than max (${length} vs. ${maxMessageBytes})`,

@@ -32,6 +32,7 @@ import type {
 import { splitHostPort } from '../config/service-config.js';
 import {
   ACCEPTED_ENCODINGS,
+  PREFIX_BYTES,
   exceedsLimit,
   oversizedBody,
   readRequestMessage,
@@ -171,12 +172,11 @@ class Call implements GrpcCall {
     this.received += chunk.length;
     this.chunks.push(chunk);
     if (exceedsLimit(this.received, this.server.options.maxReceiveMessageBytes)) {
-      const refused = oversizedBody(
-        Buffer.concat(this.chunks),
-        this.server.options.maxReceiveMessageBytes,
-      );
+      // Only the prefix decides why: copy those bytes, not the whole body.
+      const prefix = Buffer.concat(this.chunks, PREFIX_BYTES);
       this.chunks = [];
-      if (!refused.ok) this.end(refused.code, refused.details);
+      const refused = oversizedBody(prefix, this.server.options.maxReceiveMessageBytes);
+      this.end(refused.code, refused.details);
     }
   }
 
