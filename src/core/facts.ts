@@ -16,13 +16,16 @@ export type HeaderMap = ReadonlyMap<string, string>;
 export interface RequestFacts {
   /** HTTP method as sent (`POST`, `GET`, `CONNECT`…), upper-cased; `""` when absent. */
   readonly method: string;
-  /** `:authority` exactly as received (for logs and explain). */
+  /** `:authority` as received, userinfo replaced by `[userinfo]` (for logs and explain). */
   readonly authority: string;
   /** Normalised host; `""` when absent or not a valid host name or IP literal. */
   readonly host: string;
   /** Port from the authority, when one was given. */
   readonly port: number | undefined;
-  /** `:path` exactly as received, query included (`""` for CONNECT). */
+  /**
+   * `:path` as received, query included (`""` for CONNECT); userinfo of an absolute-form target
+   * replaced by `[userinfo]`.
+   */
   readonly rawPath: string;
   /** Normalised path without query; `""` for CONNECT. Always starts with `/` otherwise. */
   readonly path: string;

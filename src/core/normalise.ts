@@ -39,15 +39,20 @@ const NUMERIC_LAST_LABEL = /(?:^|\.)(?:\d+|0x[0-9a-f]*)$/;
 /** The only IPv4 spelling we accept: four decimal octets without leading zeros. */
 const DOTTED_QUAD =
   /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-/** A port: 1 to 5 digits without a leading zero (range checked separately). */
-const PORT = /^[1-9]\d{0,4}$/;
+/**
+ * A port: decimal digits, leading zeros allowed (Envoy's authority parser and the WHATWG URL
+ * parser both read `0443` as 443); the range is checked separately. A sign, spaces or an empty
+ * port are refused: Envoy accepts `+443`, URL parsers do not, so the readers disagree.
+ */
+const PORT = /^\d{1,16}$/;
 
 /**
  * Splits and normalises an HTTP authority (`:authority` / `Host`): lower-cases it, splits off the
  * port, strips one trailing dot, converts an IDN to ASCII, and validates the result.
  *
  * Rejected (host `""`, port undefined): empty input; userinfo (`user@host`); an empty,
- * non-numeric, zero, leading-zero or out-of-range port; bare IPv6 without brackets; IPv6 zone ids;
+ * non-numeric, signed, zero or out-of-range port (leading zeros are read as Envoy reads them:
+ * `0443` is 443); bare IPv6 without brackets; IPv6 zone ids;
  * any ASCII character other than letters, digits, `.` and `-` (so `%`, `/`, `_`, spaces, ...);
  * empty labels (`a..b`, `.a`); labels over 63 or names over 253 characters; invalid punycode;
  * and numeric IPv4 spellings other than a plain dotted quad (`127.1`, `0x7f.0.0.1`,
@@ -89,7 +94,7 @@ export function normaliseAuthority(authority: string): NormalisedAuthority {
   if (portPart !== undefined) {
     if (!PORT.test(portPart)) return REJECTED;
     port = Number(portPart);
-    if (port > 65535) return REJECTED;
+    if (port === 0 || port > 65535) return REJECTED;
   }
 
   const host =
@@ -190,20 +195,7 @@ export function normalisePath(rawPath: string): string {
   if (typeof rawPath !== 'string') return '/';
   if (rawPath.charCodeAt(0) === 0x2f && !NEEDS_WORK.test(rawPath)) return rawPath;
 
-  let p = rawPath;
-  const absolute = ABSOLUTE_FORM.exec(p);
-  if (absolute !== null) {
-    const afterScheme = absolute[0].length;
-    let end = afterScheme;
-    while (end < p.length) {
-      const c = p.charCodeAt(end);
-      if (c === 0x2f || c === 0x3f || c === 0x23) break;
-      end++;
-    }
-    p = p.slice(end);
-  }
-  const cut = p.search(/[?#]/);
-  if (cut >= 0) p = p.slice(0, cut);
+  const p = pathPart(rawPath);
 
   // Steps 3 and 4 in one pass.
   let decoded = '';
@@ -248,6 +240,42 @@ export function normalisePath(rawPath: string): string {
   return '/' + out.join('/') + (trailingSlash ? '/' : '');
 }
 
+/** Steps 1 and 2 of {@link normalisePath}: the path of a request target, without query or fragment. */
+function pathPart(target: string): string {
+  let p = target;
+  const absolute = ABSOLUTE_FORM.exec(p);
+  if (absolute !== null) p = p.slice(authorityEnd(p, absolute[0].length));
+  const cut = p.search(/[?#]/);
+  return cut >= 0 ? p.slice(0, cut) : p;
+}
+
+/** Where the authority that starts at `start` ends: at the first `/`, `?` or `#`. */
+function authorityEnd(target: string, start: number): number {
+  let end = start;
+  while (end < target.length) {
+    const c = target.charCodeAt(end);
+    if (c === 0x2f || c === 0x3f || c === 0x23) break;
+    end++;
+  }
+  return end;
+}
+
+/** A backslash, a percent-encoded `.`, `/` or `\`, or a `.`/`..` segment (also `..;x`). */
+const AMBIGUOUS_PATH = /\\|%(?:2e|2f|5c)|(?:^|\/)\.\.?(?:[/;]|$)/i;
+
+/**
+ * True when servers may route the raw path differently from {@link normalisePath}: it holds dot
+ * segments, backslashes, or percent-encoded dots, slashes or backslashes. Express and plain
+ * Node servers route the raw bytes (`/mcp/x/../open/` is served under `/mcp`), servlet
+ * containers and proxies resolve or decode them, so no single normal form is what every server
+ * reads. Envoy's own path normalisation (`normalize_path`, `merge_slashes`,
+ * `path_with_escaped_slashes_action`) removes all of these before ext_authz, so clients going
+ * through a correctly configured Envoy never send one to us. Only the path counts, not the query.
+ */
+export function isAmbiguousPath(rawPath: string): boolean {
+  return AMBIGUOUS_PATH.test(pathPart(rawPath));
+}
+
 /** 1 for a `.` segment, 2 for `..`, also with a `;` parameter after it; otherwise 0. */
 function dotSegment(seg: string): 0 | 1 | 2 {
   if (seg.charCodeAt(0) !== 0x2e) return 0;
@@ -270,4 +298,26 @@ export function pathHasPrefix(path: string, prefix: string): boolean {
   if (end === 1) return true;
   if (!path.startsWith(end === prefix.length ? prefix : prefix.slice(0, end))) return false;
   return path.length === end || path.charCodeAt(end) === 0x2f;
+}
+
+/**
+ * An authority with its userinfo (`alice:secret@`) replaced by `[userinfo]@`: userinfo is a
+ * credential, and the authority is echoed into the audit log, Envoy's dynamic metadata and deny
+ * texts. The rest is kept as sent, so the log still shows what was asked for.
+ */
+export function withoutUserinfo(authority: string): string {
+  const at = authority.lastIndexOf('@');
+  return at < 0 ? authority : `[userinfo]@${authority.slice(at + 1)}`;
+}
+
+/** A request target with the userinfo of an absolute-form authority replaced likewise. */
+export function targetWithoutUserinfo(target: string): string {
+  const absolute = ABSOLUTE_FORM.exec(target);
+  if (absolute === null) return target;
+  const start = absolute[0].length;
+  const end = authorityEnd(target, start);
+  const authority = target.slice(start, end);
+  return authority.includes('@')
+    ? `${target.slice(0, start)}${withoutUserinfo(authority)}${target.slice(end)}`
+    : target;
 }

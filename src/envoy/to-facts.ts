@@ -17,7 +17,12 @@
  * - Hot path: one Map for the headers, no copies of the body when Envoy sent bytes.
  */
 import type { RequestFacts } from '../core/facts.js';
-import { normaliseAuthority, normalisePath } from '../core/normalise.js';
+import {
+  normaliseAuthority,
+  normalisePath,
+  targetWithoutUserinfo,
+  withoutUserinfo,
+} from '../core/normalise.js';
 import type { CheckRequest } from './check-types.js';
 
 const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
@@ -122,7 +127,14 @@ function tlsOnlyFacts(sni: string, attributes: Bag): RequestFacts {
   const serverName = sni || str(bag(attributes['destination'])?.['service']);
   if (serverName === '') return EMPTY_FACTS;
   const { host, port } = normaliseAuthority(serverName);
-  return { ...EMPTY_FACTS, authority: serverName, host, port, isConnect: true, sni: serverName };
+  return {
+    ...EMPTY_FACTS,
+    authority: withoutUserinfo(serverName),
+    host,
+    port,
+    isConnect: true,
+    sni: withoutUserinfo(serverName),
+  };
 }
 
 function buildFacts(req: unknown): RequestFacts {
@@ -154,10 +166,11 @@ function buildFacts(req: unknown): RequestFacts {
 
   return {
     method,
-    authority,
+    // Userinfo is a credential: it never reaches a log, metadata or deny text.
+    authority: withoutUserinfo(authority),
     host,
     port,
-    rawPath,
+    rawPath: targetWithoutUserinfo(rawPath),
     path: isConnect ? '' : normalisePath(rawPath),
     isConnect,
     scheme: str(http['scheme']) || (headers.get(':scheme') ?? ''),
@@ -166,6 +179,6 @@ function buildFacts(req: unknown): RequestFacts {
     body,
     bodyTruncated: partial === 'true',
     requestId: headers.get('x-request-id'),
-    sni: sni === '' ? undefined : sni,
+    sni: sni === '' ? undefined : withoutUserinfo(sni),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
+import { ZSTD_SUPPORTED } from '../../src/core/mcp/decode-body.js';
 import type { InspectionDetail } from '../../src/core/mcp/inspection.js';
 import type { Reason } from '../../src/core/policy/policy.js';
 import type { CheckRequest } from '../../src/envoy/check-types.js';
@@ -47,6 +48,7 @@ export const FAMILIES = [
   'client-response',
   'notification',
   'echo-injection',
+  'websocket',
 ] as const;
 export type Family = (typeof FAMILIES)[number];
 
@@ -123,6 +125,30 @@ function incompressible(length: number): string {
 }
 
 const CRLF_TOOL = 'delete_repo\r\nx-injected: yes';
+
+const AMBIGUOUS_AUTHORITY: Expectation = {
+  verdict: 'deny',
+  reason: 'uninspectable',
+  detail: 'ambiguous_authority',
+};
+
+/**
+ * `call('delete_repo')` compressed with zstd (node:zlib `zstdCompressSync` on Node 24; the zstd
+ * command line tool gives an equivalent frame). Node 20 cannot make one, so the bytes are kept.
+ */
+const ZSTD_DELETE_REPO = Buffer.from(
+  '28b52ffd2064bd0200f285131990a91903f36ab48448286d864a6ed9ccb4aef0dfc85cffa5046d8097c377c0108c93a4d02ec4d7da8bf104437a140595df9b541194a9d132ae27d107be4eaa4cdfc624012cb3cbc6cb1a989e8f01005f040505',
+  'hex',
+);
+
+/** An HTTP/1.1 WebSocket opening asking for the `mcp` subprotocol (MCP's WebSocket transports). */
+const WEBSOCKET_MCP = {
+  connection: 'Upgrade',
+  upgrade: 'websocket',
+  'sec-websocket-version': '13',
+  'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+  'sec-websocket-protocol': 'mcp',
+} as const;
 
 export const CATALOGUE: readonly AdversarialCase[] = [
   // --- batch hiding -------------------------------------------------------------------------
@@ -206,6 +232,65 @@ export const CATALOGUE: readonly AdversarialCase[] = [
         body: `[{"jsonrpc":"2.0","id":5,"result":{}},${call('delete_repo', 2)}]`,
       }),
     expect: GH_TOOL_DENIED,
+  },
+
+  {
+    id: 'ADV-BATCH-08',
+    family: 'batch',
+    title: 'nested batch, no MCP headers',
+    threat:
+      'without headers a nested array looks like foreign JSON, and a flattening server runs it',
+    request: () => check({ ...EVIL, headers: STREAM, body: `[[${call('delete_repo', 1)}]]` }),
+    expect: UNAPPROVED,
+  },
+  {
+    id: 'ADV-BATCH-09',
+    family: 'batch',
+    title: 'a non-message first, the call nested after it, no MCP headers',
+    threat: 'the first element decides that the array is not JSON-RPC',
+    request: () =>
+      check({ ...GITHUB, headers: STREAM, body: `[1,[{"a":2},${call('delete_repo', 1)}]]` }),
+    expect: ghUninspectable('malformed'),
+  },
+  {
+    id: 'ADV-BATCH-10',
+    family: 'batch',
+    title: '20,000 empty objects and then a tools/call, in a 2025-03-26 session',
+    threat: 'a huge cheap batch costs a full parse and a walk of every element per check',
+    request: () =>
+      check({
+        ...GITHUB,
+        headers: SESSION_0326,
+        body: `[${'{},'.repeat(20_000)}${call('delete_repo', 1)}]`,
+      }),
+    expect: ghUninspectable('too_large'),
+  },
+  {
+    id: 'ADV-BATCH-11',
+    family: 'batch',
+    title: '2,000 pings then a tools/call to an unapproved server, no MCP headers',
+    threat: 'an over-long batch is refused unread and so passes as foreign JSON',
+    request: () =>
+      check({
+        ...EVIL,
+        headers: STREAM,
+        body: `[${Array.from({ length: 2000 }, (_, i) => rpc('ping', undefined, i)).join(',')},${call('x', 1)}]`,
+      }),
+    expect: UNAPPROVED,
+  },
+  {
+    id: 'ADV-BATCH-12',
+    family: 'batch',
+    title: 'ordinary JSON array of 5,000 records',
+    threat: 'none: a long non-MCP array must still pass untouched',
+    request: () =>
+      check({
+        ...EVIL,
+        path: '/api/import',
+        headers: { 'content-type': 'application/json' },
+        body: `[${Array.from({ length: 5000 }, (_, i) => `{"row":${i}}`).join(',')}]`,
+      }),
+    expect: NOT_MCP,
   },
 
   // --- duplicate keys -----------------------------------------------------------------------
@@ -353,6 +438,77 @@ export const CATALOGUE: readonly AdversarialCase[] = [
         body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_issue","arguments":{"n":1,"n":2}}}',
       }),
     expect: GH_APPROVED,
+  },
+
+  {
+    id: 'ADV-DUP-12',
+    family: 'duplicate-keys',
+    title: 'params.name and params.Name (CVE-2026-27896)',
+    threat:
+      "Go's encoding/json matches keys case-insensitively, last wins: we approve get_issue, a Go server runs delete_repo",
+    request: () =>
+      check({
+        ...GITHUB,
+        headers: SESSION,
+        body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_issue","Name":"delete_repo"}}',
+      }),
+    expect: ghUninspectable('duplicate_keys'),
+  },
+  {
+    id: 'ADV-DUP-13',
+    family: 'duplicate-keys',
+    title: 'params.name and "name\\u0000" (GHSA-q382-vc8q-7jhj)',
+    threat: 'a Go SDK decoder reads a key with a trailing NUL as name',
+    request: () =>
+      check({
+        ...GITHUB,
+        headers: SESSION,
+        body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_issue","name\\u0000":"delete_repo"}}',
+      }),
+    expect: ghUninspectable('duplicate_keys'),
+  },
+  {
+    id: 'ADV-DUP-14',
+    family: 'duplicate-keys',
+    title: 'params and "param\\u017f" (long s folds to s)',
+    threat: 'Unicode simple folding makes a Go server fill params from the second object',
+    request: () =>
+      check({
+        ...GITHUB,
+        headers: SESSION,
+        body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_issue"},"param\\u017f":{"name":"delete_repo"}}',
+      }),
+    expect: ghUninspectable('duplicate_keys'),
+  },
+  {
+    id: 'ADV-DUP-15',
+    family: 'duplicate-keys',
+    title: 'the only method key spelled "Method", no MCP headers',
+    threat:
+      'a JavaScript reader sees no method and passes it as non-MCP; a Go server runs the call',
+    request: () =>
+      check({
+        ...EVIL,
+        headers: STREAM,
+        body: '{"jsonrpc":"2.0","id":1,"Method":"tools/call","Params":{"Name":"delete_repo"}}',
+      }),
+    expect: UNAPPROVED,
+  },
+  {
+    id: 'ADV-DUP-16',
+    family: 'duplicate-keys',
+    title: 'the only tool-name key spelled "NAME"',
+    threat: 'a JavaScript reader finds no name; a Go server runs delete_repo',
+    request: () =>
+      check({
+        ...GITHUB,
+        headers: SESSION,
+        body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"NAME":"delete_repo"}}',
+      }),
+    expect: GH_TOOL_RESULT,
+    verify: ({ log }) => {
+      expect(toolOf(log)).toBe('delete_repo');
+    },
   },
 
   // --- truncated, partial and oversized bodies ------------------------------------------------
@@ -701,6 +857,50 @@ export const CATALOGUE: readonly AdversarialCase[] = [
     expect: ghUninspectable('undecodable'),
   },
 
+  {
+    id: 'ADV-ZIP-15',
+    family: 'compression',
+    title: 'a real zstd tools/call, in a session',
+    threat:
+      'body-parser inflates zstd wherever node:zlib has it (Node 22.15 and later) and the server runs the call',
+    request: () =>
+      check({
+        ...GITHUB,
+        headers: { ...SESSION, 'content-encoding': 'zstd' },
+        body: ZSTD_DELETE_REPO,
+      }),
+    // Where node:zlib has zstd (the production LTS) the call is read and judged; on Node 20 the
+    // body cannot be read at all.
+    expect: ZSTD_SUPPORTED ? GH_TOOL_RESULT : ghUninspectable('undecodable'),
+  },
+  {
+    id: 'ADV-ZIP-16',
+    family: 'compression',
+    title: 'a real zstd tools/call to an unapproved server, no MCP headers',
+    threat: 'a compressed body shows no JSON-RPC bytes, so it passes as a foreign upload',
+    request: () =>
+      check({
+        ...EVIL,
+        headers: { ...STREAM, 'content-encoding': 'zstd' },
+        body: ZSTD_DELETE_REPO,
+      }),
+    expect: UNAPPROVED,
+  },
+  {
+    id: 'ADV-ZIP-17',
+    family: 'compression',
+    title: 'ordinary binary upload in an unknown coding',
+    threat: 'none: a non-JSON upload whose coding we cannot undo must still pass untouched',
+    request: () =>
+      check({
+        ...EVIL,
+        path: '/upload',
+        headers: { 'content-type': 'application/octet-stream', 'content-encoding': 'compress' },
+        body: Buffer.from([0x1f, 0x9d, 0x90, 0x7b, 0x22]),
+      }),
+    expect: NOT_MCP,
+  },
+
   // --- charset and byte-order marks ----------------------------------------------------------
   {
     id: 'ADV-CHAR-01',
@@ -729,7 +929,10 @@ export const CATALOGUE: readonly AdversarialCase[] = [
         headers: { ...SESSION, 'content-type': 'application/json; charset=utf-16le' },
         body: utf16le(call('delete_repo')),
       }),
-    expect: ghUninspectable('undecodable'),
+    expect: GH_TOOL_RESULT,
+    verify: ({ log }) => {
+      expect(toolOf(log)).toBe('delete_repo');
+    },
   },
   {
     id: 'ADV-CHAR-04',
@@ -819,6 +1022,105 @@ export const CATALOGUE: readonly AdversarialCase[] = [
         body: call('delete_repo'),
       }),
     expect: GH_TOOL_RESULT,
+  },
+
+  {
+    id: 'ADV-CHAR-10',
+    family: 'charset',
+    title: 'charset=utf-7 with the opening brace shifted (+AHs-), no MCP headers',
+    threat:
+      'body-parser decodes UTF-7 with iconv-lite and the server runs the call; a UTF-8 reader sees no JSON',
+    request: () =>
+      check({
+        ...GITHUB,
+        headers: { ...STREAM, 'content-type': 'application/json; charset=utf-7' },
+        body: `+AHs-${call('delete_repo').slice(1)}`,
+      }),
+    expect: GH_TOOL_RESULT,
+    verify: ({ log }) => {
+      expect(toolOf(log)).toBe('delete_repo');
+    },
+  },
+  {
+    id: 'ADV-CHAR-11',
+    family: 'charset',
+    title: 'charset=utf-7 initialize to an unapproved server, no MCP headers',
+    threat: 'a first initialize in UTF-7 passes as non-MCP',
+    request: () =>
+      check({
+        ...EVIL,
+        headers: { ...STREAM, 'content-type': 'application/json; charset=utf-7' },
+        body: `+AHs-${init().slice(1)}`,
+      }),
+    expect: UNAPPROVED,
+  },
+  {
+    id: 'ADV-CHAR-12',
+    family: 'charset',
+    title: 'two content-type headers, the second naming utf-7 (Envoy joins them with ",")',
+    threat: 'Node keeps the first value, other stacks the last: each reads a different body',
+    request: () =>
+      check({
+        ...GITHUB,
+        headers: [
+          ['accept', STREAM.accept],
+          ['mcp-protocol-version', '2025-11-25'],
+          ['content-type', 'application/json'],
+          ['content-type', 'application/json; charset=utf-7'],
+        ],
+        body: call('get_issue'),
+      }),
+    expect: ghUninspectable('undecodable'),
+  },
+  {
+    id: 'ADV-CHAR-13',
+    family: 'charset',
+    title: 'charset=latin1 with a non-ASCII byte in the tool name',
+    threat:
+      'a charset-honouring server and a charset-ignoring one read two different tool names from one body',
+    request: () =>
+      check({
+        ...GITHUB,
+        headers: { ...SESSION, 'content-type': 'application/json; charset=latin1' },
+        body: Buffer.concat([
+          bytes('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_'),
+          Buffer.from([0xe9]),
+          bytes('"}}'),
+        ]),
+      }),
+    expect: ghUninspectable('undecodable'),
+  },
+  {
+    id: 'ADV-CHAR-14',
+    family: 'charset',
+    title: 'UTF-8 tools/call mislabelled charset=utf-16le, no MCP headers',
+    threat:
+      'the declared charset turns the body into CJK noise, while servers that ignore it run the UTF-8 call',
+    request: () =>
+      check({
+        ...GITHUB,
+        headers: { ...STREAM, 'content-type': 'application/json; charset=utf-16le' },
+        body: call('delete_repo'),
+      }),
+    expect: GH_TOOL_RESULT,
+  },
+  {
+    id: 'ADV-CHAR-15',
+    family: 'charset',
+    title: 'ordinary latin1 JSON upload with accented text',
+    threat: 'none: non-MCP JSON in another charset must still pass untouched',
+    request: () =>
+      check({
+        ...EVIL,
+        path: '/api/customers',
+        headers: { 'content-type': 'application/json; charset=iso-8859-1' },
+        body: Buffer.concat([
+          bytes('{"name":"Ren'),
+          Buffer.from([0xe9]),
+          bytes('e","city":"Koeln"}'),
+        ]),
+      }),
+    expect: NOT_MCP,
   },
 
   // --- JSON edge cases -----------------------------------------------------------------------
@@ -1371,6 +1673,85 @@ export const CATALOGUE: readonly AdversarialCase[] = [
     expect: { verdict: 'allow', reason: 'unknown_host' },
   },
 
+  {
+    id: 'ADV-HOST-20',
+    family: 'host',
+    title: 'CONNECT to a known MCP host with the port written 0443',
+    threat:
+      'Envoy reads the port as 443; a reader that refuses it lets the tunnel through as unknown',
+    request: () => check({ method: 'CONNECT', authority: 'mcp.linear.app:0443' }),
+    expect: UNAPPROVED,
+  },
+  {
+    id: 'ADV-HOST-21',
+    family: 'host',
+    title: 'CONNECT with an empty port',
+    threat: 'an authority we refuse to read passes as an unknown host',
+    request: () => check({ method: 'CONNECT', authority: 'mcp.linear.app:' }),
+    expect: AMBIGUOUS_AUTHORITY,
+  },
+  {
+    id: 'ADV-HOST-22',
+    family: 'host',
+    title: 'CONNECT with a signed port +443',
+    threat: "Envoy's number parser accepts the sign; URL parsers do not",
+    request: () => check({ method: 'CONNECT', authority: 'mcp.linear.app:+443' }),
+    expect: AMBIGUOUS_AUTHORITY,
+  },
+  {
+    id: 'ADV-HOST-23',
+    family: 'host',
+    title: 'CONNECT with two trailing dots',
+    threat: 'resolvers drop the dots and reach the known MCP host',
+    request: () => check({ method: 'CONNECT', authority: 'mcp.linear.app..:443' }),
+    expect: AMBIGUOUS_AUTHORITY,
+  },
+  {
+    id: 'ADV-HOST-24',
+    family: 'host',
+    title: 'CONNECT with the port repeated',
+    threat: 'readers splitting at the last colon and at the first disagree on the host',
+    request: () => check({ method: 'CONNECT', authority: 'mcp.linear.app:443:443' }),
+    expect: AMBIGUOUS_AUTHORITY,
+  },
+  {
+    id: 'ADV-HOST-25',
+    family: 'host',
+    title: 'CONNECT with userinfo carrying a password',
+    threat: 'the tunnel passes as unknown, and the password is echoed into logs and deny texts',
+    request: () => check({ method: 'CONNECT', authority: 'alice:hunter2@mcp.linear.app:443' }),
+    expect: AMBIGUOUS_AUTHORITY,
+    verify: ({ response, log, body }) => {
+      expect(JSON.stringify([response, log, body])).not.toContain('hunter2');
+      expect(log?.['host']).toBe('[userinfo]@mcp.linear.app:443');
+    },
+  },
+  {
+    id: 'ADV-HOST-26',
+    family: 'host',
+    title: 'MCP POST whose authority carries userinfo',
+    threat: 'the credential in the authority lands in the audit log and the deny text',
+    request: () =>
+      check({
+        authority: 'alice:hunter2@api.githubcopilot.com',
+        path: 'http://alice:hunter2@api.githubcopilot.com/mcp/',
+        headers: SESSION,
+        body: call('get_issue'),
+      }),
+    expect: UNAPPROVED,
+    verify: ({ response, log, body }) => {
+      expect(JSON.stringify([response, log, body])).not.toContain('hunter2');
+    },
+  },
+  {
+    id: 'ADV-HOST-27',
+    family: 'host',
+    title: 'CONNECT to an approved host with the port written 0443',
+    threat: 'none: a port Envoy reads with certainty is judged as that port',
+    request: () => check({ method: 'CONNECT', authority: 'api.githubcopilot.com:0443' }),
+    expect: GH_APPROVED,
+  },
+
   // --- path tricks ---------------------------------------------------------------------------
   {
     id: 'ADV-PATH-01',
@@ -1483,6 +1864,52 @@ export const CATALOGUE: readonly AdversarialCase[] = [
     threat: 'a case-insensitive server serves /MCP/ as /mcp/ while the entry does not match',
     request: () => check({ ...GITHUB, path: '/MCP/', headers: SESSION, body: call('get_issue') }),
     expect: UNAPPROVED,
+  },
+
+  {
+    id: 'ADV-PATH-13',
+    family: 'path',
+    title: 'dot segments that resolve into the approved prefix',
+    threat:
+      'Express serves /mcp/x/../open/ from its /mcp mount while a resolving reader matches an entry for /mcp/open',
+    request: () =>
+      check({ ...GITHUB, path: '/mcp/x/../open/', headers: SESSION, body: call('delete_repo') }),
+    expect: ghUninspectable('ambiguous_path'),
+  },
+  {
+    id: 'ADV-PATH-14',
+    family: 'path',
+    title: 'percent-encoded dot inside the approved prefix',
+    threat: 'some servers decode %2e before routing, others never do',
+    request: () =>
+      check({ ...GITHUB, path: '/mcp/%2e/', headers: SESSION, body: call('get_issue') }),
+    expect: ghUninspectable('ambiguous_path'),
+  },
+  {
+    id: 'ADV-PATH-15',
+    family: 'path',
+    title: 'encoded slash inside the approved prefix',
+    threat: '/mcp/a%2Fb is one segment to a router and two to a decoding server',
+    request: () =>
+      check({ ...GITHUB, path: '/mcp/a%2Fb', headers: SESSION, body: call('get_issue') }),
+    expect: ghUninspectable('ambiguous_path'),
+  },
+  {
+    id: 'ADV-PATH-16',
+    family: 'path',
+    title: 'backslash inside the approved prefix',
+    threat: '/mcp/a\\b is /mcp/a/b to servers that treat "\\" as "/" and one segment to others',
+    request: () =>
+      check({ ...GITHUB, path: '/mcp/a\\b', headers: SESSION, body: call('get_issue') }),
+    expect: ghUninspectable('ambiguous_path'),
+  },
+  {
+    id: 'ADV-PATH-17',
+    family: 'path',
+    title: 'ordinary GET with dot segments, not MCP',
+    threat: 'none: non-MCP traffic with an odd path must still pass untouched',
+    request: () => check({ ...EVIL, method: 'GET', path: '/static/../index.html', headers: {} }),
+    expect: NOT_MCP,
   },
 
   // --- method tricks -------------------------------------------------------------------------
@@ -1841,5 +2268,63 @@ export const CATALOGUE: readonly AdversarialCase[] = [
       expect(body).not.toMatch(/[\u2028\u2029\u0085]/);
       expect(body).toContain('delete\\\\u2028x\\\\u2029y\\\\u0085z');
     },
+  },
+
+  // --- WebSocket ------------------------------------------------------------------------------
+  {
+    id: 'ADV-WS-01',
+    family: 'websocket',
+    title: 'WebSocket upgrade with the mcp subprotocol to an unapproved server',
+    threat: 'a GET without a body or MCP headers passes as non-MCP, and the frames carry the calls',
+    request: () => check({ ...EVIL, method: 'GET', path: '/ws', headers: WEBSOCKET_MCP }),
+    expect: UNAPPROVED,
+  },
+  {
+    id: 'ADV-WS-02',
+    family: 'websocket',
+    title: 'WebSocket upgrade with the mcp subprotocol to a tool-restricted entry',
+    threat: 'frames are never inspected, so tool rules would not apply to anything sent in them',
+    request: () => check({ ...GITHUB, method: 'GET', headers: WEBSOCKET_MCP }),
+    expect: ghUninspectable('websocket'),
+  },
+  {
+    id: 'ADV-WS-03',
+    family: 'websocket',
+    title: 'WebSocket upgrade with the mcp subprotocol to an entry without tool rules',
+    threat: 'none: a host approved for every tool may be reached over WebSocket',
+    request: () => check({ ...OPEN, method: 'GET', headers: WEBSOCKET_MCP }),
+    expect: { verdict: 'allow', reason: 'approved', entry: 'internal-tools' },
+  },
+  {
+    id: 'ADV-WS-04',
+    family: 'websocket',
+    title: 'HTTP/2 extended CONNECT with :protocol websocket and the mcp subprotocol',
+    threat: 'an extended CONNECT is read as a tunnel or as a plain request without a body',
+    request: () =>
+      withMapHeader(
+        check({
+          ...EVIL,
+          method: 'CONNECT',
+          protocol: 'HTTP/2',
+          headers: { 'sec-websocket-protocol': 'mcp', 'sec-websocket-version': '13' },
+        }),
+        ':protocol',
+        'websocket',
+      ),
+    expect: UNAPPROVED,
+  },
+  {
+    id: 'ADV-WS-05',
+    family: 'websocket',
+    title: 'ordinary WebSocket upgrade without the mcp subprotocol',
+    threat: 'none: chat and live-update sockets must still pass untouched',
+    request: () =>
+      check({
+        ...EVIL,
+        method: 'GET',
+        path: '/live',
+        headers: { ...WEBSOCKET_MCP, 'sec-websocket-protocol': 'graphql-ws' },
+      }),
+    expect: NOT_MCP,
   },
 ];

@@ -92,7 +92,7 @@ ${TOOL_RULES}    mode: dry-run
 
 /** envoy/envoy.yaml's `with_request_body`. */
 const WITH_REQUEST_BODY: BufferSettings = {
-  maxRequestBytes: 1_048_576,
+  maxRequestBytes: 4_194_304,
   allowPartialMessage: true,
   packAsBytes: true,
 };

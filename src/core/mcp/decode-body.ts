@@ -5,11 +5,12 @@
  * Contract (pure: no I/O, no clock; never throws, whatever the input). The guiding rule is that we
  * must read exactly what the upstream reads, or nothing: whenever we could disagree with it, the
  * answer is `undecodable` and the caller denies.
- * - Codings: none/`identity`, `gzip` (`x-gzip`), `deflate` and `br`; case-insensitive, optional
+ * - Codings: none/`identity`, `gzip` (`x-gzip`), `deflate`, `br`, and `zstd` where node:zlib
+ *   has it (Node 22.15 and later, not Node 20); case-insensitive, optional
  *   whitespace around list elements, empty list elements ignored (RFC 9110 §5.6.1). A list names
  *   the codings in the order they were applied, so they are undone from the last to the first. At
  *   most {@link MAX_CODING_LAYERS} real codings (`identity` elements are no-ops); more, or any other
- *   coding (`compress`, `zstd`, junk), is `undecodable`.
+ *   coding (`compress`, junk), is `undecodable` and `opaque`.
  * - `deflate` means the zlib format (RFC 9110 §8.4.1.2, RFC 1950). Raw DEFLATE, which browsers
  *   tolerate in responses, is `undecodable`: MCP clients compress request bodies with zlib
  *   libraries, and common servers (body-parser, Fetch `DecompressionStream('deflate')`) accept only
@@ -21,9 +22,14 @@
  * - Size: the input and each layer's output are capped at `maxBytes`, enforced by zlib while it
  *   inflates (`maxOutputLength`), so a decompression bomb never allocates much more than
  *   `maxBytes` before it is reported as `too_large`.
- * - Charset: the `charset` parameter of `Content-Type` must be absent or `utf-8`/`utf8` (any case,
- *   optionally quoted); anything else (`utf-16`, `latin1`, conflicting repeats) is `undecodable`.
- *   Decoding is fatal on any invalid UTF-8 sequence.
+ * - Charset: without a `charset` parameter, or with `utf-8`/`utf8` (any case, optionally quoted),
+ *   the body is UTF-8 and decoding is fatal on any invalid sequence. Any other charset is decoded
+ *   with iconv-lite, the decoder body-parser and raw-body use in front of Node MCP servers (so
+ *   `utf-7`, `utf-16`, `latin1` read as those servers read them), and the result also carries the
+ *   text a server that ignores the charset reads (lenient UTF-8), when it differs: the caller
+ *   must weigh both. A charset iconv-lite does not know, conflicting `charset` parameters, and a
+ *   `Content-Type` that holds several values (Envoy joins repeated headers with `,`, and servers
+ *   read either the first or the last) are `undecodable`.
  * - Byte-order marks: one leading UTF-8 BOM (EF BB BF) is stripped. JSON senders must not add one
  *   (RFC 8259 §8.1) and real SDKs never do, but the upstreams we protect accept it: Fetch's
  *   `Request.json()` (MCP TypeScript SDK v2, Hono) and body-parser/raw-body (iconv-lite) strip it
@@ -32,12 +38,14 @@
  *   in the text as U+FEFF, which strict-json.ts rejects. UTF-16/32 BOMs (FE FF, FF FE) are
  *   `undecodable` (never valid UTF-8 in any case).
  */
+import * as zlib from 'node:zlib';
 import {
   brotliDecompressSync,
   constants as zlibConstants,
   gunzipSync,
   inflateSync,
 } from 'node:zlib';
+import iconv from 'iconv-lite';
 import { trimOws } from './ows.js';
 
 /** Most content codings we undo for one body; more is `undecodable` (no legitimate client stacks). */
@@ -54,6 +62,11 @@ export type DecodeBodyFailureDetail =
 export interface DecodeBodySuccess {
   readonly ok: true;
   readonly text: string;
+  /**
+   * Set only for a charset other than UTF-8, when it reads differently: the text a server that
+   * ignores the charset parameter parses (the bytes as lenient UTF-8, as Fetch's `text()`).
+   */
+  readonly utf8Reading?: string;
 }
 
 /** Why the body is not usable; `message` is for logs and `explain`, never for the client. */
@@ -61,6 +74,8 @@ export interface DecodeBodyFailure {
   readonly ok: false;
   readonly detail: DecodeBodyFailureDetail;
   readonly message: string;
+  /** True when a content coding we cannot undo hides the whole body: nothing of it is visible. */
+  readonly opaque?: boolean;
 }
 
 /** Result of {@link decodeBody}. */
@@ -90,11 +105,11 @@ export function decodeBody(
     return tooLarge(`body of ${body.length} bytes exceeds the ${cap}-byte limit`);
   }
 
-  const charsetProblem = checkCharset(contentType);
-  if (charsetProblem !== undefined) return undecodable(charsetProblem);
+  const charset = readCharset(contentType);
+  if (typeof charset === 'object') return undecodable(charset.problem);
 
   const codings = parseCodings(contentEncoding);
-  if ('problem' in codings) return undecodable(codings.problem);
+  if ('problem' in codings) return { ...undecodable(codings.problem), opaque: true };
 
   let bytes = body;
   // Codings are listed in the order applied; undo the last one first.
@@ -106,7 +121,19 @@ export function decodeBody(
     bytes = layer.bytes;
   }
 
-  return toText(bytes);
+  if (charset === undefined) return toText(bytes);
+  return toTextIn(bytes, charset);
+}
+
+/** A body in a charset other than UTF-8, read as the charset-honouring servers read it. */
+function toTextIn(bytes: Uint8Array, charset: string): DecodeBodyResult {
+  if (!iconv.encodingExists(charset)) {
+    return undecodable(`unsupported charset ${quoteForLog(charset)}`);
+  }
+  // iconv-lite drops a leading BOM of the charset, as raw-body and body-parser let it.
+  const text = iconv.decode(bytes, charset);
+  const utf8Reading = LENIENT_UTF8.decode(bytes);
+  return utf8Reading === text ? { ok: true, text } : { ok: true, text, utf8Reading };
 }
 
 /**
@@ -159,6 +186,9 @@ function inflatePrefix(coding: Coding, input: Uint8Array, cap: number): Uint8Arr
             finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH,
             maxOutputLength,
           });
+        case 'zstd':
+          // No flush mode yields the prefix of a cut zstd stream: only a whole one shows anything.
+          return asBytes(zstdDecompressSync?.(part, { maxOutputLength }));
       }
     } catch (err: unknown) {
       if (!(err instanceof RangeError && errorCode(err) === 'ERR_BUFFER_TOO_LARGE')) {
@@ -171,14 +201,30 @@ function inflatePrefix(coding: Coding, input: Uint8Array, cap: number): Uint8Arr
 }
 
 /** The codings we can undo, by the inflater that undoes them. */
-type Coding = 'gzip' | 'deflate' | 'br';
+type Coding = 'gzip' | 'deflate' | 'br' | 'zstd';
 
-const CODINGS: ReadonlyMap<string, Coding> = new Map([
+type SyncInflater = (input: Uint8Array, options: object) => unknown;
+
+/**
+ * node:zlib's zstd decoder (Node 22.15 and later; Node 20 has none). body-parser 2.2 and later
+ * inflates zstd request bodies wherever node:zlib has it, so where it exists we must too; where
+ * it does not, a zstd body is `undecodable` and nothing of it can be seen.
+ */
+const zstdDecompressSync: SyncInflater | undefined = (() => {
+  const candidate: unknown = (zlib as Record<string, unknown>)['zstdDecompressSync'];
+  return typeof candidate === 'function' ? (candidate as SyncInflater) : undefined;
+})();
+
+/** True when this Node can undo `zstd` (see {@link zstdDecompressSync}). */
+export const ZSTD_SUPPORTED = zstdDecompressSync !== undefined;
+
+const CODINGS: ReadonlyMap<string, Coding> = new Map<string, Coding>([
   ['gzip', 'gzip'],
   // RFC 9110 §8.4.1.3: recipients SHOULD treat x-gzip as gzip.
   ['x-gzip', 'gzip'],
   ['deflate', 'deflate'],
   ['br', 'br'],
+  ...(ZSTD_SUPPORTED ? [['zstd', 'zstd'] as const] : []),
 ]);
 
 /** The codings of a body without `Content-Encoding`, the common case: shared, never changed. */
@@ -224,6 +270,10 @@ function inflate(coding: Coding, input: Uint8Array, cap: number): InflateResult 
       case 'br':
         result = brotliDecompressSync(input, options);
         break;
+      case 'zstd':
+        // Only in CODINGS when the decoder exists.
+        result = zstdDecompressSync?.(input, options);
+        break;
     }
   } catch (err: unknown) {
     // zlib stops inflating as soon as the output passes maxOutputLength and throws
@@ -251,6 +301,10 @@ function inflate(coding: Coding, input: Uint8Array, cap: number): InflateResult 
   return { ok: true, bytes: buffer };
 }
 
+function asBytes(value: unknown): Uint8Array | undefined {
+  return value instanceof Uint8Array ? value : undefined;
+}
+
 /** zlib refuses larger maxOutputLength values (Node 20: buffer.kMaxLength is 2^32). */
 const MAX_ZLIB_OUTPUT = 2 ** 32;
 
@@ -274,6 +328,10 @@ function isInfoResult(value: unknown): value is InfoResult {
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
+// What a server that ignores the charset reads: invalid sequences become U+FFFD, one BOM is
+// dropped (Fetch's `Request.text()`).
+const LENIENT_UTF8 = new TextDecoder('utf-8');
+
 // `ignoreBOM: true` keeps a BOM in the output instead of silently dropping it: we strip exactly one
 // ourselves so that a second one reaches the JSON parser and is rejected there.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -296,16 +354,19 @@ function toText(bytes: Uint8Array): DecodeBodyResult {
 }
 
 /**
- * Returns why `Content-Type` rules out UTF-8, or undefined when the charset is absent or UTF-8.
- * Parameters are read with quoted-string support (RFC 9110 §5.6.6), so a `;` or `charset=` inside a
- * quoted value of another parameter is not mistaken for a parameter.
+ * The charset `Content-Type` names: undefined for none or UTF-8, the lower-cased name otherwise,
+ * or why it cannot be told. Parameters are read with quoted-string support (RFC 9110 §5.6.6), so
+ * a `;`, `,` or `charset=` inside a quoted value of another parameter is not mistaken for syntax.
  */
-function checkCharset(contentType: string | undefined): string | undefined {
+function readCharset(contentType: string | undefined): string | undefined | { problem: string } {
   if (contentType === undefined) return undefined;
   const s = contentType;
   let i = s.indexOf(';');
-  if (i < 0) return undefined;
-  const charsets: string[] = [];
+  if (i < 0) {
+    return s.includes(',') ? { problem: 'content-type holds several values' } : undefined;
+  }
+  if (s.slice(0, i).includes(',')) return { problem: 'content-type holds several values' };
+  let charset: string | undefined;
   while (i < s.length) {
     // At a ';'. Read `name[=value]` up to the next ';' outside quotes.
     i++;
@@ -314,10 +375,12 @@ function checkCharset(contentType: string | undefined): string | undefined {
     const name = trimOws(s.slice(i, nameEnd)).toLowerCase();
     i = nameEnd;
     let value = '';
+    let quoted = false;
     if (s[i] === '=') {
       i++;
       while (s[i] === ' ' || s[i] === '\t') i++;
       if (s[i] === '"') {
+        quoted = true;
         i++;
         let closed = false;
         while (i < s.length) {
@@ -334,10 +397,14 @@ function checkCharset(contentType: string | undefined): string | undefined {
             i++;
           }
         }
-        if (!closed) return 'content-type has an unterminated quoted parameter';
+        if (!closed) return { problem: 'content-type has an unterminated quoted parameter' };
         // Only whitespace may follow a quoted value before the next ';'.
         while (s[i] === ' ' || s[i] === '\t') i++;
-        if (i < s.length && s[i] !== ';') return 'content-type has a malformed parameter';
+        if (i < s.length && s[i] !== ';') {
+          return s[i] === ','
+            ? { problem: 'content-type holds several values' }
+            : { problem: 'content-type has a malformed parameter' };
+        }
       } else {
         let end = i;
         while (end < s.length && s[end] !== ';') end++;
@@ -345,14 +412,18 @@ function checkCharset(contentType: string | undefined): string | undefined {
         i = end;
       }
     }
-    if (name === 'charset') charsets.push(value.toLowerCase());
-  }
-  for (const charset of charsets) {
-    if (charset !== 'utf-8' && charset !== 'utf8') {
-      return `unsupported charset ${quoteForLog(charset)}`;
+    if ((!quoted && value.includes(',')) || name.includes(',')) {
+      return { problem: 'content-type holds several values' };
+    }
+    if (name === 'charset') {
+      const lower = value.toLowerCase();
+      if (charset !== undefined && charset !== lower) {
+        return { problem: 'content-type names conflicting charsets' };
+      }
+      charset = lower;
     }
   }
-  return undefined;
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8' ? undefined : charset;
 }
 
 /** Client-controlled text for a log message: quoted, and cut so a huge header stays short. */

@@ -14,10 +14,19 @@
  *   stream and the standalone Streamable HTTP stream);
  * - a client-sent JSON-RPC response, but only with MCP headers (any JSON-RPC API has those).
  * - a body we will not parse (cut by Envoy, over the size cap, or in a coding or charset we
- *   refuse) whose visible bytes show a JSON-RPC MCP message (json-rpc-signal.ts).
+ *   refuse) whose visible bytes show a JSON-RPC MCP message (json-rpc-signal.ts), or a JSON
+ *   body in a content coding we cannot undo;
+ * - a WebSocket opening that offers the `mcp` subprotocol.
  * OAuth discovery (`GET /.well-known/…`) is not MCP even when a client adds MCP headers.
+ *
+ * A body is read the way the most permissive common server stack reads it: keys as Go folds
+ * them (json-key.ts), arrays nested in a batch searched, a charset decoded as body-parser does
+ * and also read as UTF-8 as charset-ignoring servers do. Where those readings disagree about
+ * what would run, or the raw path is one servers route differently (`ambiguous_path`), the
+ * request is an inspection failure, never a guess.
  */
 import type { RequestFacts } from '../facts.js';
+import { isAmbiguousPath } from '../normalise.js';
 import { decodeBody, decodeBodyPrefix } from './decode-body.js';
 import { decodeMcpHeaderValue } from './header-value.js';
 import type {
@@ -37,7 +46,9 @@ import {
   isRevision,
   revisionAtLeast,
 } from './methods.js';
-import { parseJsonRpcBody } from './json-rpc-body.js';
+import { foldJsonKey, foldedLength } from './json-key.js';
+import { batchExceeds, parseJsonRpcBody } from './json-rpc-body.js';
+import { trimOws } from './ows.js';
 import { showsJsonRpcSignal } from './json-rpc-signal.js';
 import type { JsonObject, JsonValue } from './strict-json.js';
 
@@ -75,6 +86,14 @@ export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpIn
 
   if (facts.isConnect) return builder.notMcp('connect');
   if (isOAuthDiscovery(facts)) return builder.notMcp('oauth_discovery');
+  if (isMcpWebSocket(facts)) {
+    builder.signal('header:websocket-mcp');
+    return builder.fail(
+      'websocket',
+      'MCP over WebSocket: the messages travel in frames that ext_authz never sees',
+      'tool_restricted',
+    );
+  }
 
   const body = facts.body;
   if (body === undefined || body.length === 0) return inspectBodiless(builder, facts, headers);
@@ -104,14 +123,91 @@ export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpIn
       return inspectPartial(builder, facts, headers, body, limits, decoded);
     }
     // Without MCP headers an undecodable body is someone else's upload, unless its bytes show a
-    // JSON-RPC message: an upstream that ignores the coding or charset would still run it.
+    // JSON-RPC message (an upstream that ignores the coding or charset would still run it), or
+    // a coding we cannot undo hides a JSON body that a server which can undo it may run.
     if (!headers.any) {
-      if (!bodyShowsJsonRpc(body, encoding, limits)) return builder.notMcp('body_undecodable');
-      builder.signal('body:json-rpc-bytes');
+      if (bodyShowsJsonRpc(body, encoding, limits)) {
+        builder.signal('body:json-rpc-bytes');
+      } else if (decoded.opaque === true && isJsonMediaType(facts.headers.get('content-type'))) {
+        builder.signal('body:json-in-unknown-coding');
+      } else {
+        return builder.notMcp('body_undecodable');
+      }
     }
     return builder.fail(decoded.detail, decoded.message, 'always');
   }
-  return inspectJsonBody(builder, headers, decoded.text, limits);
+  if (decoded.utf8Reading === undefined) {
+    return inspectJsonBody(builder, headers, decoded.text, limits);
+  }
+  return inspectBothReadings(facts, headers, signals, decoded.text, decoded.utf8Reading, limits);
+}
+
+/**
+ * A body in a charset other than UTF-8 that reads differently as UTF-8: servers that honour the
+ * charset (body-parser) parse one text, servers that ignore it (Fetch-based SDKs) the other. A
+ * reading that no server can run (not JSON) drops out; when both could run and name different
+ * messages, we cannot tell which the server runs.
+ */
+function inspectBothReadings(
+  facts: RequestFacts,
+  headers: HeaderSignals,
+  signals: readonly string[],
+  honouredText: string,
+  utf8Text: string,
+  limits: InspectionLimits,
+): McpInspection {
+  const start = (): InspectionBuilder => new InspectionBuilder(facts, headers, [...signals]);
+  const honoured = inspectJsonBody(start(), headers, honouredText, limits);
+  const ignored = inspectJsonBody(start(), headers, utf8Text, limits);
+  // A reading is one some server may run when it is MCP and either parsed or, rejected by us,
+  // still looks like JSON-RPC to a more lenient parser. NULs are JSON to no parser: a reader
+  // that sniffs UTF-16 from them reads what the declared charset reads.
+  const runnable = (i: McpInspection, text: string): boolean =>
+    i.isMcp &&
+    (i.failure?.detail !== 'not_json' || (!text.includes('\0') && showsJsonRpcSignal(text)));
+  if (!runnable(ignored, utf8Text)) return honoured;
+  if (!runnable(honoured, honouredText)) return ignored;
+  if (sameMessages(honoured, ignored)) return honoured;
+  const builder = start();
+  builder.signal('body:charset-readings-differ');
+  return builder.fail(
+    'undecodable',
+    'the body reads as different MCP messages in its declared charset and as UTF-8',
+    'always',
+  );
+}
+
+function sameMessages(a: McpInspection, b: McpInspection): boolean {
+  if (a.messages.length !== b.messages.length || a.batch !== b.batch) return false;
+  return a.messages.every((m, i) => {
+    const o = b.messages[i];
+    if (o === undefined) return false;
+    return (
+      m.kind === o.kind &&
+      m.method === o.method &&
+      m.tool === o.tool &&
+      m.resourceUri === o.resourceUri &&
+      m.prompt === o.prompt
+    );
+  });
+}
+
+/**
+ * `application/json` or a `+json` type: what MCP servers require before they parse a POST body
+ * (the SDKs answer anything else with 415). Several joined values count if any is JSON.
+ */
+function isJsonMediaType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  for (const value of contentType.split(',')) {
+    const media = trimOws(value.split(';', 1)[0] ?? '').toLowerCase();
+    if (
+      media === 'application/json' ||
+      (media.startsWith('application/') && media.endsWith('+json'))
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function readHeaderSignals(facts: RequestFacts): HeaderSignals {
@@ -150,6 +246,26 @@ function readHeaderSignals(facts: RequestFacts): HeaderSignals {
       rawName !== undefined ||
       hasParamHeader,
   };
+}
+
+/**
+ * A WebSocket opened for MCP: the `mcp` subprotocol offered on an HTTP/1.1 `Upgrade: websocket`
+ * GET (the Python SDK's WebSocket server, the TypeScript SDK's WebSocket client transport) or on
+ * an HTTP/2 extended CONNECT with `:protocol: websocket` (RFC 8441).
+ */
+function isMcpWebSocket(facts: RequestFacts): boolean {
+  const h = facts.headers;
+  const protocols = h.get('sec-websocket-protocol');
+  if (protocols === undefined || !listsToken(protocols, 'mcp')) return false;
+  if (facts.method === 'CONNECT') return h.get(':protocol')?.toLowerCase() === 'websocket';
+  const upgrade = h.get('upgrade');
+  return facts.method === 'GET' && upgrade !== undefined && listsToken(upgrade, 'websocket');
+}
+
+/** True when a comma-separated header value lists `token` (any case). */
+function listsToken(value: string, token: string): boolean {
+  for (const part of value.split(',')) if (trimOws(part).toLowerCase() === token) return true;
+  return false;
 }
 
 function isOAuthDiscovery(facts: RequestFacts): boolean {
@@ -316,6 +432,19 @@ function inspectJsonBody(
     if (!headers.any) return builder.notMcp('empty_body');
     return builder.fail('body_missing', 'the body is empty', 'tool_restricted');
   }
+  if (batchExceeds(text, limits.maxBatchElements)) {
+    // Never parsed: the work per request stays bounded by the batch limit, not the body size.
+    if (!headers.any) {
+      if (!showsJsonRpcSignal(text)) return builder.notMcp('long_array_without_mcp_signal');
+      builder.signal('body:json-rpc-text');
+    }
+    builder.markBatch();
+    return builder.fail(
+      'too_large',
+      `a batch of more than ${limits.maxBatchElements} messages`,
+      'always',
+    );
+  }
   const parsed = parseJsonRpcBody(text, { maxDepth: MAX_JSON_DEPTH });
   if (!parsed.ok) {
     // A JSON-RPC message we reject (too deep, `NaN`, a trailing comma) may still be one a lenient
@@ -335,7 +464,7 @@ function inspectJsonBody(
   const elements: readonly JsonValue[] = isBatch ? value : [value];
 
   const envelopeDuplicates = parsed.envelopeDuplicates;
-  const jsonRpcShaped = elements.some((e) => isObject(e) && Object.hasOwn(e, 'jsonrpc'));
+  const jsonRpcShaped = elements.some((e) => isObject(e) && hasMember(e, 'jsonrpc'));
 
   if (isBatch) builder.markBatch();
 
@@ -353,6 +482,9 @@ function inspectJsonBody(
       if (read.mcpMethod) mcpByBody = true;
     } else {
       malformed ??= `message ${index}: not a JSON-RPC 2.0 message`;
+      // A server that flattens nested arrays runs what they hold, headers or not.
+      const element = elements[index];
+      if (Array.isArray(element) && holdsMcpMessage(element, limits)) mcpByBody = true;
     }
   }
   if (mcpByBody) builder.signal('body:mcp-method');
@@ -380,13 +512,6 @@ function inspectJsonBody(
       );
     }
     if (elements.length === 0) return builder.fail('malformed', 'an empty batch', 'always');
-    if (elements.length > limits.maxBatchElements) {
-      return builder.fail(
-        'too_large',
-        `a batch of ${elements.length} messages (limit ${limits.maxBatchElements})`,
-        'always',
-      );
-    }
   }
   if (malformed !== undefined) return builder.fail('malformed', malformed, 'always');
 
@@ -395,6 +520,28 @@ function inspectJsonBody(
     return builder.fail(mismatch.detail, mismatch.message, 'always');
   }
   return builder.done();
+}
+
+/**
+ * True when nested arrays hold a JSON-RPC message with an MCP method at any depth. Visits at most
+ * `maxBatchElements` values, so a huge nested body costs no more than a batch at the limit; past
+ * that budget the answer is yes, since what lies beyond is unknown.
+ */
+function holdsMcpMessage(outer: readonly JsonValue[], limits: InspectionLimits): boolean {
+  const pending: (readonly JsonValue[])[] = [outer];
+  let budget = limits.maxBatchElements;
+  for (let list = pending.pop(); list !== undefined; list = pending.pop()) {
+    for (const value of list) {
+      if (--budget < 0) return true;
+      if (Array.isArray(value)) {
+        pending.push(value);
+      } else if (isObject(value) && member(value, 'jsonrpc') === '2.0') {
+        const method = member(value, 'method');
+        if (typeof method === 'string' && MCP_METHODS.has(method)) return true;
+      }
+    }
+  }
+  return false;
 }
 
 type ReadMessage =
@@ -406,10 +553,10 @@ function readMessage(element: JsonValue | undefined, idJson: string | undefined)
   if (!isObject(element) || member(element, 'jsonrpc') !== '2.0') return { kind: 'not_json_rpc' };
   const method = member(element, 'method');
   const params = member(element, 'params');
-  const hasId = Object.hasOwn(element, 'id');
+  const hasId = hasMember(element, 'id');
 
   if (method === undefined) {
-    if (hasId && (Object.hasOwn(element, 'result') || Object.hasOwn(element, 'error'))) {
+    if (hasId && (hasMember(element, 'result') || hasMember(element, 'error'))) {
       return { kind: 'message', message: responseMessage(idJson), isMcpMethod: false };
     }
     return { kind: 'malformed', why: 'neither a request nor a response', mcpMethod: false };
@@ -560,11 +707,31 @@ function headerBodyMismatch(
 }
 
 /**
- * An own member of a parsed object. Bodies come from JSON.parse (json-rpc-body.ts), whose objects
- * inherit from Object.prototype: an inherited name must read as absent, never as a value.
+ * An own member of a parsed object, found as a Go server finds the field: by its name, or by a
+ * key that folds onto it (json-key.ts), so `{"Method":"tools/call"}` has a method. Two keys for
+ * one envelope field are duplicates, denied before any member is trusted. Bodies come from
+ * JSON.parse (json-rpc-body.ts), whose objects inherit from Object.prototype: an inherited name
+ * must read as absent, never as a value.
  */
 function member(object: JsonObject, key: string): JsonValue | undefined {
-  return Object.hasOwn(object, key) ? object[key] : undefined;
+  if (Object.hasOwn(object, key)) return object[key];
+  const found = foldedKey(object, key);
+  return found === undefined ? undefined : object[found];
+}
+
+function hasMember(object: JsonObject, key: string): boolean {
+  return Object.hasOwn(object, key) || foldedKey(object, key) !== undefined;
+}
+
+/** The own key of `object` that folds onto `name`, when `name` itself is absent. */
+function foldedKey(object: JsonObject, name: string): string | undefined {
+  let folded: string | undefined;
+  for (const key of Object.keys(object)) {
+    if (foldedLength(key) !== name.length) continue;
+    folded ??= foldJsonKey(name);
+    if (foldJsonKey(key) === folded) return key;
+  }
+  return undefined;
 }
 
 /** True when `_meta` holds any reserved `io.modelcontextprotocol/` key. */
@@ -633,7 +800,17 @@ class InspectionBuilder {
     return this.build(true, undefined);
   }
 
-  private build(isMcp: boolean, failure: InspectionFailure | undefined): McpInspection {
+  private build(isMcp: boolean, found: InspectionFailure | undefined): McpInspection {
+    let failure = found;
+    // The path decides which entry applies, so a path servers may route elsewhere outweighs any
+    // failure that matters only on tool-restricted entries.
+    if (isMcp && failure?.scope !== 'always' && isAmbiguousPath(this.facts.rawPath)) {
+      failure = {
+        detail: 'ambiguous_path',
+        message: 'the raw path has dot segments, backslashes or encoded separators',
+        scope: 'always',
+      };
+    }
     let fromBody: string | undefined;
     let clientName: string | undefined;
     for (const m of this.messages) {

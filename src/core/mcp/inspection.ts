@@ -23,6 +23,15 @@ export const INSPECTION_DETAILS = [
   'batch_forbidden',
   /** A message that is not valid JSON-RPC / MCP (for example a `tools/call` without a name). */
   'malformed',
+  /**
+   * A raw path that servers route differently from us: dot segments, percent-encoded `.`, `/` or
+   * `\`, or a backslash. Envoy's own path normalisation removes them before we see the request.
+   */
+  'ambiguous_path',
+  /** An authority whose host or port we cannot read with certainty (userinfo, `:+443`, `a..`). */
+  'ambiguous_authority',
+  /** MCP over WebSocket: the frames after the upgrade never reach ext_authz. */
+  'websocket',
 ] as const;
 export type InspectionDetail = (typeof INSPECTION_DETAILS)[number];
 

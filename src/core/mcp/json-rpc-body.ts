@@ -11,7 +11,8 @@
  *   duplicate lets a client show us one value and the server another: `jsonrpc`, `method`, `id`
  *   and `params` in a message (the top-level object or an object element of a top-level array),
  *   and `name`, `uri` and `protocolVersion` in a message's `params` object. Keys are compared
- *   after unescaping. Paths and order are those of `duplicateKeys` in strict-json.ts (`method`,
+ *   after unescaping and, as Go servers match them, folded (json-key.ts): `Name` and `name\u0000`
+ *   are both `name`, so `{"name":"a","Name":"b"}` reports `params.name`. Paths and order are those of `duplicateKeys` in strict-json.ts (`method`,
  *   `[1].params.name`; each key once per object, in the order the duplicate's value ends).
  *   Duplicates elsewhere (inside `arguments`, `_meta`…) are not reported: nothing reads them.
  * - `topLevelIds`: the raw text of each message's last `id`, as in strict-json.ts.
@@ -26,6 +27,7 @@
  * refuses, and any text nested too deep, goes to {@link parseStrictJson} for the exact failure;
  * rejected bodies are denied or not MCP, so their cost matters less.
  */
+import { foldJsonKey, foldedLength } from './json-key.js';
 import { parseStrictJson } from './strict-json.js';
 import type { JsonValue, StrictJsonFailure, StrictJsonOptions } from './strict-json.js';
 
@@ -74,6 +76,60 @@ export function parseJsonRpcBody(text: string, opts: StrictJsonOptions): JsonRpc
   };
 }
 
+/**
+ * True when `text` is a JSON array with more than `max` elements at its top level. It reads only
+ * as far as element `max + 1`, skipping strings natively and nested containers by counting, so
+ * a body of a million tiny elements is refused after reading `max` of them instead of being
+ * parsed whole. The text need not be valid JSON: an answer for an invalid text is never used
+ * to allow anything, since the over-long batch is refused either way.
+ */
+export function batchExceeds(text: string, max: number): boolean {
+  let i = 0;
+  while (isWhitespace(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) !== LEFT_BRACKET) return false;
+  let depth = 0;
+  let elements = 0;
+  let empty = true;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      i = stringEndIn(text, i);
+      if (i < 0) return false;
+      if (depth === 1) empty = false;
+    } else if (c === LEFT_BRACE || c === LEFT_BRACKET) {
+      depth++;
+      if (depth === 2) empty = false;
+    } else if (c === RIGHT_BRACE || c === RIGHT_BRACKET) {
+      depth--;
+      if (depth === 0) return elements + (empty ? 0 : 1) > max;
+    } else if (depth === 1) {
+      if (c === COMMA) {
+        elements++;
+        if (elements + 1 > max) return true;
+      } else if (!isWhitespace(c)) {
+        empty = false;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Index of the quote closing the string that opens at `start`, or -1 when it never closes.
+ * indexOf runs natively, so a long string costs almost nothing to skip; a quote preceded by an
+ * odd run of backslashes is escaped, and each run is counted once (linear overall).
+ */
+function stringEndIn(text: string, start: number): number {
+  let q = text.indexOf('"', start + 1);
+  while (q > 0 && text.charCodeAt(q - 1) === BACKSLASH) {
+    let backslashes = 1;
+    while (text.charCodeAt(q - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) break;
+    q = text.indexOf('"', q + 1);
+  }
+  return q;
+}
+
 /** The strict parser's failure for a text the fast path did not accept. */
 function rejected(text: string, opts: StrictJsonOptions): StrictJsonFailure {
   const strict = parseStrictJson(text, opts);
@@ -99,11 +155,17 @@ const RIGHT_BRACE = 0x7d;
 interface EnvelopeLevel {
   /** A key's index here is its bit in the scan's `seen` and `reported` masks. */
   readonly keys: readonly string[];
+  /** The keys folded (json-key.ts), index for index. */
+  readonly folded: readonly string[];
   readonly path: string;
 }
 
-const MESSAGE: EnvelopeLevel = { keys: ['jsonrpc', 'method', 'id', 'params'], path: '' };
-const PARAMS: EnvelopeLevel = { keys: ['name', 'uri', 'protocolVersion'], path: 'params.' };
+function envelopeLevel(keys: readonly string[], path: string): EnvelopeLevel {
+  return { keys, folded: keys.map(foldJsonKey), path };
+}
+
+const MESSAGE = envelopeLevel(['jsonrpc', 'method', 'id', 'params'], '');
+const PARAMS = envelopeLevel(['name', 'uri', 'protocolVersion'], 'params.');
 const ID_KEY = MESSAGE.keys.indexOf('id');
 const PARAMS_KEY = MESSAGE.keys.indexOf('params');
 const NOT_ENVELOPE = -1;
@@ -172,7 +234,7 @@ class EnvelopeScan {
     if (text.charCodeAt(i) === RIGHT_BRACE) return i + 1;
     for (;;) {
       const keyEnd = this.stringEnd(i);
-      const key = envelopeIndex(level.keys, this.keyAt(i, keyEnd));
+      const key = envelopeIndex(level, this.keyAt(i, keyEnd));
       const valueStart = this.skipWhitespace(this.skipWhitespace(keyEnd + 1) + 1); // past ':'
       i =
         isMessage && key === PARAMS_KEY && text.charCodeAt(valueStart) === LEFT_BRACE
@@ -234,17 +296,7 @@ class EnvelopeScan {
 
   /** Index of the quote that closes the string opening at `start`. */
   private stringEnd(start: number): number {
-    const text = this.text;
-    // indexOf runs natively, so a long string costs almost nothing to skip; a quote preceded by
-    // an odd run of backslashes is escaped, and each run is counted once (linear overall).
-    let q = text.indexOf('"', start + 1);
-    while (text.charCodeAt(q - 1) === BACKSLASH) {
-      let backslashes = 1;
-      while (text.charCodeAt(q - 1 - backslashes) === BACKSLASH) backslashes++;
-      if (backslashes % 2 === 0) break;
-      q = text.indexOf('"', q + 1);
-    }
-    return q;
+    return stringEndIn(this.text, start);
   }
 
   /** The value of the key string from `start` (its opening quote) to `end` (its closing quote). */
@@ -270,8 +322,17 @@ function isWhitespace(c: number): boolean {
   return c === SPACE || c === LF || c === CR || c === TAB;
 }
 
-function envelopeIndex(keys: readonly string[], key: string): number {
+function envelopeIndex(level: EnvelopeLevel, key: string): number {
+  const keys = level.keys;
   for (let k = 0; k < keys.length; k++) if (keys[k] === key) return k;
+  // Other spellings are rare; a key is folded only when it could fold onto an envelope key.
+  const length = foldedLength(key);
+  let folded: string | undefined;
+  for (let k = 0; k < keys.length; k++) {
+    if (keys[k]?.length !== length) continue;
+    folded ??= foldJsonKey(key);
+    if (level.folded[k] === folded) return k;
+  }
   return NOT_ENVELOPE;
 }
 

@@ -10,7 +10,9 @@
  * 6. otherwise `approved`.
  * Server-level reasons come first because they are what the person must act on.
  * CONNECT and SNI-only checks see just a host: approved hosts pass, known MCP hosts that are not
- * approved are `unapproved`, everything else passes (we cannot tell).
+ * approved are `unapproved`, everything else passes (we cannot tell). An authority we cannot read
+ * with certainty (facts host `""`) is never let through as an unknown host: Envoy may read it as
+ * a host we would deny (`mcp.linear.app:0443` is port 443 to Envoy).
  * Dry-run (global, or the matched entry's own mode) turns a deny into an allow flagged `dryRun`.
  */
 import type { Decision } from '../decision.js';
@@ -55,6 +57,9 @@ export function decide(input: DecideInput): Decision {
         'no approved entry matches',
       );
     }
+    if (facts.host === '') {
+      return denyAmbiguousAuthority(input);
+    }
     if (inspection.failure?.scope === 'always') {
       return deny(
         input,
@@ -97,7 +102,10 @@ export function decide(input: DecideInput): Decision {
 
 function decideHostOnly(input: DecideInput): Decision {
   const { policy, facts } = input;
-  const host = facts.host !== '' ? facts.host : (facts.sni ?? '');
+  const host = facts.host;
+  if (host === '') {
+    return denyAmbiguousAuthority(input);
+  }
   const entry = policy.matchHost(host);
   if (entry !== undefined) {
     const serverLevel = serverLevelDenial(entry, input.nowMs);
@@ -125,6 +133,19 @@ function decideHostOnly(input: DecideInput): Decision {
     undefined,
     undefined,
     'tunnel to a host not known to serve MCP',
+  );
+}
+
+/** The authority cannot be read with certainty: Envoy may reach a host we would deny. */
+function denyAmbiguousAuthority(input: DecideInput): Decision {
+  const authority = JSON.stringify(input.facts.authority);
+  return deny(
+    input,
+    'uninspectable',
+    undefined,
+    'ambiguous_authority',
+    undefined,
+    `authority ${authority} cannot be read with certainty`,
   );
 }
 

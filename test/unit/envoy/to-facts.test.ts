@@ -195,7 +195,19 @@ describe('toRequestFacts: what Envoy sends', () => {
     const facts = toRequestFacts(envoyCheckRequest({ authority: 'user@evil.example' }));
     expect(facts.host).toBe('');
     expect(facts.port).toBeUndefined();
-    expect(facts.authority).toBe('user@evil.example');
+    expect(facts.authority).toBe('[userinfo]@evil.example');
+  });
+
+  test('userinfo never reaches the facts: it is a credential', () => {
+    const facts = toRequestFacts(
+      envoyCheckRequest({
+        authority: 'alice:s3cret@mcp.example:443',
+        path: 'http://alice:s3cret@mcp.example/mcp?x=1',
+      }),
+    );
+    expect(facts.authority).toBe('[userinfo]@mcp.example:443');
+    expect(facts.rawPath).toBe('http://[userinfo]@mcp.example/mcp?x=1');
+    expect(JSON.stringify({ ...facts, headers: undefined })).not.toContain('s3cret');
   });
 });
 

@@ -33,7 +33,7 @@ interface Input {
 }
 
 type Want =
-  | { readonly ok: true; readonly text: string }
+  | { readonly ok: true; readonly text: string; readonly utf8Reading?: string }
   | { readonly ok: false; readonly detail: DecodeBodyFailureDetail };
 
 interface Row {
@@ -330,20 +330,70 @@ const ROWS: readonly Row[] = [
   {
     name: 'charset=latin1',
     input: { body: JSON_BYTES, type: 'application/json; charset=latin1' },
-    want: UNDECODABLE,
-    rationale: 'we only read UTF-8; guessing another charset could disagree with the upstream',
+    want: { ok: true, text: Buffer.from(JSON_BYTES).toString('latin1'), utf8Reading: JSON_TEXT },
+    rationale: 'read as body-parser reads it; a server ignoring the charset reads the UTF-8 text',
   },
   {
-    name: 'charset=utf-16',
-    input: { body: JSON_BYTES, type: 'application/json; charset=utf-16' },
+    name: 'charset=latin1 on ASCII',
+    input: { body: LONG_BYTES, type: 'application/json; charset=ISO-8859-1' },
+    want: { ok: true, text: LONG_TEXT },
+    rationale: 'both readings agree, so there is only one',
+  },
+  {
+    name: 'charset=utf-16 on UTF-16LE bytes with a BOM',
+    input: {
+      body: concat(bytes(0xff, 0xfe), utf16le(JSON_TEXT)),
+      type: 'application/json; charset=utf-16',
+    },
+    want: {
+      ok: true,
+      text: JSON_TEXT,
+      utf8Reading: new TextDecoder().decode(concat(bytes(0xff, 0xfe), utf16le(JSON_TEXT))),
+    },
+    rationale: 'iconv-lite reads the BOM, then the text; a charset-ignoring server sees NULs',
+  },
+  {
+    name: 'charset=utf-7 with a shifted brace',
+    input: {
+      body: utf8(`+AHs-${JSON_TEXT.slice(1).replace('ø', 'o')}`),
+      type: 'application/json; charset=utf-7',
+    },
+    want: {
+      ok: true,
+      text: JSON_TEXT.replace('ø', 'o'),
+      utf8Reading: `+AHs-${JSON_TEXT.slice(1).replace('ø', 'o')}`,
+    },
+    rationale: 'body-parser accepts utf-* charsets and iconv-lite decodes UTF-7',
+  },
+  {
+    name: 'charset unknown to iconv-lite',
+    input: { body: JSON_BYTES, type: 'application/json; charset=x-mcp-gate-none' },
     want: UNDECODABLE,
-    rationale: 'not UTF-8',
+    rationale: 'no Node server decodes it, and guessing could disagree',
   },
   {
     name: 'conflicting charsets',
     input: { body: JSON_BYTES, type: 'application/json; charset=utf-8; charset=iso-8859-1' },
     want: UNDECODABLE,
-    rationale: 'servers differ in which repeat wins; any non-UTF-8 one refuses',
+    rationale: 'servers differ in which repeat wins',
+  },
+  {
+    name: 'repeated content-type joined by Envoy',
+    input: { body: JSON_BYTES, type: 'application/json, application/json; charset=utf-7' },
+    want: UNDECODABLE,
+    rationale: 'Node keeps the first content-type, other stacks the last: ambiguous',
+  },
+  {
+    name: 'repeated content-type, charset in the first',
+    input: { body: JSON_BYTES, type: 'application/json; charset=utf-8, text/plain' },
+    want: UNDECODABLE,
+    rationale: 'a comma outside quotes separates two values',
+  },
+  {
+    name: 'comma inside a quoted parameter',
+    input: { body: JSON_BYTES, type: 'application/json; note="a,b"' },
+    want: OK,
+    rationale: 'quoted commas are part of the value, not a second header',
   },
   {
     name: 'charset text inside another quoted parameter',
@@ -495,7 +545,7 @@ describe('decodeBodyPrefix', () => {
   });
 
   test.each([
-    { name: 'unknown coding', body: JSON_BYTES, encoding: 'zstd' },
+    { name: 'unknown coding', body: JSON_BYTES, encoding: 'compress' },
     { name: 'three layers', body: gz(gz(gz(JSON_BYTES))), encoding: 'gzip, gzip, gzip' },
     { name: 'not a gzip stream', body: JSON_BYTES, encoding: 'gzip' },
   ])('$name: undefined', ({ body, encoding }) => {

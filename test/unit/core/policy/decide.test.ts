@@ -219,15 +219,20 @@ const ROWS: readonly Row[] = [
     rationale: 'normalised to /admin',
   },
   {
-    name: 'encoded dot segments are resolved into the prefix',
+    name: 'encoded dot segments are an ambiguous path',
     input: {
       authority: 'api.githubcopilot.com',
       path: '/x/%2e%2e/mcp/',
       headers: SESSION,
       body: call('get_issue'),
     },
-    want: { verdict: 'allow', reason: 'approved', entry: 'github-official' },
-    rationale: 'normalised to /mcp/',
+    want: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'ambiguous_path',
+      entry: 'github-official',
+    },
+    rationale: 'servers that route raw paths serve /x/..., not /mcp/: no entry can be trusted',
   },
   {
     name: 'host case and trailing dot',
