@@ -5,11 +5,21 @@
  * seed) in rounds until N minutes have passed, each round on a new seed derived from S, with
  * each property's share of the time following its weight. Prints the runs per property (and how
  * many of them met the property's premise), and every distinct counterexample as a
- * ready-to-paste vitest case. Exits 1 when a counterexample was found.
+ * ready-to-paste vitest case. The differential property (test/differential/: generated requests
+ * judged against real MCP SDK servers and the Go and Python readers) takes its share of every
+ * round too, and prints its counterexamples as ready-to-paste catalogue rows. Exits 1 when a
+ * counterexample was found.
  */
 import { parseArgs } from 'node:util';
+import fc from 'fast-check';
+import { authority, authorityFinding } from '../test/differential/authority.js';
+import { runDifferential, startReaders } from '../test/differential/run.js';
+import type { DifferentialTotals } from '../test/differential/run.js';
 import { DEFAULT_SEED, PROPERTIES } from '../test/property/properties.js';
 import { reportFailure, runProperty } from '../test/property/run.js';
+
+/** The differential property's share of a round, against the pure properties' summed weight. */
+const DIFFERENTIAL_WEIGHT = 4;
 
 /**
  * One round gives every property a slice of this in proportion to its weight: long enough for a
@@ -47,7 +57,16 @@ interface Totals {
 const totals = new Map<string, Totals>(
   PROPERTIES.map((p) => [p.name, { runs: 0, asserted: 0, rounds: 0, findings: new Map() }]),
 );
-const totalWeight = PROPERTIES.reduce((sum, p) => sum + p.weight, 0);
+const totalWeight = PROPERTIES.reduce((sum, p) => sum + p.weight, 0) + DIFFERENTIAL_WEIGHT;
+const readers = await startReaders();
+for (const why of readers.missing) console.warn(`!!! differential reader unavailable: ${why}`);
+const differential: DifferentialTotals & { findings: Map<string, string> } = {
+  requests: 0,
+  consulted: 0,
+  toolRuns: 0,
+  denied: 0,
+  findings: new Map(),
+};
 const deadline = Date.now() + minutes * 60_000;
 
 /**
@@ -88,7 +107,44 @@ for (let round = 0; Date.now() < deadline; round++) {
       }
     }
   }
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) break;
+  const run = await runDifferential(readers, {
+    seed: (baseSeed + round * 7919) % 2 ** 31,
+    numRuns: Number.MAX_SAFE_INTEGER,
+    timeLimitMs: Math.max(1, Math.min(remaining, (roundMs * DIFFERENTIAL_WEIGHT) / totalWeight)),
+  });
+  differential.requests += run.totals.requests;
+  differential.consulted += run.totals.consulted;
+  differential.toolRuns += run.totals.toolRuns;
+  differential.denied += run.totals.denied;
+  // The authority space is small: each round walks it again on a new seed.
+  const authorityRun = fc.check(
+    fc.property(authority, (text) => authorityFinding(readers.snapshot, text) === undefined),
+    { seed: (baseSeed + round * 7919) % 2 ** 31, numRuns: 3000 },
+  );
+  differential.requests += authorityRun.numRuns;
+  if (authorityRun.failed && authorityRun.counterexample !== null) {
+    const [text] = authorityRun.counterexample;
+    const report = `CONNECT ${JSON.stringify(text)}: ${authorityFinding(readers.snapshot, text) ?? ''}`;
+    if (
+      !differential.findings.has(report) &&
+      differential.findings.size < MAX_FINDINGS_PER_PROPERTY
+    ) {
+      differential.findings.set(report, report);
+      console.log(`\n--- authority counterexample ---\n${report}\n`);
+    }
+  }
+  if (run.counterexample !== undefined) {
+    // One row per kind of finding: the first comment line names the readers and the reason.
+    const key = (run.counterexample.split('\n', 1)[0] ?? '').replace(/seed \d+|"[^"]*"/g, '_');
+    if (!differential.findings.has(key) && differential.findings.size < MAX_FINDINGS_PER_PROPERTY) {
+      differential.findings.set(key, run.counterexample);
+      console.log(`\n--- differential counterexample (catalogue row) ---\n${run.counterexample}\n`);
+    }
+  }
 }
+await readers.close();
 
 console.log('\nproperty                                  runs   asserted  counterexamples');
 let found = 0;
@@ -100,5 +156,13 @@ for (const property of PROPERTIES) {
     `${property.name.padEnd(38)} ${String(total.runs).padStart(9)} ${String(total.asserted).padStart(10)} ${String(total.findings.size).padStart(16)}`,
   );
 }
+found += differential.findings.size;
+console.log(
+  `${'differential (requests)'.padEnd(38)} ${String(differential.requests).padStart(9)} ${String(differential.consulted).padStart(10)} ${String(differential.findings.size).padStart(16)}`,
+);
+console.log(
+  `differential: ${differential.requests} requests, ${differential.consulted} reader consultations, ` +
+    `${differential.toolRuns} tool runs, ${differential.denied} denied by mcp-gate`,
+);
 console.log(`\n${found} distinct counterexample(s); base seed ${baseSeed}`);
 process.exitCode = found > 0 ? 1 : 0;

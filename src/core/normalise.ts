@@ -260,13 +260,17 @@ function authorityEnd(target: string, start: number): number {
   return end;
 }
 
-/** A backslash, a percent-encoded `.`, `/` or `\`, or a `.`/`..` segment (also `..;x`). */
-const AMBIGUOUS_PATH = /\\|%(?:2e|2f|5c)|(?:^|\/)\.\.?(?:[/;]|$)/i;
+/**
+ * A backslash, a percent-encoded `.`, `/` or `\`, a `.`/`..` segment (also `..;x`), or an empty
+ * segment (`//`).
+ */
+const AMBIGUOUS_PATH = /\\|\/\/|%(?:2e|2f|5c)|(?:^|\/)\.\.?(?:[/;]|$)/i;
 
 /**
  * True when servers may route the raw path differently from {@link normalisePath}: it holds dot
- * segments, backslashes, or percent-encoded dots, slashes or backslashes. Express and plain
- * Node servers route the raw bytes (`/mcp/x/../open/` is served under `/mcp`), servlet
+ * segments, empty segments, backslashes, or percent-encoded dots, slashes or backslashes. Express
+ * and plain Node servers route the raw bytes (`/mcp/x/../open/` and `/mcp//open` are served
+ * under `/mcp`, where we would read `/mcp/open`), servlet
  * containers and proxies resolve or decode them, so no single normal form is what every server
  * reads. Envoy's own path normalisation (`normalize_path`, `merge_slashes`,
  * `path_with_escaped_slashes_action`) removes all of these before ext_authz, so clients going

@@ -4,6 +4,7 @@
  * in step). Allowlist, clock and request builders: ./requests.ts.
  */
 import { createHash } from 'node:crypto';
+import iconv from 'iconv-lite';
 import { expect } from 'vitest';
 import { ZSTD_SUPPORTED } from '../../src/core/mcp/decode-body.js';
 import type { InspectionDetail } from '../../src/core/mcp/inspection.js';
@@ -1123,6 +1124,42 @@ export const CATALOGUE: readonly AdversarialCase[] = [
     expect: NOT_MCP,
   },
 
+  {
+    id: 'ADV-CHAR-16',
+    family: 'charset',
+    title: 'a whole body in UTF-7 under a lying content-encoding gzip, no MCP headers',
+    threat:
+      "the SDK's legacy SSE transport ignores the coding and decodes the charset, so it runs what fails to inflate here",
+    request: () =>
+      check({
+        ...EVIL,
+        headers: {
+          ...STREAM,
+          'content-type': 'application/json; charset=utf-7',
+          'content-encoding': 'gzip',
+        },
+        body: iconv.encode(call('delete_repo'), 'utf-7'),
+      }),
+    expect: UNAPPROVED,
+  },
+  {
+    id: 'ADV-CHAR-17',
+    family: 'charset',
+    title: 'two content-type headers naming utf-7, the body in UTF-7, no MCP headers',
+    threat: 'an ambiguous content-type makes the body undecodable, and so it passes as non-MCP',
+    request: () =>
+      check({
+        ...EVIL,
+        headers: [
+          ['accept', STREAM.accept],
+          ['content-type', 'application/json; charset=utf-7'],
+          ['content-type', 'application/json; charset=utf-7'],
+        ],
+        body: iconv.encode(init(), 'utf-7'),
+      }),
+    expect: UNAPPROVED,
+  },
+
   // --- JSON edge cases -----------------------------------------------------------------------
   {
     id: 'ADV-JSON-01',
@@ -1841,7 +1878,7 @@ export const CATALOGUE: readonly AdversarialCase[] = [
     threat: '//mcp/ escapes the entry and its tool rules',
     request: () =>
       check({ ...GITHUB, path: '//mcp//', headers: SESSION, body: call('delete_repo') }),
-    expect: GH_TOOL_RESULT,
+    expect: ghUninspectable('ambiguous_path'),
   },
   {
     id: 'ADV-PATH-11',
@@ -1874,7 +1911,8 @@ export const CATALOGUE: readonly AdversarialCase[] = [
       'Express serves /mcp/x/../open/ from its /mcp mount while a resolving reader matches an entry for /mcp/open',
     request: () =>
       check({ ...GITHUB, path: '/mcp/x/../open/', headers: SESSION, body: call('delete_repo') }),
-    expect: ghUninspectable('ambiguous_path'),
+    // Resolved, the path is /mcp/open/: github-open, which allows every tool, would match.
+    expect: { ...ghUninspectable('ambiguous_path'), entry: 'github-open' },
   },
   {
     id: 'ADV-PATH-14',
@@ -1910,6 +1948,17 @@ export const CATALOGUE: readonly AdversarialCase[] = [
     threat: 'none: non-MCP traffic with an odd path must still pass untouched',
     request: () => check({ ...EVIL, method: 'GET', path: '/static/../index.html', headers: {} }),
     expect: NOT_MCP,
+  },
+
+  {
+    id: 'ADV-PATH-18',
+    family: 'path',
+    title: 'an empty segment inside the approved prefix: /mcp//open',
+    threat:
+      'Express serves it under /mcp (tools restricted) while a slash-merging reader matches /mcp/open',
+    request: () =>
+      check({ ...GITHUB, path: '/mcp//open', headers: SESSION, body: call('get_issue') }),
+    expect: { ...ghUninspectable('ambiguous_path'), entry: 'github-open' },
   },
 
   // --- method tricks -------------------------------------------------------------------------

@@ -33,6 +33,14 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
+  - id: github-open
+    host: api.githubcopilot.com
+    transport: http
+    url: https://api.githubcopilot.com/mcp/open
+    review_ticket: SEC-4903
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2027-04-18
   - id: internal-tools
     host: tools.corp.example
     transport: http

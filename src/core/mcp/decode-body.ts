@@ -125,6 +125,26 @@ export function decodeBody(
   return toTextIn(bytes, charset);
 }
 
+/**
+ * Every charset `Content-Type` names, in any of its values, for recognising MCP in a body we
+ * will not decode: a server may pick any of them (the legacy SSE transport of the MCP SDK reads
+ * the first value's charset and ignores Content-Encoding).
+ */
+export function charsetsNamed(contentType: string | undefined): readonly string[] {
+  if (contentType === undefined || !/charset/i.test(contentType)) return [];
+  const names = new Set<string>();
+  for (const match of contentType.matchAll(/charset\s*=\s*"?([^";,\s]+)/gi)) {
+    const name = match[1]?.toLowerCase();
+    if (name !== undefined && iconv.encodingExists(name)) names.add(name);
+  }
+  return [...names];
+}
+
+/** `bytes` in a charset {@link charsetsNamed} returned, as iconv-lite decodes it. */
+export function decodeInCharset(bytes: Uint8Array, charset: string): string {
+  return iconv.decode(bytes, charset);
+}
+
 /** A body in a charset other than UTF-8, read as the charset-honouring servers read it. */
 function toTextIn(bytes: Uint8Array, charset: string): DecodeBodyResult {
   if (!iconv.encodingExists(charset)) {

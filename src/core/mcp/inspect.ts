@@ -27,7 +27,7 @@
  */
 import type { RequestFacts } from '../facts.js';
 import { isAmbiguousPath } from '../normalise.js';
-import { decodeBody, decodeBodyPrefix } from './decode-body.js';
+import { charsetsNamed, decodeBody, decodeBodyPrefix, decodeInCharset } from './decode-body.js';
 import { decodeMcpHeaderValue } from './header-value.js';
 import type {
   InspectionDetail,
@@ -126,7 +126,7 @@ export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpIn
     // JSON-RPC message (an upstream that ignores the coding or charset would still run it), or
     // a coding we cannot undo hides a JSON body that a server which can undo it may run.
     if (!headers.any) {
-      if (bodyShowsJsonRpc(body, encoding, limits)) {
+      if (bodyShowsJsonRpc(facts, body, limits)) {
         builder.signal('body:json-rpc-bytes');
       } else if (decoded.opaque === true && isJsonMediaType(facts.headers.get('content-type'))) {
         builder.signal('body:json-in-unknown-coding');
@@ -393,7 +393,7 @@ function inspectPartial(
   why: { readonly detail: InspectionDetail; readonly message: string },
 ): McpInspection {
   if (!headers.any) {
-    if (!bodyShowsJsonRpc(body, facts.headers.get('content-encoding'), limits)) {
+    if (!bodyShowsJsonRpc(facts, body, limits)) {
       return builder.notMcp(`${why.detail}_body_without_mcp_signal`);
     }
     builder.signal('body:json-rpc-prefix');
@@ -403,18 +403,24 @@ function inspectPartial(
 
 /**
  * Searches what we can see of a body we will not parse: its raw bytes, and, when it names
- * content codings, as much of its decoded form as fits the cap.
+ * content codings, as much of its decoded form as fits the cap; each of them also in every
+ * charset `Content-Type` names, since a server may ignore the coding and honour the charset.
  */
 function bodyShowsJsonRpc(
+  facts: RequestFacts,
   body: Uint8Array,
-  contentEncoding: string | undefined,
   limits: InspectionLimits,
 ): boolean {
+  const contentEncoding = facts.headers.get('content-encoding');
+  const charsets = charsetsNamed(facts.headers.get('content-type'));
+  const shows = (view: Uint8Array): boolean =>
+    showsJsonRpcSignal(latin1(view)) ||
+    charsets.some((charset) => showsJsonRpcSignal(decodeInCharset(view, charset)));
   const visible = body.length > limits.maxBodyBytes ? body.subarray(0, limits.maxBodyBytes) : body;
-  if (showsJsonRpcSignal(latin1(visible))) return true;
+  if (shows(visible)) return true;
   if (contentEncoding === undefined) return false;
   const decoded = decodeBodyPrefix(body, contentEncoding, limits.maxBodyBytes);
-  return decoded !== undefined && decoded !== body && showsJsonRpcSignal(latin1(decoded));
+  return decoded !== undefined && decoded !== body && shows(decoded);
 }
 
 /** One char per byte: enough for an ASCII pattern search, whatever the bytes. */
