@@ -37,7 +37,8 @@ interface BundledDescriptor {
 const descriptorJson = require('protobufjs/google/protobuf/descriptor.json') as BundledDescriptor;
 protobuf.common('descriptor', descriptorJson.nested.google.nested.protobuf.nested ?? {});
 
-function loadEnvoyRoot(): Root {
+/** A protobufjs root holding the given Envoy .proto files (paths under deps/envoy-api). */
+export function loadEnvoyProtos(files: readonly string[]): Root {
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string): string => {
     if (path.isAbsolute(target)) return target;
@@ -47,13 +48,13 @@ function loadEnvoyRoot(): Root {
     }
     throw new Error(`envoy-protos: ${target} not found in ${ENVOY_INCLUDE_DIRS.join(', ')}`);
   };
-  root.loadSync('envoy/service/auth/v3/external_auth.proto', { keepCase: true });
+  root.loadSync([...files], { keepCase: true });
   root.resolveAll();
   return root;
 }
 
 /** Root holding Envoy's envoy.service.auth.v3 and everything it imports. */
-export const envoyRoot: Root = loadEnvoyRoot();
+export const envoyRoot: Root = loadEnvoyProtos(['envoy/service/auth/v3/external_auth.proto']);
 
 /** Envoy's `envoy.service.auth.v3.CheckRequest`. */
 export const envoyCheckRequestType: Type = envoyRoot.lookupType(

@@ -477,6 +477,7 @@ function inspectJsonBody(
   // Recognise first: everything below is only an MCP failure if this is MCP at all.
   const messages: McpMessage[] = [];
   let mcpByBody = false;
+  const nestedBudget = { left: limits.maxBatchElements };
   let malformed: string | undefined;
   for (let index = 0; index < elements.length; index++) {
     const read = readMessage(elements[index], parsed.topLevelIds[index]);
@@ -490,7 +491,10 @@ function inspectJsonBody(
       malformed ??= `message ${index}: not a JSON-RPC 2.0 message`;
       // A server that flattens nested arrays runs what they hold, headers or not.
       const element = elements[index];
-      if (Array.isArray(element) && holdsMcpMessage(element, limits)) mcpByBody = true;
+      if (Array.isArray(element) && !mcpByBody) {
+        const nested = holdsMcpMessage(element, nestedBudget);
+        mcpByBody = nested ?? showsJsonRpcSignal(text);
+      }
     }
   }
   if (mcpByBody) builder.signal('body:mcp-method');
@@ -529,16 +533,19 @@ function inspectJsonBody(
 }
 
 /**
- * True when nested arrays hold a JSON-RPC message with an MCP method at any depth. Visits at most
- * `maxBatchElements` values, so a huge nested body costs no more than a batch at the limit; past
- * that budget the answer is yes, since what lies beyond is unknown.
+ * True when nested arrays hold a JSON-RPC message with an MCP method at any depth. All nested
+ * arrays of one body share a budget of `maxBatchElements` values, so a huge nested body costs no
+ * more than a batch at the limit; past it the answer is undefined (unknown), and the caller asks
+ * the text instead.
  */
-function holdsMcpMessage(outer: readonly JsonValue[], limits: InspectionLimits): boolean {
+function holdsMcpMessage(
+  outer: readonly JsonValue[],
+  budget: { left: number },
+): boolean | undefined {
   const pending: (readonly JsonValue[])[] = [outer];
-  let budget = limits.maxBatchElements;
   for (let list = pending.pop(); list !== undefined; list = pending.pop()) {
     for (const value of list) {
-      if (--budget < 0) return true;
+      if (--budget.left < 0) return undefined;
       if (Array.isArray(value)) {
         pending.push(value);
       } else if (isObject(value) && member(value, 'jsonrpc') === '2.0') {

@@ -1,6 +1,13 @@
 import { describe, expect, test } from 'vitest';
 
-import { normaliseAuthority, normalisePath, pathHasPrefix } from '../../../src/core/normalise.js';
+import {
+  isAmbiguousPath,
+  normaliseAuthority,
+  normalisePath,
+  pathHasPrefix,
+  targetWithoutUserinfo,
+  withoutUserinfo,
+} from '../../../src/core/normalise.js';
 
 interface AuthorityRow {
   readonly name: string;
@@ -507,5 +514,51 @@ const PREFIX_ROWS: readonly PrefixRow[] = [
 describe('pathHasPrefix', () => {
   test.each(PREFIX_ROWS)('$name', ({ path, prefix, want }) => {
     expect(pathHasPrefix(path, prefix)).toBe(want);
+  });
+});
+
+describe('isAmbiguousPath', () => {
+  test.each([
+    ['/mcp', false],
+    ['/mcp/', false],
+    ['/mcp/open', false],
+    ['/mcp/.well', false],
+    ['/mcp/..x', false],
+    ['/mcp?next=../x&y=%2F', false],
+    ['http://host/mcp', false],
+    ['/mcp/x/../open/', true],
+    ['/mcp/./open', true],
+    ['/mcp/..', true],
+    ['/mcp/..;x/', true],
+    ['/mcp//open', true],
+    ['//mcp', true],
+    ['/mcp\\open', true],
+    ['/mcp/%2e%2e/x', true],
+    ['/mcp/%2E/x', true],
+    ['/mcp%2Fopen', true],
+    ['/mcp%5copen', true],
+    ['http://host/mcp/../x', true],
+  ] as const)('%s: %s', (path, want) => {
+    expect(isAmbiguousPath(path)).toBe(want);
+  });
+});
+
+describe('userinfo is replaced wherever the authority is echoed', () => {
+  test.each([
+    ['mcp.example:443', 'mcp.example:443'],
+    ['alice@mcp.example', '[userinfo]@mcp.example'],
+    ['alice:s3cret@mcp.example:443', '[userinfo]@mcp.example:443'],
+    ['a@b@mcp.example', '[userinfo]@mcp.example'],
+  ])('authority %s', (authority, want) => {
+    expect(withoutUserinfo(authority)).toBe(want);
+  });
+
+  test.each([
+    ['/mcp?u=a@b', '/mcp?u=a@b'],
+    ['http://mcp.example/mcp', 'http://mcp.example/mcp'],
+    ['http://alice:s3cret@mcp.example/mcp?x=@', 'http://[userinfo]@mcp.example/mcp?x=@'],
+    ['https://alice@mcp.example', 'https://[userinfo]@mcp.example'],
+  ])('target %s', (target, want) => {
+    expect(targetWithoutUserinfo(target)).toBe(want);
   });
 });

@@ -8,7 +8,12 @@ import {
 
 import { describe, expect, test } from 'vitest';
 
-import { decodeBody, decodeBodyPrefix } from '../../../../src/core/mcp/decode-body.js';
+import {
+  ZSTD_SUPPORTED,
+  charsetsNamed,
+  decodeBody,
+  decodeBodyPrefix,
+} from '../../../../src/core/mcp/decode-body.js';
 import type { DecodeBodyFailureDetail } from '../../../../src/core/mcp/decode-body.js';
 
 const MiB = 1024 * 1024;
@@ -485,6 +490,37 @@ describe('decodeBody', () => {
     const got = decodeBody(input.body, input.encoding, input.type, input.maxBytes ?? CAP);
     if (want.ok) expect(got).toEqual(want);
     else expect(got).toMatchObject(want);
+  });
+});
+
+describe('decodeBody – zstd', () => {
+  // `{"a":1}` compressed by node:zlib's zstdCompressSync on Node 24 (Node 20 cannot make one).
+  const frame = Buffer.from('28b52ffd20073900007b2261223a317d', 'hex');
+
+  test(
+    ZSTD_SUPPORTED ? 'inflated where node:zlib has zstd' : 'undecodable and opaque on Node 20',
+    () => {
+      const got = decodeBody(frame, 'zstd', 'application/json', CAP);
+      if (ZSTD_SUPPORTED) expect(got).toEqual({ ok: true, text: '{"a":1}' });
+      else expect(got).toMatchObject({ ok: false, detail: 'undecodable', opaque: true });
+    },
+  );
+
+  test('a coding we do not know is opaque, a corrupt stream is not', () => {
+    expect(decodeBody(JSON_BYTES, 'compress', undefined, CAP)).toMatchObject({ opaque: true });
+    expect(decodeBody(JSON_BYTES, 'gzip', undefined, CAP)).not.toHaveProperty('opaque');
+  });
+});
+
+describe('charsetsNamed', () => {
+  test.each([
+    [undefined, []],
+    ['application/json', []],
+    ['application/json; charset=UTF-7', ['utf-7']],
+    ['application/json; charset=utf-7, text/plain; charset="latin1"', ['utf-7', 'latin1']],
+    ['application/json; charset=x-none; charset=utf-16le', ['utf-16le']],
+  ])('%s: %j', (contentType, want) => {
+    expect(charsetsNamed(contentType)).toEqual(want);
   });
 });
 

@@ -592,6 +592,150 @@ const ROWS: readonly Row[] = [
     rationale: 'extracted for the audit log',
   },
   {
+    name: 'WebSocket upgrade offering the mcp subprotocol',
+    input: {
+      method: 'GET',
+      headers: { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-protocol': 'mcp' },
+    },
+    want: { mcp: true, failure: 'websocket', scope: 'tool_restricted' },
+    rationale: 'frames are never seen: only entries without tool rules may pass it',
+  },
+  {
+    name: 'WebSocket upgrade offering mcp among other subprotocols',
+    input: {
+      method: 'GET',
+      headers: { upgrade: 'WebSocket', 'sec-websocket-protocol': 'chat, MCP' },
+    },
+    want: { mcp: true, failure: 'websocket' },
+    rationale: 'a list of tokens, compared without case',
+  },
+  {
+    name: 'mcp subprotocol without an Upgrade header – not MCP',
+    input: {
+      method: 'GET',
+      headers: { 'sec-websocket-protocol': 'mcp' },
+    },
+    want: { mcp: false },
+    rationale:
+      'a GET without Upgrade is no WebSocket opening (the CONNECT form is in the catalogue)',
+  },
+  {
+    name: 'WebSocket upgrade for another subprotocol – not MCP',
+    input: {
+      method: 'GET',
+      headers: { upgrade: 'websocket', 'sec-websocket-protocol': 'graphql-ws' },
+    },
+    want: { mcp: false },
+    rationale: 'ordinary sockets pass untouched',
+  },
+  {
+    name: 'nested batch without MCP headers',
+    input: {
+      headers: { 'content-type': 'application/json' },
+      body: `[[${rpc('tools/call', { name: 'x' })}]]`,
+    },
+    want: { mcp: true, failure: 'malformed' },
+    rationale: 'a flattening server runs what the nested array holds',
+  },
+  {
+    name: 'ordinary nested array over the nested budget – not MCP',
+    input: {
+      headers: { 'content-type': 'application/json' },
+      body: `[[${Array.from({ length: 50 }, (_, i) => i).join(',')}]]`,
+    },
+    want: { mcp: false },
+    rationale: 'past the budget the text decides, and it shows no JSON-RPC',
+  },
+  {
+    name: 'array over the batch limit without MCP headers or JSON-RPC text – not MCP',
+    input: { headers: { 'content-type': 'application/json' }, body: '[1,2,3,4,5]' },
+    want: { mcp: false },
+    rationale: 'an ordinary long array passes, unparsed',
+  },
+  {
+    name: 'array over the batch limit with JSON-RPC text, no MCP headers',
+    input: {
+      headers: { 'content-type': 'application/json' },
+      body: `[1,2,3,${rpc('tools/call', { name: 'x' })}]`,
+    },
+    want: { mcp: true, failure: 'too_large', batch: true },
+    rationale: 'refused after counting max-batch elements; the text shows a call',
+  },
+  {
+    name: 'only method key spelled Method – MCP by its folded key',
+    input: {
+      headers: { 'content-type': 'application/json' },
+      body: '{"jsonrpc":"2.0","id":1,"Method":"tools/call","params":{"Name":"x"}}',
+    },
+    want: { mcp: true, methods: ['tools/call'], tools: ['x'] },
+    rationale: 'Go servers fill method and name from these keys',
+  },
+  {
+    name: 'name and Name – duplicate under folding',
+    input: {
+      headers: STREAMABLE_POST,
+      body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","Name":"b"}}',
+    },
+    want: { mcp: true, failure: 'duplicate_keys', scope: 'always' },
+    rationale: 'JS reads a, Go reads b (CVE-2026-27896)',
+  },
+  {
+    name: 'UTF-7 body with a shifted brace, no MCP headers',
+    input: {
+      headers: { 'content-type': 'application/json; charset=utf-7' },
+      body: `+AHs-${rpc('tools/call', { name: 'x' }).slice(1)}`,
+    },
+    want: { mcp: true, methods: ['tools/call'], tools: ['x'] },
+    rationale: 'read as body-parser reads it (iconv-lite)',
+  },
+  {
+    name: 'latin1 body whose readings name different tools',
+    input: {
+      headers: { 'content-type': 'application/json; charset=latin1' },
+      body: Buffer.concat([
+        Buffer.from('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a'),
+        Buffer.from([0xe9]),
+        Buffer.from('"}}'),
+      ]),
+    },
+    want: { mcp: true, failure: 'undecodable', scope: 'always' },
+    rationale: 'a charset-honouring server runs aé, a charset-ignoring one a\ufffd',
+  },
+  {
+    name: 'JSON body in a coding we cannot undo, no MCP headers',
+    input: {
+      headers: { 'content-type': 'application/json', 'content-encoding': 'compress' },
+      body: new Uint8Array([0x1f, 0x9d, 0x90, 0x7b]),
+    },
+    want: { mcp: true, failure: 'undecodable', scope: 'always' },
+    rationale: 'a server that can undo it may run what we cannot see',
+  },
+  {
+    name: 'UTF-7 body under a lying gzip coding, no MCP headers',
+    input: {
+      headers: { 'content-type': 'application/json; charset=utf-7', 'content-encoding': 'gzip' },
+      body: `+AHs-${rpc('tools/call', { name: 'x' }).slice(1)}`,
+    },
+    want: { mcp: true, failure: 'undecodable' },
+    rationale: 'a server that ignores the coding and honours the charset runs it',
+  },
+  {
+    name: 'ambiguous raw path on an MCP request',
+    input: {
+      path: '/mcp/x/../open/',
+      headers: STREAMABLE_POST,
+      body: rpc('tools/call', { name: 'x' }),
+    },
+    want: { mcp: true, failure: 'ambiguous_path', scope: 'always' },
+    rationale: 'Express serves it under /mcp, a resolving reader under /mcp/open',
+  },
+  {
+    name: 'ambiguous raw path on non-MCP traffic – not MCP',
+    input: { method: 'GET', path: '/static/../x.js' },
+    want: { mcp: false },
+    rationale: 'the path rule applies only to MCP',
+  },
+  {
     name: 'CONNECT – never MCP at this layer',
     input: { method: 'CONNECT', authority: 'mcp.notion.com:443' },
     want: { mcp: false },

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 
-import { parseJsonRpcBody } from '../../../../src/core/mcp/json-rpc-body.js';
+import { batchExceeds, parseJsonRpcBody } from '../../../../src/core/mcp/json-rpc-body.js';
 import type { JsonRpcBodyResult } from '../../../../src/core/mcp/json-rpc-body.js';
 import { parseStrictJson } from '../../../../src/core/mcp/strict-json.js';
 import { arr, lit, num, obj, renderJson } from '../../../property/json-text.js';
@@ -207,6 +207,50 @@ const ROWS: readonly Row[] = [
     rationale: 'explain and logs show the same reason as before',
   },
 ];
+
+describe('parseJsonRpcBody – keys as Go servers match them', () => {
+  test.each([
+    ['{"params":{"name":"a","Name":"b"}}', ['params.name']],
+    ['{"params":{"name":"a","name\\u0000":"b"}}', ['params.name']],
+    ['{"params":{"a":1},"param\u017f":{"b":2}}', ['params']],
+    ['{"method":"a","METHOD":"b","Id":1,"id":2}', ['method', 'id']],
+    ['{"params":{"protocolversion":"x","protocolVersion":"y"}}', ['params.protocolVersion']],
+    ['{"params":{"arguments":{"name":"a","Name":"b"}}}', []],
+  ])('%s reports %j', (text, duplicates) => {
+    const got = parseJsonRpcBody(text, { maxDepth: DEPTH });
+    expect(got.ok && got.envelopeDuplicates).toEqual(duplicates);
+  });
+
+  test('a folded id is the message id', () => {
+    const got = parseJsonRpcBody('{"ID":7,"method":"ping"}', { maxDepth: DEPTH });
+    expect(got.ok && got.topLevelIds).toEqual(['7']);
+  });
+});
+
+describe('batchExceeds', () => {
+  test.each([
+    ['[]', 0, false],
+    ['[]', 1, false],
+    ['[1]', 0, true],
+    ['[1]', 1, false],
+    [' [1,2,3] ', 3, false],
+    ['[1,2,3,4]', 3, true],
+    ['[[1,2,3,4,5]]', 3, false],
+    ['[{"a":[1,2,3,4,5]},"x,y,z,w"]', 3, false],
+    ['["\\",",",","]', 2, true],
+    ['{"a":[1,2,3,4]}', 3, false],
+    ['"[1,2,3,4]"', 3, false],
+  ] as const)('%s with max %d: %s', (text, max, want) => {
+    expect(batchExceeds(text, max)).toBe(want);
+  });
+
+  test('stops reading at element max + 1', () => {
+    // What follows the limit is not even JSON: it is never looked at.
+    const text = `[${'{},'.repeat(10)}${'\u0000{'.repeat(1_000_000)}`;
+    expect(batchExceeds(text, 5)).toBe(true);
+    expect(batchExceeds(text, 50)).toBe(false);
+  });
+});
 
 describe('parseJsonRpcBody', () => {
   test('row names are unique', () => {
