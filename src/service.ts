@@ -9,7 +9,14 @@ import type { ServeConfig } from './config/service-config.js';
 import { splitHostPort } from './config/service-config.js';
 import { createAuthzServer } from './envoy/server.js';
 import type { AuthzServer } from './envoy/server.js';
-import { AppError } from './errors.js';
+import { AppError, ConfigError } from './errors.js';
+import {
+  applySocketOwnership,
+  claimUnixSocketPath,
+  resolveGroup,
+  UnixSocketError,
+  unixSocketPath,
+} from './grpc/unix-socket.js';
 import { createTelemetryServer } from './telemetry/http.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics } from './telemetry/metrics.js';
@@ -21,6 +28,12 @@ export interface ServiceDeps {
   readonly now: () => number;
   /** Bind the telemetry HTTP listener (default true); a worker-mode primary serves it instead. */
   readonly telemetry?: boolean;
+  /**
+   * Before binding a unix socket, check its path and replace a stale socket (default true). A
+   * worker-mode worker shares the socket its primary claimed before starting the workers: a
+   * second worker would find the first one's live socket there.
+   */
+  readonly claimSocket?: boolean;
 }
 
 export interface RunningService {
@@ -62,17 +75,39 @@ export async function startService(
     isReady: () => store.current !== undefined && !stopping,
   });
 
+  const socketPath = unixSocketPath(config.grpcListen);
+  let gid: number | undefined;
+  try {
+    // An unknown group is a configuration mistake: found before anything is bound.
+    if (config.grpcSocketGroup !== undefined) gid = await resolveGroup(config.grpcSocketGroup);
+  } catch (err: unknown) {
+    throw new ConfigError('ERR_CONFIG_INVALID', (err as Error).message, { cause: err });
+  }
+
   let grpcPort: number;
   let httpPort = 0;
   try {
+    if (socketPath !== undefined && deps.claimSocket !== false) {
+      await claimUnixSocketPath(socketPath);
+    }
     grpcPort = await authz.listen(config.grpcListen);
+    if (socketPath !== undefined) {
+      try {
+        await applySocketOwnership(socketPath, { mode: config.grpcSocketMode, gid });
+      } catch (err: unknown) {
+        // Closing the listener removes the socket: none is left that Envoy cannot use.
+        throw new ConfigError('ERR_CONFIG_INVALID', (err as Error).message, { cause: err });
+      }
+    }
     const http = splitHostPort(config.httpListen);
     if (http === undefined) throw new Error(`bad --http-listen ${config.httpListen}`);
     if (deps.telemetry !== false) httpPort = await telemetry.listen(http.host, http.port);
   } catch (err: unknown) {
     authz.forceShutdown();
     await telemetry.close();
-    throw new AppError('ERR_LISTEN', `cannot listen: ${String(err)}`, { cause: err });
+    if (err instanceof ConfigError) throw err;
+    const message = err instanceof UnixSocketError ? err.message : String(err);
+    throw new AppError('ERR_LISTEN', `cannot listen: ${message}`, { cause: err });
   }
   store.startWatching(config.reloadPollMs);
   deps.logger.info(

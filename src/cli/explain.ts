@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { formatIssue, parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
 import { EMPTY_KNOWN_HOSTS, parseKnownHosts } from '../config/load-known-hosts.js';
+import { BUNDLED_KNOWN_HOSTS, NO_KNOWN_HOSTS } from '../config/service-config.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
@@ -22,7 +23,8 @@ export const EXPLAIN_USAGE = `usage: mcp-gate explain --allowlist FILE --request
 
 Prints the decision for one CheckRequest (proto3 JSON) as JSON: decision, reason, detail, entry,
 decision_id, dry_run, explanation, facts, inspection and the check_response mcp-gate would send.
---now fixes the clock (e.g. 2027-04-19 or 2027-04-19T08:00:00Z).`;
+--now fixes the clock (e.g. 2027-04-19 or 2027-04-19T08:00:00Z).
+--known-hosts defaults to the list bundled with mcp-gate, as serve does; "none" uses no list.`;
 
 /** Headers whose values explain never prints. */
 const SECRET_HEADERS: ReadonlySet<string> = new Set([
@@ -88,8 +90,9 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
   let knownHosts: KnownHosts = EMPTY_KNOWN_HOSTS;
-  const knownPath = values['known-hosts'];
-  if (knownPath !== undefined) {
+  // The same default as serve, so that explain answers what the service would.
+  const knownPath = values['known-hosts'] ?? BUNDLED_KNOWN_HOSTS;
+  if (knownPath !== NO_KNOWN_HOSTS) {
     const text = await readOrReport(knownPath, io);
     if (text === undefined) return 1;
     const known = parseKnownHosts(text, knownPath);

@@ -73,6 +73,21 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   const logger = workerId === undefined ? rootLogger : rootLogger.child({ worker: workerId });
   const registry = workerId === undefined ? new Registry() : createWorkerRegistry();
   collectDefaultMetrics({ register: registry });
+  // Listening from before the start: without a listener a SIGTERM kills at once, and one that
+  // arrives just after the service announced itself would leave its unix socket behind. A signal
+  // during the start is acted on once the service is up.
+  let pendingSignal: string | undefined;
+  let onSignal = (signal: string): void => {
+    pendingSignal ??= signal;
+  };
+  const onTerm = (): void => {
+    onSignal('SIGTERM');
+  };
+  const onInt = (): void => {
+    onSignal('SIGINT');
+  };
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
   let service;
   try {
     service = await startService(config, {
@@ -80,8 +95,18 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       registry,
       now: Date.now,
       telemetry: workerId === undefined,
+      claimSocket: workerId === undefined,
     });
   } catch (err: unknown) {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    if (err instanceof ConfigError && err.code === 'ERR_CONFIG_INVALID') {
+      // A setting that only start-up can check (the socket's group or mode): a usage error as
+      // any other invalid flag is.
+      io.stderr(`mcp-gate: not starting: ${err.message}\n`);
+      logger.flush();
+      return 2;
+    }
     if (err instanceof ConfigError) {
       // Problems go out one per line as FILE:LINE:COL message, for editors and CI matchers.
       io.stderr(`${err.message}\nmcp-gate: not starting: the allowlist is invalid\n`);
@@ -127,12 +152,8 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
         },
       );
     };
-    process.once('SIGTERM', () => {
-      stop('SIGTERM');
-    });
-    process.once('SIGINT', () => {
-      stop('SIGINT');
-    });
+    onSignal = stop;
+    if (pendingSignal !== undefined) stop(pendingSignal);
     process.on('SIGHUP', () => void service.store.reload('SIGHUP'));
   });
 }

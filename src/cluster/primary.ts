@@ -28,6 +28,7 @@ import type { PrometheusContentType } from 'prom-client';
 import type { CliIo } from '../cli/io.js';
 import { splitHostPort } from '../config/service-config.js';
 import type { ServeConfig } from '../config/service-config.js';
+import { claimUnixSocketPath, UnixSocketError, unixSocketPath } from '../grpc/unix-socket.js';
 import { createTelemetryServer } from '../telemetry/http.js';
 import type { Logger } from '../telemetry/logger.js';
 import { isReadyMessage } from './worker-link.js';
@@ -91,11 +92,16 @@ export async function runPrimary(config: ServeConfig, deps: PrimaryDeps): Promis
   });
   const http = splitHostPort(config.httpListen);
   let httpPort: number;
+  const socketPath = unixSocketPath(config.grpcListen);
   try {
+    // Once, here: cluster binds the socket in this process for all workers, so a worker that
+    // looked for a stale socket would find the live one of the workers before it.
+    if (socketPath !== undefined) await claimUnixSocketPath(socketPath);
     if (http === undefined) throw new Error(`bad --http-listen ${config.httpListen}`);
     httpPort = await telemetry.listen(http.host, http.port);
   } catch (err: unknown) {
-    deps.io.stderr(`mcp-gate: cannot listen: ${String(err)}\n`);
+    const message = err instanceof UnixSocketError ? err.message : String(err);
+    deps.io.stderr(`mcp-gate: cannot listen: ${message}\n`);
     return 1;
   }
 

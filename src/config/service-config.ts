@@ -4,13 +4,31 @@
  * passed down; nothing else reads process.env.
  */
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { ConfigError } from '../errors.js';
+
+/**
+ * The known-MCP-host list shipped in the package, found relative to this module (src/config or
+ * dist/config) so that `node dist/main.js` works from any directory.
+ */
+export const BUNDLED_KNOWN_HOSTS: string = path.resolve(
+  import.meta.dirname,
+  '../../deploy/known-mcp-hosts.yaml',
+);
+
+/** `--known-hosts none`: run with no known-MCP-host list at all. */
+export const NO_KNOWN_HOSTS = 'none';
 
 export interface ServeConfig {
   readonly allowlistPath: string;
+  /** undefined only with `--known-hosts none`; the default is BUNDLED_KNOWN_HOSTS. */
   readonly knownHostsPath: string | undefined;
   /** `host:port`, `[v6]:port`, or `unix:/path` (grpc-js syntax). */
   readonly grpcListen: string;
+  /** Mode set on the unix socket after bind; undefined leaves what the umask gave it. */
+  readonly grpcSocketMode: number | undefined;
+  /** Group (name or numeric gid) set on the unix socket after bind; undefined leaves it. */
+  readonly grpcSocketGroup: string | undefined;
   /** `host:port` for /metrics, /healthz, /readyz. */
   readonly httpListen: string;
   readonly maxBodyBytes: number;
@@ -46,14 +64,26 @@ export const SERVE_OPTIONS = {
   knownHosts: {
     flag: 'known-hosts',
     env: 'MCP_GATE_KNOWN_HOSTS',
-    help: 'known-MCP-host list YAML file',
-    default: undefined,
+    help: 'known-MCP-host list YAML file, or "none" for no list',
+    default: BUNDLED_KNOWN_HOSTS,
   },
   grpcListen: {
     flag: 'grpc-listen',
     env: 'MCP_GATE_GRPC_LISTEN',
     help: 'gRPC listener: HOST:PORT or unix:/path/to.sock',
     default: '127.0.0.1:9191',
+  },
+  grpcSocketMode: {
+    flag: 'grpc-socket-mode',
+    env: 'MCP_GATE_GRPC_SOCKET_MODE',
+    help: 'mode of the unix:/path socket, octal like 0660 (default: as the umask makes it)',
+    default: undefined,
+  },
+  grpcSocketGroup: {
+    flag: 'grpc-socket-group',
+    env: 'MCP_GATE_GRPC_SOCKET_GROUP',
+    help: 'group of the unix:/path socket: a name from /etc/group or a numeric gid',
+    default: undefined,
   },
   httpListen: {
     flag: 'http-listen',
@@ -152,6 +182,32 @@ export function resolveServeConfig(
       `--grpc-listen must be HOST:PORT or unix:/path, got ${JSON.stringify(grpcListen)}`,
     );
   }
+  const isUnix = grpcListen.startsWith('unix:');
+  const socketModeRaw = pick('grpcSocketMode');
+  let grpcSocketMode: number | undefined;
+  if (socketModeRaw !== undefined) {
+    // Permission bits only: setuid/setgid/sticky mean nothing on a socket.
+    if (/^0?[0-7]{3}$/.test(socketModeRaw)) grpcSocketMode = Number.parseInt(socketModeRaw, 8);
+    else {
+      problems.push(
+        `--grpc-socket-mode / ${SERVE_OPTIONS.grpcSocketMode.env} must be an octal mode like 0660, got ${JSON.stringify(socketModeRaw)}`,
+      );
+    }
+  }
+  const grpcSocketGroup = pick('grpcSocketGroup');
+  if (
+    grpcSocketGroup !== undefined &&
+    !/^(\d{1,10}|[A-Za-z_][A-Za-z0-9_.-]*\$?)$/.test(grpcSocketGroup)
+  ) {
+    problems.push(
+      `--grpc-socket-group / ${SERVE_OPTIONS.grpcSocketGroup.env} must be a group name or a numeric gid, got ${JSON.stringify(grpcSocketGroup)}`,
+    );
+  }
+  if (!isUnix && (socketModeRaw !== undefined || grpcSocketGroup !== undefined)) {
+    // Silently ignoring them would leave an operator believing the socket is restricted.
+    problems.push('--grpc-socket-mode and --grpc-socket-group need --grpc-listen unix:/path');
+  }
+  const knownHosts = pick('knownHosts');
   const httpListen = pick('httpListen') ?? '';
   if (!isListenAddress(httpListen, false)) {
     problems.push(`--http-listen must be HOST:PORT, got ${JSON.stringify(httpListen)}`);
@@ -180,8 +236,10 @@ export function resolveServeConfig(
   }
   const config: ServeConfig = {
     allowlistPath: allowlistPath ?? '',
-    knownHostsPath: pick('knownHosts'),
+    knownHostsPath: knownHosts === NO_KNOWN_HOSTS ? undefined : knownHosts,
     grpcListen,
+    grpcSocketMode,
+    grpcSocketGroup,
     httpListen,
     maxBodyBytes: integer('maxBodyBytes', 1),
     maxBatchElements: integer('maxBatch', 1),

@@ -40,6 +40,7 @@ import {
 import { encodeGrpcMessage, GrpcStatus } from './status.js';
 import type { GrpcStatusCode } from './status.js';
 import { parseGrpcTimeout } from './timeout.js';
+import { unixSocketPath } from './unix-socket.js';
 
 /** How often calls past their deadline are looked for. */
 const DEADLINE_SWEEP_MS = 1000;
@@ -391,9 +392,9 @@ export class GrpcServer {
         const address = this.http.address();
         resolvePort(typeof address === 'object' && address !== null ? address.port : 0);
       };
-      if (address.startsWith('unix:')) {
-        // unix:/abs, unix:rel and unix:///abs, as grpc-js and Envoy's grpc clients spell them.
-        this.http.listen(address.slice('unix:'.length).replace(/^\/\/(?=\/)/, ''), bound);
+      const socketPath = unixSocketPath(address);
+      if (socketPath !== undefined) {
+        this.http.listen(socketPath, bound);
         return;
       }
       const hostPort = splitHostPort(address);

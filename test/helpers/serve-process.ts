@@ -61,6 +61,8 @@ export interface ServeOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Extra node flags before the entry, e.g. `--import` of a fault injector. */
   readonly nodeArgs?: readonly string[];
+  /** Working directory (default ROOT); another one shows nothing is found relative to it. */
+  readonly cwd?: string;
 }
 
 export interface ServeProcess {
@@ -77,7 +79,7 @@ export interface ServeProcess {
 export function startServe(args: readonly string[], options: ServeOptions = {}): ServeProcess {
   const env = options.env ?? cleanEnv();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN, 'serve', ...args], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -168,6 +170,19 @@ export async function stopWith(
   clearTimeout(timer);
   return { ...exit, ms: Date.now() - started };
 }
+
+/**
+ * The flags most tests pass after the listen address: a random telemetry port, no periodic
+ * re-read (reloads come from SIGHUP or the watcher, when a test asks), a short grace period.
+ */
+export const TEST_SERVE_FLAGS: readonly string[] = [
+  '--http-listen',
+  '127.0.0.1:0',
+  '--reload-poll-ms',
+  '0',
+  '--shutdown-grace-ms',
+  '3000',
+];
 
 /** The line `serve` logs once both listeners are bound. */
 export const listening = (l: LogLine): boolean => l['msg'] === 'mcp-gate listening';
