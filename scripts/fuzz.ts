@@ -60,7 +60,8 @@ const totals = new Map<string, Totals>(
 const totalWeight = PROPERTIES.reduce((sum, p) => sum + p.weight, 0) + DIFFERENTIAL_WEIGHT;
 const readers = await startReaders();
 for (const why of readers.missing) console.warn(`!!! differential reader unavailable: ${why}`);
-const differential: DifferentialTotals & { findings: Map<string, string> } = {
+const differential: DifferentialTotals & { authorities: number; findings: Map<string, string> } = {
+  authorities: 0,
   requests: 0,
   consulted: 0,
   toolRuns: 0,
@@ -123,7 +124,7 @@ for (let round = 0; Date.now() < deadline; round++) {
     fc.property(authority, (text) => authorityFinding(readers.snapshot, text) === undefined),
     { seed: (baseSeed + round * 7919) % 2 ** 31, numRuns: 3000 },
   );
-  differential.requests += authorityRun.numRuns;
+  differential.authorities += authorityRun.numRuns;
   if (authorityRun.failed && authorityRun.counterexample !== null) {
     const [text] = authorityRun.counterexample;
     const report = `CONNECT ${JSON.stringify(text)}: ${authorityFinding(readers.snapshot, text) ?? ''}`;
@@ -162,7 +163,8 @@ console.log(
 );
 console.log(
   `differential: ${differential.requests} requests, ${differential.consulted} reader consultations, ` +
-    `${differential.toolRuns} tool runs, ${differential.denied} denied by mcp-gate`,
+    `${differential.toolRuns} tool runs, ${differential.denied} denied by mcp-gate; ` +
+    `${differential.authorities} CONNECT authorities against 2 readers`,
 );
 console.log(`\n${found} distinct counterexample(s); base seed ${baseSeed}`);
 process.exitCode = found > 0 ? 1 : 0;

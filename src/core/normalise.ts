@@ -316,6 +316,8 @@ export function withoutUserinfo(authority: string): string {
 
 /** A request target with the userinfo of an absolute-form authority replaced likewise. */
 export function targetWithoutUserinfo(target: string): string {
+  // Origin-form, the common case, has no authority.
+  if (target.charCodeAt(0) === 0x2f) return target;
   const absolute = ABSOLUTE_FORM.exec(target);
   if (absolute === null) return target;
   const start = absolute[0].length;

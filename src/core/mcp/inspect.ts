@@ -739,7 +739,8 @@ function hasMember(object: JsonObject, key: string): boolean {
 /** The own key of `object` that folds onto `name`, when `name` itself is absent. */
 function foldedKey(object: JsonObject, name: string): string | undefined {
   let folded: string | undefined;
-  for (const key of Object.keys(object)) {
+  // for-in over a JSON.parse object visits exactly its own keys, without an array of them.
+  for (const key in object) {
     if (foldedLength(key) !== name.length) continue;
     folded ??= foldJsonKey(name);
     if (foldJsonKey(key) === folded) return key;
