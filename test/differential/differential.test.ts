@@ -9,7 +9,7 @@ import { DEFAULT_SEED } from '../property/properties.js';
 import { runDifferential, startReaders } from './run.js';
 import type { StartedReaders } from './run.js';
 
-const NUM_RUNS = Number(process.env['DIFFERENTIAL_RUNS'] ?? '250');
+const NUM_RUNS = Number(process.env['DIFFERENTIAL_RUNS'] ?? '400');
 
 let readers: StartedReaders;
 

@@ -137,7 +137,7 @@ type Bytes = 'declared' | 'utf8' | 'utf7-brace';
 
 const charset = fc.record({
   name: fc.oneof(
-    { weight: 6, arbitrary: fc.constant<string | undefined>(undefined) },
+    { weight: 12, arbitrary: fc.constant<string | undefined>(undefined) },
     { weight: 2, arbitrary: fc.constantFrom('utf-8', 'UTF-8', '"utf-8"') },
     {
       weight: 4,
@@ -157,7 +157,7 @@ const charset = fc.record({
 });
 
 const coding = fc.oneof(
-  { weight: 8, arbitrary: fc.constant<string | undefined>(undefined) },
+  { weight: 16, arbitrary: fc.constant<string | undefined>(undefined) },
   {
     weight: 3,
     arbitrary: fc.constantFrom('gzip', 'deflate', 'br', 'x-gzip', 'GZIP', 'gzip, identity'),
@@ -181,7 +181,7 @@ const mcpHeaders = fc.oneof(
 );
 
 const path = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('/mcp', '/mcp/', '/mcp/open') },
+  { weight: 12, arbitrary: fc.constantFrom('/mcp', '/mcp/', '/mcp/open') },
   {
     weight: 3,
     arbitrary: fc.constantFrom(
