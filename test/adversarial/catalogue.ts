@@ -127,6 +127,17 @@ function incompressible(length: number): string {
 
 const CRLF_TOOL = 'delete_repo\r\nx-injected: yes';
 
+/**
+ * A tools/call whose arguments hold 10,556 object members under the catalogue's 64 KiB cap: 406
+ * objects of 26 one-letter keys, so only the member count, not the size, can refuse it.
+ */
+const callWithManyMembers = (tool: string): string => {
+  const letters = Array.from({ length: 26 }, (_, i) => String.fromCharCode(0x61 + i));
+  const object = `{${letters.map((k) => `"${k}":0`).join(',')}}`;
+  const rows = Array.from({ length: 406 }, () => object).join(',');
+  return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":${JSON.stringify(tool)},"arguments":{"rows":[${rows}]}}}`;
+};
+
 const AMBIGUOUS_AUTHORITY: Expectation = {
   verdict: 'deny',
   reason: 'uninspectable',
@@ -1338,6 +1349,24 @@ export const CATALOGUE: readonly AdversarialCase[] = [
     request: () =>
       check({ ...GITHUB, headers: SESSION, body: rpc('tools/call', ['delete_repo', {}]) }),
     expect: ghUninspectable('malformed'),
+  },
+
+  {
+    id: 'ADV-JSON-14',
+    family: 'json',
+    title: 'a tools/call whose arguments hold over 10,000 object members, in a session',
+    threat:
+      'members (distinct keys above all) cost JSON.parse far more than their bytes: a CPU amplification on every check',
+    request: () => check({ ...GITHUB, headers: SESSION, body: callWithManyMembers('get_issue') }),
+    expect: ghUninspectable('too_large'),
+  },
+  {
+    id: 'ADV-JSON-15',
+    family: 'json',
+    title: 'the same body to an entry without tool rules',
+    threat: 'none: an approval for every tool does not need the tool name',
+    request: () => check({ ...OPEN, headers: SESSION, body: callWithManyMembers('anything') }),
+    expect: { verdict: 'allow', reason: 'approved', entry: 'internal-tools' },
   },
 
   // --- 2026-07-28 headers -----------------------------------------------------------------

@@ -47,13 +47,26 @@ import {
   revisionAtLeast,
 } from './methods.js';
 import { foldJsonKey, foldedLength } from './json-key.js';
-import { batchExceeds, parseJsonRpcBody } from './json-rpc-body.js';
+import { batchExceeds, membersExceed, parseJsonRpcBody } from './json-rpc-body.js';
 import { trimOws } from './ows.js';
 import { showsJsonRpcSignal } from './json-rpc-signal.js';
 import type { JsonObject, JsonValue } from './strict-json.js';
 
 /** Nesting deeper than this is not a JSON-RPC envelope anyone sends; it is an attack. */
 const MAX_JSON_DEPTH = 64;
+
+/**
+ * Object members a body may hold before it is refused unparsed (json-rpc-body.ts
+ * `membersExceed`): tool arguments with more keys than this are not what MCP clients send, and
+ * parsing that many distinct keys costs far more than the body's size suggests.
+ */
+export const MAX_OBJECT_MEMBERS = 10_000;
+
+/**
+ * Bodies up to this many characters are parsed without counting members: they cannot hold
+ * enough distinct keys to cost more than a few milliseconds.
+ */
+const MEMBER_SCAN_FROM = 32 * 1024;
 
 /** The reserved `_meta` keys read on every message, built once. */
 const META_PROTOCOL_VERSION = `${META_PREFIX}protocolVersion`;
@@ -449,6 +462,18 @@ function inspectJsonBody(
       'too_large',
       `a batch of more than ${limits.maxBatchElements} messages`,
       'always',
+    );
+  }
+  if (text.length > MEMBER_SCAN_FROM && membersExceed(text, MAX_OBJECT_MEMBERS)) {
+    // Never parsed, like a body over the size cap: which tool it calls stays unknown.
+    if (!headers.any) {
+      if (!showsJsonRpcSignal(text)) return builder.notMcp('many_members_without_mcp_signal');
+      builder.signal('body:json-rpc-text');
+    }
+    return builder.fail(
+      'too_large',
+      `more than ${MAX_OBJECT_MEMBERS} object members`,
+      'tool_restricted',
     );
   }
   const parsed = parseJsonRpcBody(text, { maxDepth: MAX_JSON_DEPTH });

@@ -29,6 +29,14 @@ interface Row {
   readonly rationale: string;
 }
 
+/** `count` objects of 26 one-letter keys: about 6 bytes per member, within the 64 KiB cap. */
+function lettersRows(count: number): Record<string, number>[] {
+  const object = Object.fromEntries(
+    Array.from({ length: 26 }, (_, i) => [String.fromCharCode(0x61 + i), 0]),
+  );
+  return Array.from({ length: count }, () => object);
+}
+
 const ROWS: readonly Row[] = [
   {
     name: 'initialize without MCP headers – the body decides',
@@ -734,6 +742,39 @@ const ROWS: readonly Row[] = [
     input: { method: 'GET', path: '/static/../x.js' },
     want: { mcp: false },
     rationale: 'the path rule applies only to MCP',
+  },
+  {
+    name: 'over 10,000 object members in a body over 32 KiB, MCP headers',
+    input: {
+      headers: { ...STREAMABLE_POST, 'mcp-protocol-version': '2025-11-25' },
+      body: rpc('tools/call', {
+        name: 'x',
+        arguments: { rows: lettersRows(385) },
+      }),
+    },
+    want: { mcp: true, failure: 'too_large', scope: 'tool_restricted' },
+    rationale: 'refused unparsed, like a body over the cap: the tool stays unknown',
+  },
+  {
+    name: 'over 10,000 object members without JSON-RPC – not MCP',
+    input: {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rows: lettersRows(386) }),
+    },
+    want: { mcp: false },
+    rationale: 'an ordinary large document passes, unparsed',
+  },
+  {
+    name: 'just under 10,000 object members – parsed',
+    input: {
+      headers: STREAMABLE_POST,
+      body: rpc('tools/call', {
+        name: 'x',
+        arguments: { rows: lettersRows(384) },
+      }),
+    },
+    want: { mcp: true, methods: ['tools/call'], tools: ['x'] },
+    rationale: '384 × 26 members, plus the 7 of the envelope: 9,991',
   },
   {
     name: 'CONNECT – never MCP at this layer',

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 
-import { batchExceeds, parseJsonRpcBody } from '../../../../src/core/mcp/json-rpc-body.js';
+import {
+  batchExceeds,
+  membersExceed,
+  parseJsonRpcBody,
+} from '../../../../src/core/mcp/json-rpc-body.js';
 import type { JsonRpcBodyResult } from '../../../../src/core/mcp/json-rpc-body.js';
 import { parseStrictJson } from '../../../../src/core/mcp/strict-json.js';
 import { arr, lit, num, obj, renderJson } from '../../../property/json-text.js';
@@ -224,6 +228,20 @@ describe('parseJsonRpcBody – keys as Go servers match them', () => {
   test('a folded id is the message id', () => {
     const got = parseJsonRpcBody('{"ID":7,"method":"ping"}', { maxDepth: DEPTH });
     expect(got.ok && got.topLevelIds).toEqual(['7']);
+  });
+});
+
+describe('membersExceed', () => {
+  test.each([
+    ['{}', 0, false],
+    ['{"a":1}', 0, true],
+    ['{"a":1}', 1, false],
+    ['[{"a":1},{"b":{"c":2}}]', 2, true],
+    ['{"a":"x:y:z"}', 1, false],
+    ['{"a\\":":1}', 1, false],
+    ['"a:b:c"', 0, false],
+  ] as const)('%s with max %d: %s', (text, max, want) => {
+    expect(membersExceed(text, max)).toBe(want);
   });
 });
 
