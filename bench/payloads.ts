@@ -1,7 +1,7 @@
 /**
  * The request bodies h2load sends: real CheckRequests built as Envoy builds them
  * (test/helpers/envoy-check-request.ts), with the ext_authz settings the README recommends
- * (`with_request_body` up to 1 MiB, `pack_as_bytes: true`), encoded with Envoy's own protos and
+ * (`with_request_body` up to 4 MiB, `pack_as_bytes: true`), encoded with Envoy's own protos and
  * framed as one gRPC message (1 flag byte + 4-byte big-endian length).
  *
  * Each payload says what mcp-gate must answer for it with the generated allowlist
@@ -45,7 +45,7 @@ export interface Payload {
 }
 
 /** The ext_authz filter settings of README.md ("With Envoy"). */
-const EXT_AUTHZ = { maxRequestBytes: 1_048_576, packAsBytes: true } as const;
+const EXT_AUTHZ = { maxRequestBytes: 4_194_304, packAsBytes: true } as const;
 
 // Fixed ids keep the files identical from run to run.
 const SESSION_ID = '3f0c9a52-7d1e-4b8e-9f36-2c5d1e7a9b40';
