@@ -270,9 +270,8 @@ const AMBIGUOUS_PATH = /\\|\/\/|%(?:2e|2f|5c)|(?:^|\/)\.\.?(?:[/;]|$)/i;
  * True when servers may route the raw path differently from {@link normalisePath}: it holds dot
  * segments, empty segments, backslashes, or percent-encoded dots, slashes or backslashes. Express
  * and plain Node servers route the raw bytes (`/mcp/x/../open/` and `/mcp//open` are served
- * under `/mcp`, where we would read `/mcp/open`), servlet
- * containers and proxies resolve or decode them, so no single normal form is what every server
- * reads. Envoy's own path normalisation (`normalize_path`, `merge_slashes`,
+ * under `/mcp`, where we would read `/mcp/open`), servlet containers and proxies resolve or
+ * decode them, so no single normal form is what every server reads. Envoy's own path normalisation (`normalize_path`, `merge_slashes`,
  * `path_with_escaped_slashes_action`) removes all of these before ext_authz, so clients going
  * through a correctly configured Envoy never send one to us. Only the path counts, not the query.
  */

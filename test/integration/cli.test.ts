@@ -26,6 +26,7 @@ import {
   ROOT,
   startServe,
   stopWith,
+  TEST_SERVE_FLAGS,
   trackChild,
   WAIT_MS,
 } from '../helpers/serve-process.js';
@@ -318,12 +319,7 @@ approved:
       served,
       '--grpc-listen',
       `unix:${socket}`,
-      '--http-listen',
-      '127.0.0.1:0',
-      '--reload-poll-ms',
-      '0',
-      '--shutdown-grace-ms',
-      '3000',
+      ...TEST_SERVE_FLAGS,
     ]);
     const line = await serve.waitForLog('mcp-gate listening', listening);
     expect(line['grpc']).toBe(`unix:${socket}`);

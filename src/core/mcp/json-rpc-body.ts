@@ -12,8 +12,9 @@
  *   and `params` in a message (the top-level object or an object element of a top-level array),
  *   and `name`, `uri` and `protocolVersion` in a message's `params` object. Keys are compared
  *   after unescaping and, as Go servers match them, folded (json-key.ts): `Name` and `name\u0000`
- *   are both `name`, so `{"name":"a","Name":"b"}` reports `params.name`. Paths and order are those of `duplicateKeys` in strict-json.ts (`method`,
- *   `[1].params.name`; each key once per object, in the order the duplicate's value ends).
+ *   are both `name`, so `{"name":"a","Name":"b"}` reports `params.name`. Paths and order are
+ *   those of `duplicateKeys` in strict-json.ts (`method`, `[1].params.name`; each key once per
+ *   object, in the order the duplicate's value ends).
  *   Duplicates elsewhere (inside `arguments`, `_meta`…) are not reported: nothing reads them.
  * - `topLevelIds`: the raw text of each message's last `id`, as in strict-json.ts.
  * - `value` is `JSON.parse`'s: the same values, the last of duplicate keys winning, `__proto__`
@@ -28,6 +29,7 @@
  * rejected bodies are denied or not MCP, so their cost matters less.
  */
 import { foldJsonKey, foldedLength } from './json-key.js';
+import { closingQuote } from './json-string.js';
 import { parseStrictJson } from './strict-json.js';
 import type { JsonValue, StrictJsonFailure, StrictJsonOptions } from './strict-json.js';
 
@@ -93,7 +95,7 @@ export function batchExceeds(text: string, max: number): boolean {
   for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      i = stringEndIn(text, i);
+      i = closingQuote(text, i);
       if (i < 0) return false;
       if (depth === 1) empty = false;
     } else if (c === LEFT_BRACE || c === LEFT_BRACKET) {
@@ -126,29 +128,13 @@ export function membersExceed(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      i = stringEndIn(text, i);
+      i = closingQuote(text, i);
       if (i < 0) return false;
     } else if (c === COLON && ++members > max) {
       return true;
     }
   }
   return false;
-}
-
-/**
- * Index of the quote closing the string that opens at `start`, or -1 when it never closes.
- * indexOf runs natively, so a long string costs almost nothing to skip; a quote preceded by an
- * odd run of backslashes is escaped, and each run is counted once (linear overall).
- */
-function stringEndIn(text: string, start: number): number {
-  let q = text.indexOf('"', start + 1);
-  while (q > 0 && text.charCodeAt(q - 1) === BACKSLASH) {
-    let backslashes = 1;
-    while (text.charCodeAt(q - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) break;
-    q = text.indexOf('"', q + 1);
-  }
-  return q;
 }
 
 /** The strict parser's failure for a text the fast path did not accept. */
@@ -168,7 +154,6 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const LEFT_BRACKET = 0x5b;
-const BACKSLASH = 0x5c;
 const RIGHT_BRACKET = 0x5d;
 const LEFT_BRACE = 0x7b;
 const RIGHT_BRACE = 0x7d;
@@ -255,7 +240,7 @@ class EnvelopeScan {
     let i = this.skipWhitespace(start + 1);
     if (text.charCodeAt(i) === RIGHT_BRACE) return i + 1;
     for (;;) {
-      const keyEnd = this.stringEnd(i);
+      const keyEnd = closingQuote(text, i);
       const key = envelopeIndex(level, this.keyAt(i, keyEnd));
       const valueStart = this.skipWhitespace(this.skipWhitespace(keyEnd + 1) + 1); // past ':'
       i =
@@ -286,7 +271,7 @@ class EnvelopeScan {
   private skipValue(start: number, depth: number): number {
     const text = this.text;
     let c = text.charCodeAt(start);
-    if (c === QUOTE) return this.stringEnd(start) + 1;
+    if (c === QUOTE) return closingQuote(text, start) + 1;
     if (c !== LEFT_BRACE && c !== LEFT_BRACKET) {
       let i = start + 1;
       for (;;) {
@@ -302,7 +287,7 @@ class EnvelopeScan {
     for (;;) {
       c = text.charCodeAt(i);
       if (c === QUOTE) {
-        i = this.stringEnd(i) + 1;
+        i = closingQuote(text, i) + 1;
         continue;
       }
       if (c === LEFT_BRACE || c === LEFT_BRACKET) {
@@ -314,11 +299,6 @@ class EnvelopeScan {
       }
       i++;
     }
-  }
-
-  /** Index of the quote that closes the string opening at `start`. */
-  private stringEnd(start: number): number {
-    return stringEndIn(this.text, start);
   }
 
   /** The value of the key string from `start` (its opening quote) to `end` (its closing quote). */

@@ -14,6 +14,7 @@
  *   method name as the value of a `method` key (`ping` alone is too common a word).
  * A string cut off by the end of the text is ignored: its value is unknown.
  */
+import { closingQuote } from './json-string.js';
 import { MCP_METHODS } from './methods.js';
 
 /** Longest string value worth unescaping: no signal word is longer than this when escaped. */
@@ -32,7 +33,7 @@ export function showsJsonRpcSignal(text: string): boolean {
   let previousKey: string | undefined;
   let i = view.indexOf('"', start);
   while (i >= 0) {
-    const end = closingQuote(view, i + 1);
+    const end = closingQuote(view, i);
     if (end < 0) return false;
     const raw = view.slice(i + 1, end);
     const value = raw.length <= MAX_SIGNAL_RAW_LENGTH ? unescapeJsonString(raw) : undefined;
@@ -45,20 +46,6 @@ export function showsJsonRpcSignal(text: string): boolean {
     i = view.indexOf('"', end + 1);
   }
   return false;
-}
-
-/** Index of the quote closing a string whose content starts at `from`, or -1 if cut off. */
-function closingQuote(text: string, from: number): number {
-  let q = text.indexOf('"', from);
-  while (q >= 0) {
-    let backslashes = 0;
-    while (q - 1 - backslashes >= from && text.charCodeAt(q - 1 - backslashes) === 0x5c) {
-      backslashes++;
-    }
-    if (backslashes % 2 === 0) return q;
-    q = text.indexOf('"', q + 1);
-  }
-  return -1;
 }
 
 function nextNonSpace(text: string, from: number): number {
