@@ -148,6 +148,12 @@ const NonEmptyStringSchema = checkedString(nonEmpty);
 export const MODES = ['enforce', 'dry-run'] as const;
 /** `transport` values: `http` entries are matched against traffic, `stdio` ones never are. */
 export const TRANSPORTS = ['http', 'stdio'] as const;
+/**
+ * `inspection` values. `required` (what an absent key means) keeps an entry with tool, path or
+ * port rules in the inspection set; `host_only` accepts that tunnels to its host are decided on
+ * the host alone (src/core/policy/inspection-set.ts).
+ */
+export const INSPECTION_MODES = ['required', 'host_only'] as const;
 /** `default_action` values: what happens to MCP traffic no entry approves. */
 export const DEFAULT_ACTIONS = ['deny', 'allow'] as const;
 
@@ -171,6 +177,7 @@ export const AllowlistEntrySchema = z.strictObject({
   scopes: z.array(NonEmptyStringSchema).optional(),
   tools: ToolsSchema.optional(),
   mode: z.enum(MODES).optional(),
+  inspection: z.enum(INSPECTION_MODES).optional(),
   review_ticket: NonEmptyStringSchema,
   reviewed_by: NonEmptyStringSchema,
   reviewed_on: DateSchema,
@@ -219,6 +226,7 @@ export const REVIEW_STAMP_FIELDS = [
   'allowed_args',
   'command',
   'host',
+  'inspection',
   'mode',
   'review_ticket',
   'reviewed_on',

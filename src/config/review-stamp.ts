@@ -36,6 +36,7 @@ const CANONICALISERS: Readonly<
   allowed_args: (entry) => entry.allowed_args,
   command: (entry) => entry.command,
   host: (entry) => entry.host,
+  inspection: (entry) => entry.inspection,
   mode: (entry) => entry.mode,
   review_ticket: (entry) => entry.review_ticket,
   reviewed_on: (entry) => entry.reviewed_on,

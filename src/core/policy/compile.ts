@@ -453,6 +453,7 @@ export function compileEntry(source: AllowlistEntry): CompiledEntry {
     scopes: Object.freeze([...(source.scopes ?? [])]),
     tools,
     mode: source.mode,
+    hostOnly: source.inspection === 'host_only',
     reviewTicket: source.review_ticket,
     reviewedBy: source.reviewed_by,
     reviewedOn: source.reviewed_on,

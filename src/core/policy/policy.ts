@@ -74,6 +74,11 @@ export interface CompiledEntry {
   readonly tools: ToolRule | undefined;
   /** Per-entry mode override. */
   readonly mode: Mode | undefined;
+  /**
+   * `inspection: host_only`: the reviewers accept that a tunnel to this host is decided on the
+   * host alone, so its tool, path and port rules apply only to requests mcp-gate can see.
+   */
+  readonly hostOnly: boolean;
   readonly reviewTicket: string;
   readonly reviewedBy: string;
   readonly reviewedOn: string;
