@@ -17,16 +17,12 @@
  *   it changes.
  * - A crash or hang of the worker is a failed reload like any other.
  *
- * Triggers: a watcher on the files' *directories* (a Kubernetes ConfigMap swaps a `..data`
+ * Triggers (reload-triggers.ts): a watcher on the files' *directories* (a ConfigMap swaps a `..data`
  * symlink, which a watch on the file itself never sees), SIGHUP (wired in cli/serve.ts), and a
  * periodic re-read, because watchers miss events on some volumes. A directory that is replaced
  * is watched again at the next reload. Triggers that arrive while a reload runs are coalesced
  * into one more reload.
  */
-import { statSync, watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
 import type { PolicySnapshot } from '../core/pipeline.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -36,9 +32,7 @@ import { buildSnapshot } from './policy-data.js';
 import type { PolicyData, PolicyLoadRequest } from './policy-data.js';
 import { createInProcessPolicyLoader, createWorkerPolicyLoader } from './policy-loader.js';
 import type { LoaderResult, PolicyLoader } from './policy-loader.js';
-
-/** Waits this long after a file event so a burst of writes becomes one reload. */
-const DEBOUNCE_MS = 50;
+import { ReloadTriggers } from './reload-triggers.js';
 const DEFAULT_SETTLE_MS = 200;
 const DEFAULT_SETTLE_ATTEMPTS = 3;
 const DEFAULT_LOAD_TIMEOUT_MS = 120_000;
@@ -65,13 +59,6 @@ export interface PolicyStoreOptions {
 
 type Listener = (snapshot: PolicySnapshot) => void;
 
-interface WatchedDir {
-  readonly watcher: FSWatcher;
-  /** Identity of the directory when the watch began: a replaced one has another. */
-  readonly identity: string;
-  failed: boolean;
-}
-
 /** Holds the current snapshot and reloads it on demand. */
 export class PolicyStore {
   private snapshot: PolicySnapshot | undefined;
@@ -84,10 +71,7 @@ export class PolicyStore {
   private running: Promise<void> | undefined;
   private pending = false;
   private stopped = false;
-  private watching = false;
-  private readonly watched = new Map<string, WatchedDir>();
-  private debounce: NodeJS.Timeout | undefined;
-  private poll: NodeJS.Timeout | undefined;
+  private triggers: ReloadTriggers | undefined;
 
   constructor(options: PolicyStoreOptions) {
     this.options = options;
@@ -163,14 +147,17 @@ export class PolicyStore {
   /** Starts the directory watchers (unless `watch: false`) and the periodic re-read. */
   startWatching(pollMs: number): void {
     if (this.stopped) return;
-    if (this.options.watch !== false) {
-      this.watching = true;
-      void this.refreshWatchers(true);
-    }
-    if (pollMs > 0) {
-      this.poll = setInterval(() => void this.reload('poll'), pollMs);
-      this.poll.unref();
-    }
+    this.triggers = new ReloadTriggers({
+      files: [this.options.allowlistPath, this.options.knownHostsPath].filter(
+        (path): path is string => path !== undefined,
+      ),
+      what: 'allowlist',
+      watch: this.options.watch !== false,
+      pollMs,
+      logger: this.options.logger,
+      onTrigger: (trigger) => void this.reload(trigger),
+    });
+    this.triggers.start();
   }
 
   /** Stops watchers, timers and the worker; a reload in progress ends without effect. */
@@ -181,86 +168,8 @@ export class PolicyStore {
   /** stopWatching, resolving once the worker thread has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watching = false;
-    for (const dir of this.watched.values()) dir.watcher.close();
-    this.watched.clear();
-    if (this.debounce !== undefined) clearTimeout(this.debounce);
-    if (this.poll !== undefined) clearInterval(this.poll);
+    this.triggers?.stop();
     await this.loader?.close();
-  }
-
-  private directories(): Set<string> {
-    const files = [this.options.allowlistPath, this.options.knownHostsPath].filter(
-      (path): path is string => path !== undefined,
-    );
-    return new Set(files.map((file) => dirname(resolve(file))));
-  }
-
-  /**
-   * Watches each directory that is not watched yet, and again each one that was replaced (a
-   * watch follows the old directory) or whose watcher failed. A missing directory is retried
-   * at the next reload. `sync` is for start-up, so that no change after it can be missed.
-   */
-  private async refreshWatchers(sync = false): Promise<void> {
-    const names = new Set(
-      [this.options.allowlistPath, this.options.knownHostsPath]
-        .filter((path): path is string => path !== undefined)
-        .map((file) => basename(file)),
-    );
-    for (const dir of this.directories()) {
-      let identity: string | undefined;
-      try {
-        const info = sync ? statSync(dir) : await stat(dir);
-        identity = `${info.dev}:${info.ino}`;
-      } catch {
-        identity = undefined;
-      }
-      if (!this.watching) return;
-      const existing = this.watched.get(dir);
-      if (existing !== undefined && !existing.failed && existing.identity === identity) continue;
-      existing?.watcher.close();
-      this.watched.delete(dir);
-      if (identity === undefined) continue;
-      this.watchDirectory(dir, identity, names);
-    }
-  }
-
-  private watchDirectory(dir: string, identity: string, names: ReadonlySet<string>): void {
-    try {
-      const watcher = watch(dir, { persistent: false }, (_event, name) => {
-        // `..data`, editor temp files and the directory itself change too; any event in the
-        // directory is worth a (cheap, hash-checked) look, but log only events naming our files.
-        if (name !== null && names.has(name)) {
-          this.options.logger.debug({ file: name }, 'allowlist file event');
-        }
-        this.scheduleReload('watch');
-      });
-      const watched: WatchedDir = { watcher, identity, failed: false };
-      watcher.on('error', (err: unknown) => {
-        watched.failed = true;
-        this.options.logger.warn(
-          { err, dir },
-          'file watcher failed; watching again at the next reload, the periodic re-read goes on',
-        );
-        this.scheduleReload('watch');
-      });
-      this.watched.set(dir, watched);
-    } catch (err: unknown) {
-      this.options.logger.warn(
-        { err, dir },
-        'cannot watch directory; relying on the periodic re-read',
-      );
-    }
-  }
-
-  private scheduleReload(trigger: string): void {
-    if (this.stopped) return;
-    if (this.debounce !== undefined) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      void this.reload(trigger);
-    }, DEBOUNCE_MS);
-    this.debounce.unref();
   }
 
   private request(): PolicyLoadRequest {
@@ -294,7 +203,7 @@ export class PolicyStore {
 
   private async reloadOnce(trigger: string): Promise<void> {
     if (this.stopped) return;
-    if (this.watching) await this.refreshWatchers();
+    await this.triggers?.refresh();
     const { result, attempts } = await this.loadSettled(trigger);
     if (this.isStopped()) return;
     try {
@@ -315,7 +224,7 @@ export class PolicyStore {
         1,
       );
     }
-    if (this.watching) await this.refreshWatchers();
+    await this.triggers?.refresh();
   }
 
   /** Loads, reading a failing file again after a pause while it may still be being written. */
