@@ -24,12 +24,18 @@
  * The Check call uses Envoy's own protos from @grpc/grpc-js-xds, so every test that goes through
  * the emulator also shows the authz server is wire-compatible with Envoy's messages.
  *
- * Not modelled: CONNECT, HTTP/2, TLS fields, `use_remote_address` (x-forwarded-for,
- * x-envoy-internal), allowed/disallowed header matchers, query-parameter mutations, mutation
- * validation, `error_response` (not in the npm protos: Envoy < 1.37 treats it as a denial).
+ * The filter (`createExtAuthzFilter`), the router (`forwardUpstream`) and the CheckRequest
+ * building are exported for the egress stand-in (egress-emulator.ts), which adds CONNECT, TLS
+ * interception and the `tls_session`/`destination.principal` fields on top of them.
+ *
+ * Not modelled here: CONNECT and TLS (see egress-emulator.ts), HTTP/2, `use_remote_address`
+ * (x-forwarded-for, x-envoy-internal), allowed/disallowed header matchers, query-parameter
+ * mutations, mutation validation, `error_response` (not in the npm protos: Envoy < 1.37 treats
+ * it as a denial).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -150,19 +156,25 @@ export interface BufferSettings {
   readonly packAsBytes: boolean;
 }
 
-type HeaderEntry = [name: string, value: string];
+/** One header line: lower-case name, value as a latin1 byte string. */
+export type HeaderEntry = [name: string, value: string];
 
 /** A downstream request as Envoy's HCM sees it after its own header mutations. */
-interface EnvoyStream {
+export interface EnvoyStream {
   /** Pseudo-headers then regular headers, lower-case names, values as latin1 byte strings. */
   readonly headers: HeaderEntry[];
   readonly startTime: Date;
   readonly source: { address: string; port: number };
   readonly destination: { address: string; port: number };
+  /**
+   * Set when Envoy terminated TLS on the downstream connection (§1.2, §1.6): the SNI the client
+   * sent and the first DNS SAN of the certificate Envoy served (`destination.principal`).
+   */
+  readonly tls?: { readonly sni: string; readonly localPrincipal: string } | undefined;
 }
 
 /** The buffered body at check time, or undefined when the request had none (end_stream). */
-interface BufferedBody {
+export interface BufferedBody {
   readonly bytes: Buffer;
   /** Bytes received so far (`size`); can exceed `bytes.length` only when truncated. */
   readonly received: number;
@@ -179,18 +191,24 @@ const PARTIAL_BODY_HEADER = 'x-envoy-auth-partial-body';
 
 /**
  * The HCM/codec step: request target + raw header lines → Envoy's header list (§1.3 rule 7,
- * §1.7). Absolute-form targets replace any Host header.
+ * §1.7). Absolute-form targets replace any Host header; a CONNECT's target is its `:authority`
+ * and it has no `:path`. `downstreamScheme` is `https` on a connection where Envoy terminated
+ * TLS, which the HCM writes as `:scheme` of origin-form requests.
  */
-function toEnvoyHeaders(
+export function toEnvoyHeaders(
   method: string,
   target: string,
   rawHeaders: readonly string[],
+  downstreamScheme: 'http' | 'https' = 'http',
 ): HeaderEntry[] {
   let authority: string | undefined;
-  let requestPath = target;
-  let scheme = 'http';
+  let requestPath: string | undefined = target;
+  let scheme: string = downstreamScheme;
   const absolute = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(.*)$/i.exec(target);
-  if (absolute !== null) {
+  if (method === 'CONNECT') {
+    authority = target;
+    requestPath = undefined;
+  } else if (absolute !== null) {
     scheme = absolute[1]!.toLowerCase();
     authority = absolute[2]!;
     const rest = absolute[3]!.replace(/#.*$/, '');
@@ -213,7 +231,7 @@ function toEnvoyHeaders(
     regular.push(['x-request-id', randomUUID()]);
   return [
     [':authority', authority ?? ''],
-    [':path', requestPath],
+    ...(requestPath === undefined ? [] : [[':path', requestPath] satisfies HeaderEntry]),
     [':method', method],
     [':scheme', scheme],
     ...regular,
@@ -274,15 +292,17 @@ function socketAddress(peer: { address: string; port: number }): Peer {
   return { address: { socket_address: { address: peer.address, port_value: peer.port } } };
 }
 
-interface BuildOptions {
+export interface BuildOptions {
   readonly withRequestBody: BufferSettings | undefined;
   readonly encodeRawHeaders: boolean;
+  /** ext_authz `include_tls_session`: `tls_session.sni` from the downstream TLS (§1.6). */
+  readonly includeTlsSession?: boolean | undefined;
   /** Envoy's stream id (`request.http.id`); random uint64 when omitted. */
   readonly streamId?: string | undefined;
 }
 
-/** §1.2–§1.5, §1.9: the CheckRequest object before serialisation. */
-function buildCheckRequest(
+/** §1.2–§1.6, §1.9: the CheckRequest object before serialisation. */
+export function buildCheckRequest(
   stream: EnvoyStream,
   body: BufferedBody | undefined,
   options: BuildOptions,
@@ -320,10 +340,17 @@ function buildCheckRequest(
     if (partial !== undefined) map[PARTIAL_BODY_HEADER] = partial;
     headerFields = { headers: map };
   }
+  const destination = socketAddress(stream.destination);
   return {
     attributes: {
       source: socketAddress(stream.source),
-      destination: socketAddress(stream.destination),
+      destination:
+        stream.tls === undefined
+          ? destination
+          : { ...destination, principal: stream.tls.localPrincipal },
+      ...(options.includeTlsSession === true
+        ? { tls_session: { sni: stream.tls?.sni ?? '' } }
+        : {}),
       request: {
         time: timestamp(stream.startTime),
         http: {
@@ -345,7 +372,7 @@ function buildCheckRequest(
 }
 
 /** Serialises and decodes a CheckRequest, giving exactly what a grpc-js authz server receives. */
-function asReceived(request: CheckRequest): CheckRequest {
+export function asReceived(request: CheckRequest): CheckRequest {
   const method = checkMethod();
   // Typed `object` by proto-loader; CheckRequest (all fields optional) accepts that, and the
   // value has the shape by construction: it was just encoded from one.
@@ -448,7 +475,7 @@ function headerOptionValue(option: HeaderValueOptionObject): string {
 }
 
 /** §3.3 append semantics on a header list (names lower-cased). */
-function applyHeaderOptions(
+export function applyHeaderOptions(
   list: HeaderEntry[],
   options: readonly HeaderValueOptionObject[],
 ): void {
@@ -489,7 +516,7 @@ function applyHeaderOptions(
   }
 }
 
-function toNodeHeaders(list: readonly HeaderEntry[]): Record<string, string | string[]> {
+export function toNodeHeaders(list: readonly HeaderEntry[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of list) {
     const prior = out[name];
@@ -499,21 +526,27 @@ function toNodeHeaders(list: readonly HeaderEntry[]): Record<string, string | st
 }
 
 // ---------------------------------------------------------------------------------------------
-// The emulator
+// The ext_authz HTTP filter (shared with the egress stand-in, egress-emulator.ts)
 // ---------------------------------------------------------------------------------------------
 
-export interface EnvoyEmulatorOptions {
+/** The ext_authz filter's settings that the emulators model. */
+export interface ExtAuthzFilterOptions {
   /** The authz server: `host:port` or `unix:/path`. */
   readonly authzAddress: string;
-  readonly upstream: { readonly host: string; readonly port: number };
   /** ext_authz `with_request_body`; omit (or undefined) for no body buffering. */
   readonly withRequestBody?: BufferSettings | undefined;
   /** ext_authz `encode_raw_headers`. @default false */
   readonly encodeRawHeaders?: boolean | undefined;
+  /** ext_authz `include_tls_session`. @default false */
+  readonly includeTlsSession?: boolean | undefined;
   /** `grpc_service.timeout` in ms. @default 1000 */
   readonly timeoutMs?: number | undefined;
   /** ext_authz `status_on_error`. @default 403 */
   readonly statusOnError?: number | undefined;
+}
+
+export interface EnvoyEmulatorOptions extends ExtAuthzFilterOptions {
+  readonly upstream: { readonly host: string; readonly port: number };
 }
 
 /** One Check call and its outcome, in arrival order. */
@@ -538,24 +571,87 @@ export interface EnvoyEmulator {
   close(): Promise<void>;
 }
 
+/** What Envoy does with a stream once its Check is answered. */
+export type FilterVerdict =
+  | {
+      readonly kind: 'allowed';
+      /** The request headers after `ok_response.headers` and `headers_to_remove`. */
+      readonly headers: HeaderEntry[];
+      readonly responseHeadersToAdd: readonly HeaderValueOptionObject[];
+    }
+  | {
+      /** A denial or `status_on_error`: Envoy answers itself (a local reply). */
+      readonly kind: 'local_reply';
+      readonly status: number;
+      readonly headers: HeaderEntry[];
+      readonly body: string;
+    };
+
+/**
+ * Sends an allowed request upstream and streams the answer back: the router's part. `buffered`
+ * is the body the filter already read; when `ended` is false the rest is still in `req`.
+ */
+export type Forward = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  headers: HeaderEntry[],
+  buffered: readonly Buffer[],
+  ended: boolean,
+  responseHeadersToAdd: readonly HeaderValueOptionObject[],
+) => void;
+
+export interface ExtAuthzFilter {
+  readonly records: RecordedList<CheckRecord>;
+  /** One Check for a stream whose body (if any) is buffered, and Envoy's verdict on the answer. */
+  authorize(stream: EnvoyStream, body: BufferedBody | undefined): Promise<FilterVerdict>;
+  /** Runs the filter on a downstream request: buffering, the Check, then a local reply or `forward`. */
+  decode(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    stream: EnvoyStream,
+    forward: Forward,
+  ): void;
+  close(): void;
+}
+
+/** A local reply's headers as Envoy writes them: `text/plain` for a typeless body, its length. */
+export function localReplyHeaders(headers: readonly HeaderEntry[], body: string): HeaderEntry[] {
+  const out = [...headers];
+  if (body !== '' && !out.some(([k]) => k === 'content-type'))
+    out.push(['content-type', 'text/plain']);
+  out.push(['content-length', String(Buffer.byteLength(body))], ['server', 'envoy']);
+  return out;
+}
+
 function sendLocalReply(
   res: http.ServerResponse,
   status: number,
   headers: HeaderEntry[],
   body: string,
 ): void {
-  if (body !== '' && !headers.some(([k]) => k === 'content-type'))
-    headers.push(['content-type', 'text/plain']);
-  headers.push(['content-length', String(Buffer.byteLength(body))], ['server', 'envoy']);
-  res.writeHead(status, toNodeHeaders(headers));
+  res.writeHead(status, toNodeHeaders(localReplyHeaders(headers, body)));
   res.end(body);
 }
 
-/** Starts the emulator on 127.0.0.1 (random port). */
-export async function startEnvoyEmulator(options: EnvoyEmulatorOptions): Promise<EnvoyEmulator> {
+/** The stream Envoy's HCM makes of a request read by node:http on `req.socket`. */
+export function toEnvoyStream(
+  req: http.IncomingMessage,
+  downstreamScheme: 'http' | 'https' = 'http',
+  tls?: EnvoyStream['tls'],
+): EnvoyStream {
+  return {
+    headers: toEnvoyHeaders(req.method ?? '', req.url ?? '', req.rawHeaders, downstreamScheme),
+    startTime: new Date(),
+    source: { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 },
+    destination: { address: req.socket.localAddress ?? '', port: req.socket.localPort ?? 0 },
+    tls,
+  };
+}
+
+/** The ext_authz filter with its gRPC client to the authz server. */
+export function createExtAuthzFilter(options: ExtAuthzFilterOptions): ExtAuthzFilter {
   const method = checkMethod(CLIENT_LOADER_OPTIONS);
   const client = new grpc.Client(options.authzAddress, grpc.credentials.createInsecure());
-  const upstreamAgent = new http.Agent({ keepAlive: false });
   const records = new RecordedList<CheckRecord>();
   const timeoutMs = options.timeoutMs ?? 1000;
   const statusOnError = options.statusOnError ?? 403;
@@ -581,58 +677,68 @@ export async function startEnvoyEmulator(options: EnvoyEmulatorOptions): Promise
       );
     });
 
-  const forward = (
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    headers: HeaderEntry[],
-    buffered: readonly Buffer[],
-    ended: boolean,
-    responseHeadersToAdd: readonly HeaderValueOptionObject[],
-  ): void => {
-    const pseudo = (name: string): string => headers.find(([k]) => k === name)?.[1] ?? '';
-    const regular = headers.filter(([k]) => !k.startsWith(':'));
-    regular.push(['host', pseudo(':authority')]);
-    const upstream = http.request(
-      {
-        host: options.upstream.host,
-        port: options.upstream.port,
-        method: pseudo(':method'),
-        path: pseudo(':path'),
-        headers: toNodeHeaders(regular),
-        agent: upstreamAgent,
-      },
-      (upstreamRes) => {
-        const list: HeaderEntry[] = [];
-        for (let i = 0; i + 1 < upstreamRes.rawHeaders.length; i += 2) {
-          const name = upstreamRes.rawHeaders[i]!.toLowerCase();
-          if (!HOP_BY_HOP.has(name)) list.push([name, upstreamRes.rawHeaders[i + 1]!]);
-        }
-        applyHeaderOptions(list, responseHeadersToAdd);
-        res.writeHead(upstreamRes.statusCode ?? 502, toNodeHeaders(list));
-        // Send the headers now: an SSE answer must reach the client before its first event.
-        res.flushHeaders();
-        upstreamRes.pipe(res);
-      },
+  const authorize = async (
+    stream: EnvoyStream,
+    body: BufferedBody | undefined,
+  ): Promise<FilterVerdict> => {
+    const request = asReceived(
+      buildCheckRequest(stream, body, {
+        withRequestBody: bufferSettings,
+        encodeRawHeaders: options.encodeRawHeaders ?? false,
+        includeTlsSession: options.includeTlsSession,
+      }),
     );
-    upstream.on('error', () => {
-      if (res.headersSent) res.destroy();
-      else
-        sendLocalReply(res, 503, [], 'upstream connect error or disconnect/reset before headers');
-    });
-    res.on('close', () => upstream.destroy());
-    for (const chunk of buffered) upstream.write(chunk);
-    if (ended) upstream.end();
-    else req.pipe(upstream);
+    const record: CheckRecord = {
+      request,
+      response: undefined,
+      error: undefined,
+      outcome: 'pending',
+    };
+    records.push(record);
+    const result = await check(request);
+    if ('error' in result) {
+      record.error = result.error;
+      record.outcome = 'error';
+      return { kind: 'local_reply', status: statusOnError, headers: [], body: '' };
+    }
+    const response = result.response;
+    record.response = response;
+    if ((response.status?.code ?? 0) !== 0) {
+      record.outcome = 'denied';
+      const denied =
+        response.http_response === 'denied_response' ? response.denied_response : undefined;
+      const code = denied?.status?.code ?? 0;
+      const headers: HeaderEntry[] = [];
+      applyHeaderOptions(headers, denied?.headers ?? []);
+      return {
+        kind: 'local_reply',
+        status: code > 0 ? code : 403,
+        headers,
+        body: denied?.body ?? '',
+      };
+    }
+    record.outcome = 'allowed';
+    const ok = response.http_response === 'ok_response' ? response.ok_response : undefined;
+    const headers = [...stream.headers];
+    applyHeaderOptions(headers, ok?.headers ?? []);
+    const remove = new Set(
+      (ok?.headers_to_remove ?? [])
+        .map((name) => name.toLowerCase())
+        .filter((name) => !name.startsWith(':') && name !== 'host'),
+    );
+    return {
+      kind: 'allowed',
+      headers: headers.filter(([name]) => !remove.has(name)),
+      responseHeadersToAdd: ok?.response_headers_to_add ?? [],
+    };
   };
 
-  const server = http.createServer((req, res) => {
-    const startTime = new Date();
-    const stream: EnvoyStream = {
-      headers: toEnvoyHeaders(req.method ?? '', req.url ?? '', req.rawHeaders),
-      startTime,
-      source: { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 },
-      destination: { address: req.socket.localAddress ?? '', port: req.socket.localPort ?? 0 },
-    };
+  const decode = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    stream: EnvoyStream,
+    forward: Forward,
+  ): void => {
     const contentLength = Number(req.headers['content-length'] ?? '0');
     const hasBody = req.headers['transfer-encoding'] !== undefined || contentLength > 0;
     const chunks: Buffer[] = [];
@@ -648,57 +754,13 @@ export async function startEnvoyEmulator(options: EnvoyEmulatorOptions): Promise
         hasBody && bufferSettings !== undefined
           ? { bytes: Buffer.concat(chunks), received }
           : undefined;
-      const request = asReceived(
-        buildCheckRequest(stream, body, {
-          withRequestBody: bufferSettings,
-          encodeRawHeaders: options.encodeRawHeaders ?? false,
-        }),
-      );
-      const record: CheckRecord = {
-        request,
-        response: undefined,
-        error: undefined,
-        outcome: 'pending',
-      };
-      records.push(record);
-      const result = await check(request);
-      if ('error' in result) {
-        record.error = result.error;
-        record.outcome = 'error';
+      const verdict = await authorize(stream, body);
+      if (verdict.kind === 'local_reply') {
         req.resume();
-        sendLocalReply(res, statusOnError, [], '');
+        sendLocalReply(res, verdict.status, verdict.headers, verdict.body);
         return;
       }
-      const response = result.response;
-      record.response = response;
-      if ((response.status?.code ?? 0) !== 0) {
-        record.outcome = 'denied';
-        const denied =
-          response.http_response === 'denied_response' ? response.denied_response : undefined;
-        const code = denied?.status?.code ?? 0;
-        const headers: HeaderEntry[] = [];
-        applyHeaderOptions(headers, denied?.headers ?? []);
-        req.resume();
-        sendLocalReply(res, code > 0 ? code : 403, headers, denied?.body ?? '');
-        return;
-      }
-      record.outcome = 'allowed';
-      const ok = response.http_response === 'ok_response' ? response.ok_response : undefined;
-      const headers = [...stream.headers];
-      applyHeaderOptions(headers, ok?.headers ?? []);
-      const remove = new Set(
-        (ok?.headers_to_remove ?? [])
-          .map((name) => name.toLowerCase())
-          .filter((name) => !name.startsWith(':') && name !== 'host'),
-      );
-      forward(
-        req,
-        res,
-        headers.filter(([name]) => !remove.has(name)),
-        chunks,
-        ended,
-        ok?.response_headers_to_add ?? [],
-      );
+      forward(req, res, verdict.headers, chunks, ended, verdict.responseHeadersToAdd);
     };
 
     const start = (): void => {
@@ -734,8 +796,63 @@ export async function startEnvoyEmulator(options: EnvoyEmulatorOptions): Promise
     } else {
       req.on('data', onData);
     }
-  });
+  };
 
+  return {
+    records,
+    authorize,
+    decode,
+    close() {
+      client.close();
+    },
+  };
+}
+
+/** Opens the upstream request for `forwardUpstream`: where to, over what, with which agent. */
+export type OpenUpstream = (
+  options: http.RequestOptions,
+  onResponse: (res: http.IncomingMessage) => void,
+) => http.ClientRequest;
+
+/**
+ * The router: sends an allowed request through `open` and streams the upstream's answer back
+ * with `response_headers_to_add` applied. A failure before the upstream's headers is Envoy's 503
+ * local reply; after them the downstream is reset.
+ */
+export function forwardUpstream(open: OpenUpstream): Forward {
+  return (req, res, headers, buffered, ended, responseHeadersToAdd) => {
+    const pseudo = (name: string): string => headers.find(([k]) => k === name)?.[1] ?? '';
+    const regular = headers.filter(([k]) => !k.startsWith(':'));
+    regular.push(['host', pseudo(':authority')]);
+    const upstream = open(
+      { method: pseudo(':method'), path: pseudo(':path'), headers: toNodeHeaders(regular) },
+      (upstreamRes) => {
+        const list: HeaderEntry[] = [];
+        for (let i = 0; i + 1 < upstreamRes.rawHeaders.length; i += 2) {
+          const name = upstreamRes.rawHeaders[i]!.toLowerCase();
+          if (!HOP_BY_HOP.has(name)) list.push([name, upstreamRes.rawHeaders[i + 1]!]);
+        }
+        applyHeaderOptions(list, responseHeadersToAdd);
+        res.writeHead(upstreamRes.statusCode ?? 502, toNodeHeaders(list));
+        // Send the headers now: an SSE answer must reach the client before its first event.
+        res.flushHeaders();
+        upstreamRes.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      if (res.headersSent) res.destroy();
+      else
+        sendLocalReply(res, 503, [], 'upstream connect error or disconnect/reset before headers');
+    });
+    res.on('close', () => upstream.destroy());
+    for (const chunk of buffered) upstream.write(chunk);
+    if (ended) upstream.end();
+    else req.pipe(upstream);
+  };
+}
+
+/** Listens on 127.0.0.1 at a random port; resolves with the port. */
+export async function listenOnLoopback(server: http.Server | net.Server): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -743,26 +860,55 @@ export async function startEnvoyEmulator(options: EnvoyEmulatorOptions): Promise
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  return (server.address() as AddressInfo).port;
+}
+
+/** Closes a server and every connection it still has. */
+export async function closeHttpServer(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The emulator
+// ---------------------------------------------------------------------------------------------
+
+/** Starts the emulator on 127.0.0.1 (random port). */
+export async function startEnvoyEmulator(options: EnvoyEmulatorOptions): Promise<EnvoyEmulator> {
+  const filter = createExtAuthzFilter(options);
+  const upstreamAgent = new http.Agent({ keepAlive: false });
+  const forward = forwardUpstream((requestOptions, onResponse) =>
+    http.request(
+      {
+        ...requestOptions,
+        host: options.upstream.host,
+        port: options.upstream.port,
+        agent: upstreamAgent,
+      },
+      onResponse,
+    ),
+  );
+  const server = http.createServer((req, res) => {
+    filter.decode(req, res, toEnvoyStream(req), forward);
+  });
+  const port = await listenOnLoopback(server);
 
   return {
     port,
     url: `http://127.0.0.1:${port}`,
-    requests: records.items,
-    waitForRecord: (match) => records.waitFor(match),
+    requests: filter.records.items,
+    waitForRecord: (match) => filter.records.waitFor(match),
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      });
+      await closeHttpServer(server);
       upstreamAgent.destroy();
-      client.close();
+      filter.close();
     },
   };
 }
-
 // ---------------------------------------------------------------------------------------------
 // A fetch that talks to a forward proxy in absolute form
 // ---------------------------------------------------------------------------------------------
