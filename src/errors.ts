@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   ERR_UNHANDLED_REJECTION: 'ERR_UNHANDLED_REJECTION',
   /** An exception nothing caught; logged, and the process exits with code 70. */
   ERR_UNCAUGHT_EXCEPTION: 'ERR_UNCAUGHT_EXCEPTION',
+  /** A CA or certificate given to `issue-certs` is unusable or unsafe (the message says why). */
+  ERR_CERT_INVALID: 'ERR_CERT_INVALID',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
