@@ -3,14 +3,17 @@
  * code; only main.ts turns it into process.exit.
  */
 import { EXPLAIN_USAGE, runExplain } from './cli/explain.js';
+import { RENDER_ENVOY_USAGE, runRenderEnvoy } from './cli/render-envoy.js';
 import type { CliIo } from './cli/io.js';
 import { SERVE_USAGE, runServe } from './cli/serve.js';
 import { runStamp } from './cli/stamp.js';
 import { runValidate } from './cli/validate.js';
+import { packageVersion } from './cli/version.js';
 
 export const USAGE = `mcp-gate: Envoy external authorization for Model Context Protocol traffic
 
 usage: mcp-gate <command> [options]
+       mcp-gate --version
 
 commands:
   serve     --allowlist FILE [--known-hosts FILE] [--grpc-listen HOST:PORT|unix:PATH] [--http-listen HOST:PORT]
@@ -21,10 +24,14 @@ commands:
             print the decision for one CheckRequest (proto3 JSON)
   stamp     FILE [--id ID]
             write review_sha256 into approved entries, keeping comments and layout
+  render-envoy --allowlist FILE --out DIR [--known-hosts FILE] [--certs-dir DIR] [--cert-manager-issuer NAME]
+            write Envoy's interception config (lds, cds, rds, sds) for the allowlist's inspection set
 
 ${SERVE_USAGE}
 
-${EXPLAIN_USAGE}`;
+${EXPLAIN_USAGE}
+
+${RENDER_ENVOY_USAGE}`;
 
 /** Runs one command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -38,6 +45,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runExplain(rest, io);
     case 'stamp':
       return runStamp(rest, io);
+    case 'render-envoy':
+      return runRenderEnvoy(rest, io);
+    case '--version':
+    case '-v':
+      io.stdout(`${packageVersion()}\n`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':

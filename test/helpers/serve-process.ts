@@ -63,6 +63,8 @@ export interface ServeOptions {
   readonly nodeArgs?: readonly string[];
   /** Working directory (default ROOT); another one shows nothing is found relative to it. */
   readonly cwd?: string;
+  /** The script node runs (default MAIN), e.g. dist/main.js of another file layout. */
+  readonly entry?: string;
 }
 
 export interface ServeProcess {
@@ -78,11 +80,15 @@ export interface ServeProcess {
 /** Starts `mcp-gate serve …` and collects its JSON log lines from stdout. */
 export function startServe(args: readonly string[], options: ServeOptions = {}): ServeProcess {
   const env = options.env ?? cleanEnv();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN, 'serve', ...args], {
-    cwd: options.cwd ?? ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), options.entry ?? MAIN, 'serve', ...args],
+    {
+      cwd: options.cwd ?? ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.add(child);
   const logs: LogLine[] = [];
   const waiters = new Set<() => void>();
