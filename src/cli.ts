@@ -3,7 +3,6 @@
  * code; only main.ts turns it into process.exit.
  */
 import { EXPLAIN_USAGE, runExplain } from './cli/explain.js';
-import { RENDER_ENVOY_USAGE, runRenderEnvoy } from './cli/render-envoy.js';
 import type { CliIo } from './cli/io.js';
 import { SERVE_USAGE, runServe } from './cli/serve.js';
 import { runStamp } from './cli/stamp.js';
@@ -24,14 +23,10 @@ commands:
             print the decision for one CheckRequest (proto3 JSON)
   stamp     FILE [--id ID]
             write review_sha256 into approved entries, keeping comments and layout
-  render-envoy --allowlist FILE --out DIR [--known-hosts FILE] [--certs-dir DIR] [--cert-manager-issuer NAME]
-            write Envoy's interception config (lds, cds, rds, sds) for the allowlist's inspection set
 
 ${SERVE_USAGE}
 
-${EXPLAIN_USAGE}
-
-${RENDER_ENVOY_USAGE}`;
+${EXPLAIN_USAGE}`;
 
 /** Runs one command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -45,8 +40,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runExplain(rest, io);
     case 'stamp':
       return runStamp(rest, io);
-    case 'render-envoy':
-      return runRenderEnvoy(rest, io);
     case '--version':
     case '-v':
       io.stdout(`${packageVersion()}\n`);
