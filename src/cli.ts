@@ -3,7 +3,9 @@
  * code; only main.ts turns it into process.exit.
  */
 import { EXPLAIN_USAGE, runExplain } from './cli/explain.js';
+import { RENDER_ENVOY_USAGE, runRenderEnvoy } from './cli/render-envoy.js';
 import type { CliIo } from './cli/io.js';
+import { ISSUE_CERTS_USAGE, runIssueCerts } from './cli/issue-certs.js';
 import { SERVE_USAGE, runServe } from './cli/serve.js';
 import { runStamp } from './cli/stamp.js';
 import { runValidate } from './cli/validate.js';
@@ -23,10 +25,18 @@ commands:
             print the decision for one CheckRequest (proto3 JSON)
   stamp     FILE [--id ID]
             write review_sha256 into approved entries, keeping comments and layout
+  render-envoy --allowlist FILE --out DIR [--known-hosts FILE] [--certs-dir DIR] [--cert-manager-issuer NAME]
+            write Envoy's interception config (lds, cds, rds, sds) for the allowlist's inspection set
+  issue-certs --allowlist FILE --ca-cert FILE --ca-key FILE --out DIR [--days 90] [--renew-before-days 30]
+            issue and rotate the interception certificates (tls.crt, tls.key) from a CA; --create-ca DIR for a trial CA
 
 ${SERVE_USAGE}
 
-${EXPLAIN_USAGE}`;
+${EXPLAIN_USAGE}
+
+${RENDER_ENVOY_USAGE}
+
+${ISSUE_CERTS_USAGE}`;
 
 /** Runs one command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -40,6 +50,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runExplain(rest, io);
     case 'stamp':
       return runStamp(rest, io);
+    case 'render-envoy':
+      return runRenderEnvoy(rest, io);
+    case 'issue-certs':
+      return runIssueCerts(rest, io);
     case '--version':
     case '-v':
       io.stdout(`${packageVersion()}\n`);

@@ -1,0 +1,132 @@
+/**
+ * `mcp-gate render-envoy --allowlist FILE --out DIR [...]`: renders Envoy's interception side
+ * for the allowlist's inspection set (src/envoy-render/render.ts describes the files) and writes
+ * it into DIR, each file atomically. The allowlist and known-host list go through exactly the
+ * loader the service uses, so a file serve would refuse renders nothing.
+ */
+import { parseArgs } from 'node:util';
+import { buildSnapshot, loadPolicyData } from '../config/policy-data.js';
+import { BUNDLED_KNOWN_HOSTS, NO_KNOWN_HOSTS } from '../config/service-config.js';
+import { inspectionSet } from '../core/policy/inspection-set.js';
+import type { CertManagerIssuer } from '../envoy-render/certificates.js';
+import {
+  DEFAULT_CA_BUNDLE,
+  DEFAULT_CERTS_DIR,
+  DEFAULT_DYNAMIC_DIR,
+} from '../envoy-render/layout.js';
+import { renderEnvoy } from '../envoy-render/render.js';
+import { writeRenderedFiles } from '../envoy-render/write.js';
+import type { CliIo } from './io.js';
+
+export const RENDER_ENVOY_USAGE = `usage: mcp-gate render-envoy --allowlist FILE --out DIR [--known-hosts FILE]
+                            [--certs-dir DIR] [--dynamic-dir DIR] [--ca-bundle FILE]
+                            [--cert-manager-issuer NAME [--cert-manager-issuer-kind Issuer|ClusterIssuer]]
+
+Writes Envoy's interception config for the allowlist's inspection set into DIR: lds.yaml,
+cds.yaml, rds.yaml, sds/<name>.yaml and, with an issuer, certificates.yaml (cert-manager).
+Paths inside the files are as the Envoy container sees them:
+  --dynamic-dir  where Envoy reads the rendered files (default ${DEFAULT_DYNAMIC_DIR})
+  --certs-dir    interception certificates, <name>/tls.crt and tls.key (default ${DEFAULT_CERTS_DIR})
+  --ca-bundle    CAs that verify the real servers (default ${DEFAULT_CA_BUNDLE})
+--known-hosts defaults to the list bundled with mcp-gate, as serve does; "none" uses no list.
+Exit status: 0 written, 1 invalid allowlist or write failure, 2 usage error.`;
+
+/** Render settings shared by this command and `serve --envoy-render-dir`. */
+export interface EnvoyRenderSettings {
+  readonly certsDir: string;
+  readonly dynamicDir: string;
+  readonly caBundle: string;
+  readonly issuer: CertManagerIssuer | undefined;
+}
+
+/** Checks the issuer flags; a string is the problem to report. */
+export function toIssuer(
+  name: string | undefined,
+  kind: string | undefined,
+): CertManagerIssuer | undefined | string {
+  if (name === undefined) {
+    return kind === undefined
+      ? undefined
+      : '--cert-manager-issuer-kind needs --cert-manager-issuer';
+  }
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+    return `--cert-manager-issuer must be a Kubernetes object name, got ${JSON.stringify(name)}`;
+  }
+  const issuerKind = kind ?? 'Issuer';
+  if (issuerKind !== 'Issuer' && issuerKind !== 'ClusterIssuer') {
+    return `--cert-manager-issuer-kind must be Issuer or ClusterIssuer, got ${JSON.stringify(issuerKind)}`;
+  }
+  return { name, kind: issuerKind };
+}
+
+/** Runs render-envoy; resolves with the exit code. */
+export async function runRenderEnvoy(args: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        allowlist: { type: 'string' },
+        'known-hosts': { type: 'string' },
+        out: { type: 'string' },
+        'certs-dir': { type: 'string', default: DEFAULT_CERTS_DIR },
+        'dynamic-dir': { type: 'string', default: DEFAULT_DYNAMIC_DIR },
+        'ca-bundle': { type: 'string', default: DEFAULT_CA_BUNDLE },
+        'cert-manager-issuer': { type: 'string' },
+        'cert-manager-issuer-kind': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err: unknown) {
+    io.stderr(`${(err as Error).message}\n${RENDER_ENVOY_USAGE}\n`);
+    return 2;
+  }
+  if (values.help === true) {
+    io.stdout(`${RENDER_ENVOY_USAGE}\n`);
+    return 0;
+  }
+  if (values.allowlist === undefined || values.out === undefined) {
+    io.stderr(`--allowlist and --out are required\n${RENDER_ENVOY_USAGE}\n`);
+    return 2;
+  }
+  const issuer = toIssuer(values['cert-manager-issuer'], values['cert-manager-issuer-kind']);
+  if (typeof issuer === 'string') {
+    io.stderr(`${issuer}\n`);
+    return 2;
+  }
+  const knownHosts = values['known-hosts'] ?? BUNDLED_KNOWN_HOSTS;
+  const loaded = await loadPolicyData({
+    allowlistPath: values.allowlist,
+    knownHostsPath: knownHosts === NO_KNOWN_HOSTS ? undefined : knownHosts,
+    nowMs: io.now.getTime(),
+    skipHashes: [],
+  });
+  if (loaded.kind !== 'loaded') {
+    const errors = loaded.kind === 'invalid' ? loaded.errors : [];
+    for (const line of errors) io.stderr(`${line}\n`);
+    io.stderr('render-envoy: nothing written: the allowlist is invalid\n');
+    return 1;
+  }
+  const { policy } = await buildSnapshot(loaded.data, { maxBodyBytes: 1, maxBatchElements: 1 });
+  const hosts = inspectionSet(policy);
+  const files = renderEnvoy(hosts, {
+    certsDir: values['certs-dir'],
+    dynamicDir: values['dynamic-dir'],
+    caBundle: values['ca-bundle'],
+    issuer,
+  });
+  try {
+    const { written, removed } = await writeRenderedFiles(values.out, files);
+    io.stdout(
+      `${values.out}: ${String(hosts.length)} intercepted host pattern(s)` +
+        `${hosts.length === 0 ? '' : ` (${hosts.map((h) => h.host).join(', ')})`}; ` +
+        `${String(written.length)} file(s) written, ${String(removed.length)} removed\n`,
+    );
+    return 0;
+  } catch (err: unknown) {
+    io.stderr(`render-envoy: cannot write ${values.out}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

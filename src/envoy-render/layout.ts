@@ -1,0 +1,40 @@
+/**
+ * Where things are inside the Envoy container, and the names of the Envoy resources that
+ * render-envoy writes. The bootstraps in envoy/ use the same paths and names; the tests in
+ * test/integration/envoy-config.test.ts hold the two together.
+ */
+
+/** Where Envoy reads the rendered lds.yaml, cds.yaml, rds.yaml and sds/. */
+export const DEFAULT_DYNAMIC_DIR = '/etc/envoy/dynamic';
+/** Interception certificates, one directory per host in cert-manager's Secret layout. */
+export const DEFAULT_CERTS_DIR = '/etc/envoy/certs';
+/** The public CAs the upstream legs verify real servers against (Debian's bundle). */
+export const DEFAULT_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/** The gRPC cluster of mcp-gate, defined by every bootstrap. */
+export const MCP_GATE_CLUSTER = 'mcp_gate';
+/** The bootstraps' dynamic forward proxy for traffic that is not intercepted. */
+export const EGRESS_FORWARD_CLUSTER = 'dynamic_forward_proxy';
+/** The route table of the explicit-proxy listener (egress-proxy.yaml, sidecar.yaml). */
+export const EGRESS_ROUTE_CONFIG = 'mcp_gate_egress';
+/** The internal listener (and its cluster) that transparent.yaml hands every TLS connection to. */
+export const TRANSPARENT_LISTENER = 'mcp_gate_transparent';
+/** Plain-TCP forwarding by SNI for what transparent mode does not intercept. */
+export const SNI_FORWARD_CLUSTER = 'mcp_gate_sni_forward';
+/** Re-encrypting forward proxy for the hosts of wildcard patterns. */
+export const INTERCEPT_DYNAMIC_CLUSTER = 'mcp_gate_upstream_dynamic';
+
+/** The internal listener (and its cluster) terminating intercepted tunnels to `port`. */
+export function interceptListenerName(port: number): string {
+  return `mcp_gate_intercept_${String(port)}`;
+}
+
+/** The re-encrypting cluster of one exact host on one port. */
+export function upstreamClusterName(name: string, port: number): string {
+  return `mcp_gate_upstream_${name}_${String(port)}`;
+}
+
+/** The Kubernetes Secret (and cert-manager Certificate) holding one host's certificate. */
+export function certificateSecretName(name: string): string {
+  return `mcp-gate-tls-${name}`;
+}

@@ -1,0 +1,439 @@
+/**
+ * The Envoy resources that intercept the inspection set (src/core/policy/inspection-set.ts), as
+ * proto3-JSON-shaped objects. Pure: no I/O; the same hosts and options give the same objects.
+ *
+ * - One internal listener per intercepted port (`mcp_gate_intercept_<port>`). Its filter chains
+ *   match the SNI of one host pattern each, terminate TLS with that host's certificate (SDS from
+ *   a file), and run an HTTP connection manager with ext_authz and the request body. A request
+ *   whose authority is not that host is refused (421) inside the chain, so a client cannot
+ *   present one name in the SNI and have mcp-gate judge another.
+ * - Upstream, exact hosts go to a cluster of their own that re-encrypts to the real host on that
+ *   port and verifies its certificate (public CA bundle, SNI and DNS SAN both the host). Wildcard
+ *   patterns go to a dynamic forward proxy that sends the request's authority as SNI and checks
+ *   the SAN against it (auto_sni, auto_san_validation).
+ * - The explicit-proxy route table: a CONNECT to an intercepted host:port goes to that port's
+ *   internal listener with ext_authz off (the decrypted requests are checked instead, and
+ *   mcp-gate denies an outer check to such a host as `tunnel_not_inspected`); every other CONNECT
+ *   is checked on its authority alone, and plain http:// is checked with its body.
+ * - The transparent listener: the port-443 chains, plus a default chain that checks the SNI alone
+ *   (network ext_authz) and forwards the bytes to it.
+ */
+import type { InspectedHost } from '../core/policy/inspection-set.js';
+import {
+  CONNECTION_BUFFER_BYTES,
+  dnsCache,
+  EXT_AUTHZ_DISABLED,
+  EXT_AUTHZ_HTTP_FILTER,
+  EXT_AUTHZ_NETWORK_FILTER,
+  HCM_COMMON,
+  HTTP_ACCESS_LOG,
+  ROUTER_FILTER,
+  TCP_ACCESS_LOG,
+  TLS_INSPECTOR,
+  typeUrl,
+} from './fragments.js';
+import type { EnvoyObject } from './fragments.js';
+import {
+  EGRESS_FORWARD_CLUSTER,
+  EGRESS_ROUTE_CONFIG,
+  INTERCEPT_DYNAMIC_CLUSTER,
+  interceptListenerName,
+  SNI_FORWARD_CLUSTER,
+  TRANSPARENT_LISTENER,
+  upstreamClusterName,
+} from './layout.js';
+
+/** Where the rendered files and the certificates are, as the Envoy container sees them. */
+export interface ResourcePaths {
+  /** Directory of lds.yaml, cds.yaml, rds.yaml and sds/ (watched for moves). */
+  readonly dynamicDir: string;
+  /** Directory holding `<name>/tls.crt` and `<name>/tls.key` per intercepted host. */
+  readonly certsDir: string;
+  /** CA bundle the upstream legs verify the real servers against. */
+  readonly caBundle: string;
+}
+
+const HTTPS_PORT = 443;
+const INTERCEPT_DNS_CACHE = dnsCache('mcp_gate_intercept_dns');
+const SNI_DNS_CACHE = dnsCache('mcp_gate_sni_dns');
+
+/** Every port some host is intercepted on, ascending. */
+export function interceptedPorts(hosts: readonly InspectedHost[]): number[] {
+  return [...new Set(hosts.flatMap((h) => h.ports))].sort((a, b) => a - b);
+}
+
+function isWildcard(host: InspectedHost): boolean {
+  return host.host.startsWith('*.');
+}
+
+/** A file-based config source, reloaded when anything is moved into the watched directory. */
+export function fileConfigSource(file: string, watchedDirectory: string): EnvoyObject {
+  return {
+    path_config_source: { path: file, watched_directory: { path: watchedDirectory } },
+    resource_api_version: 'V3',
+  };
+}
+
+/** The SDS file of one host's certificate. */
+export function sdsFile(paths: ResourcePaths, name: string): string {
+  return `${paths.dynamicDir}/sds/${name}.yaml`;
+}
+
+/** The SDS Secret for one host: its certificate files, re-read when cert-manager rotates them. */
+export function tlsSecret(paths: ResourcePaths, name: string): EnvoyObject {
+  const dir = `${paths.certsDir}/${name}`;
+  return {
+    '@type': typeUrl('envoy.extensions.transport_sockets.tls.v3.Secret'),
+    name,
+    tls_certificate: {
+      certificate_chain: { filename: `${dir}/tls.crt` },
+      private_key: { filename: `${dir}/tls.key` },
+      // A Kubernetes Secret volume swaps a `..data` symlink in this directory.
+      watched_directory: { path: dir },
+    },
+  };
+}
+
+/** The authorities a request on the intercepted connection may name. */
+function domains(host: InspectedHost, port: number): string[] {
+  return port === HTTPS_PORT
+    ? [host.host, `${host.host}:${String(port)}`]
+    : [`${host.host}:${String(port)}`];
+}
+
+/** One TLS-terminating filter chain for `host` on `port`. */
+function interceptChain(host: InspectedHost, port: number, paths: ResourcePaths): EnvoyObject {
+  const cluster = isWildcard(host)
+    ? INTERCEPT_DYNAMIC_CLUSTER
+    : upstreamClusterName(host.name, port);
+  const httpFilters = isWildcard(host)
+    ? [
+        EXT_AUTHZ_HTTP_FILTER,
+        {
+          name: 'envoy.filters.http.dynamic_forward_proxy',
+          typed_config: {
+            '@type': typeUrl('envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig'),
+            dns_cache_config: INTERCEPT_DNS_CACHE,
+          },
+        },
+        ROUTER_FILTER,
+      ]
+    : [EXT_AUTHZ_HTTP_FILTER, ROUTER_FILTER];
+  return {
+    name: `${host.name}_${String(port)}`,
+    filter_chain_match: { server_names: [host.host] },
+    transport_socket: {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': typeUrl('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext'),
+        common_tls_context: {
+          alpn_protocols: ['h2', 'http/1.1'],
+          tls_certificate_sds_secret_configs: [
+            {
+              name: host.name,
+              sds_config: fileConfigSource(sdsFile(paths, host.name), paths.dynamicDir),
+            },
+          ],
+        },
+      },
+    },
+    filters: [
+      {
+        name: 'envoy.filters.network.http_connection_manager',
+        typed_config: {
+          '@type': typeUrl(
+            'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+          ),
+          stat_prefix: 'mcp_gate_intercept',
+          codec_type: 'AUTO',
+          ...HCM_COMMON,
+          // MCP's WebSocket openings are checked like any request; their frames are not.
+          upgrade_configs: [{ upgrade_type: 'websocket' }],
+          access_log: [HTTP_ACCESS_LOG],
+          route_config: {
+            name: `mcp_gate_intercept_${host.name}_${String(port)}`,
+            virtual_hosts: [
+              {
+                name: host.name,
+                domains: domains(host, port),
+                routes: [{ match: { prefix: '/' }, route: { cluster, timeout: '0s' } }],
+              },
+              {
+                // The certificate was chosen by the SNI; another authority would be judged as a
+                // host the connection does not go to.
+                name: 'misdirected',
+                domains: ['*'],
+                routes: [
+                  {
+                    match: { prefix: '/' },
+                    direct_response: {
+                      status: 421,
+                      body: { inline_string: `this connection serves ${host.host} only\n` },
+                    },
+                    typed_per_filter_config: EXT_AUTHZ_DISABLED,
+                  },
+                ],
+              },
+            ],
+          },
+          http_filters: httpFilters,
+        },
+      },
+    ],
+  };
+}
+
+function listenerBase(name: string): EnvoyObject {
+  return {
+    '@type': typeUrl('envoy.config.listener.v3.Listener'),
+    name,
+    internal_listener: {},
+    per_connection_buffer_limit_bytes: CONNECTION_BUFFER_BYTES,
+    listener_filters: [TLS_INSPECTOR],
+  };
+}
+
+/** The interception listeners, one per port. */
+export function interceptListeners(
+  hosts: readonly InspectedHost[],
+  paths: ResourcePaths,
+): EnvoyObject[] {
+  return interceptedPorts(hosts).map((port) => ({
+    ...listenerBase(interceptListenerName(port)),
+    filter_chains: hosts
+      .filter((h) => h.ports.includes(port))
+      .map((h) => interceptChain(h, port, paths)),
+  }));
+}
+
+/** The listener transparent.yaml hands every redirected TLS connection to. */
+export function transparentListener(
+  hosts: readonly InspectedHost[],
+  paths: ResourcePaths,
+): EnvoyObject {
+  return {
+    ...listenerBase(TRANSPARENT_LISTENER),
+    filter_chains: hosts
+      .filter((h) => h.ports.includes(HTTPS_PORT))
+      .map((h) => interceptChain(h, HTTPS_PORT, paths)),
+    // Not intercepted: mcp-gate decides on the SNI alone, as on a CONNECT's authority.
+    default_filter_chain: {
+      name: 'host_only',
+      filters: [
+        EXT_AUTHZ_NETWORK_FILTER,
+        {
+          name: 'envoy.filters.network.sni_dynamic_forward_proxy',
+          typed_config: {
+            '@type': typeUrl(
+              'envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig',
+            ),
+            dns_cache_config: SNI_DNS_CACHE,
+            port_value: HTTPS_PORT,
+          },
+        },
+        {
+          name: 'envoy.filters.network.tcp_proxy',
+          typed_config: {
+            '@type': typeUrl('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'),
+            stat_prefix: 'mcp_gate_sni',
+            cluster: SNI_FORWARD_CLUSTER,
+            idle_timeout: '3600s',
+            access_log: [TCP_ACCESS_LOG],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** A cluster whose one endpoint is an internal listener of this Envoy. */
+function internalCluster(listener: string): EnvoyObject {
+  return {
+    '@type': typeUrl('envoy.config.cluster.v3.Cluster'),
+    name: listener,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    load_assignment: {
+      cluster_name: listener,
+      endpoints: [
+        {
+          lb_endpoints: [
+            {
+              endpoint: { address: { envoy_internal_address: { server_listener_name: listener } } },
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+/** HTTP/2 or HTTP/1.1 upstream, as the server's ALPN answer says; upgrades carried over h2. */
+function upstreamHttpOptions(extra: EnvoyObject): EnvoyObject {
+  return {
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+      '@type': typeUrl('envoy.extensions.upstreams.http.v3.HttpProtocolOptions'),
+      ...extra,
+      auto_config: { http_protocol_options: {}, http2_protocol_options: { allow_connect: true } },
+    },
+  };
+}
+
+function upstreamTls(paths: ResourcePaths, exactHost: string | undefined): EnvoyObject {
+  const validation: EnvoyObject =
+    exactHost === undefined
+      ? { trusted_ca: { filename: paths.caBundle } }
+      : {
+          trusted_ca: { filename: paths.caBundle },
+          match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: exactHost } }],
+        };
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': typeUrl('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext'),
+      ...(exactHost === undefined ? {} : { sni: exactHost }),
+      common_tls_context: { alpn_protocols: ['h2', 'http/1.1'], validation_context: validation },
+    },
+  };
+}
+
+function exactUpstream(host: InspectedHost, port: number, paths: ResourcePaths): EnvoyObject {
+  const name = upstreamClusterName(host.name, port);
+  return {
+    '@type': typeUrl('envoy.config.cluster.v3.Cluster'),
+    name,
+    type: 'LOGICAL_DNS',
+    dns_lookup_family: 'V4_PREFERRED',
+    connect_timeout: '5s',
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [
+        {
+          lb_endpoints: [
+            { endpoint: { address: { socket_address: { address: host.host, port_value: port } } } },
+          ],
+        },
+      ],
+    },
+    typed_extension_protocol_options: upstreamHttpOptions({}),
+    transport_socket: upstreamTls(paths, host.host),
+  };
+}
+
+function dynamicForwardCluster(
+  name: string,
+  cache: EnvoyObject,
+  tls: EnvoyObject | undefined,
+): EnvoyObject {
+  return {
+    '@type': typeUrl('envoy.config.cluster.v3.Cluster'),
+    name,
+    lb_policy: 'CLUSTER_PROVIDED',
+    connect_timeout: '5s',
+    cluster_type: {
+      name: 'envoy.clusters.dynamic_forward_proxy',
+      typed_config: {
+        '@type': typeUrl('envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig'),
+        dns_cache_config: cache,
+      },
+    },
+    ...(tls === undefined
+      ? {}
+      : {
+          typed_extension_protocol_options: upstreamHttpOptions({
+            upstream_http_protocol_options: { auto_sni: true, auto_san_validation: true },
+          }),
+          transport_socket: tls,
+        }),
+  };
+}
+
+/** Every cluster the rendered listeners and routes name, sorted by name. */
+export function renderedClusters(
+  hosts: readonly InspectedHost[],
+  paths: ResourcePaths,
+): EnvoyObject[] {
+  const clusters: EnvoyObject[] = [
+    ...interceptedPorts(hosts).map((port) => internalCluster(interceptListenerName(port))),
+    internalCluster(TRANSPARENT_LISTENER),
+    dynamicForwardCluster(SNI_FORWARD_CLUSTER, SNI_DNS_CACHE, undefined),
+  ];
+  for (const host of hosts) {
+    if (isWildcard(host)) continue;
+    for (const port of host.ports) clusters.push(exactUpstream(host, port, paths));
+  }
+  if (hosts.some(isWildcard)) {
+    clusters.push(
+      dynamicForwardCluster(
+        INTERCEPT_DYNAMIC_CLUSTER,
+        INTERCEPT_DNS_CACHE,
+        upstreamTls(paths, undefined),
+      ),
+    );
+  }
+  return clusters.sort((a, b) => compare(nameOf(a), nameOf(b)));
+}
+
+/** The plain-HTTP route, checked with its body; SSE responses may last for hours. */
+const PLAIN_HTTP_ROUTE: EnvoyObject = {
+  match: { prefix: '/' },
+  route: { cluster: EGRESS_FORWARD_CLUSTER, timeout: '0s' },
+};
+
+/** The explicit proxy's route table (egress-proxy.yaml and sidecar.yaml load it by RDS). */
+export function egressRoutes(hosts: readonly InspectedHost[]): EnvoyObject {
+  const intercepted = hosts.flatMap((host) =>
+    host.ports.map((port) => ({
+      name: `intercept_${host.name}_${String(port)}`,
+      domains: [`${host.host}:${String(port)}`],
+      routes: [
+        {
+          match: { connect_matcher: {} },
+          route: {
+            cluster: interceptListenerName(port),
+            upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }],
+          },
+          typed_per_filter_config: EXT_AUTHZ_DISABLED,
+        },
+        PLAIN_HTTP_ROUTE,
+      ],
+    })),
+  );
+  return {
+    '@type': typeUrl('envoy.config.route.v3.RouteConfiguration'),
+    name: EGRESS_ROUTE_CONFIG,
+    virtual_hosts: [
+      ...intercepted,
+      {
+        name: 'any',
+        domains: ['*'],
+        routes: [
+          {
+            // Decided on the authority alone; buffering would wait for tunnel bytes that never end.
+            match: { connect_matcher: {} },
+            route: {
+              cluster: EGRESS_FORWARD_CLUSTER,
+              upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }],
+            },
+            typed_per_filter_config: {
+              'envoy.filters.http.ext_authz': {
+                '@type': typeUrl('envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute'),
+                check_settings: { disable_request_body_buffering: true },
+              },
+            },
+          },
+          PLAIN_HTTP_ROUTE,
+        ],
+      },
+    ],
+  };
+}
+
+function nameOf(resource: EnvoyObject): string {
+  const name = resource['name'];
+  return typeof name === 'string' ? name : '';
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

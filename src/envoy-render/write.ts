@@ -1,0 +1,65 @@
+/**
+ * Writes rendered files into the directory Envoy watches. Each file is written to a temporary
+ * name in its own directory and renamed over the old one, so Envoy (which reloads when something
+ * is moved into its watched directory) only ever reads whole files. Files are written in the
+ * order the renderer gives (secrets, clusters, listeners, routes), so nothing Envoy loads names a
+ * resource that is not there yet; a file whose content is unchanged is not touched, and secrets
+ * and certificate requests of hosts no longer intercepted are removed last.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RenderedFiles } from './render.js';
+
+/** What a write changed, for the log. */
+export interface WriteSummary {
+  readonly written: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/** Writes `files` under `dir` atomically per file; throws on the first I/O failure. */
+export async function writeRenderedFiles(dir: string, files: RenderedFiles): Promise<WriteSummary> {
+  const written: string[] = [];
+  await mkdir(path.join(dir, 'sds'), { recursive: true });
+  for (const [relative, content] of files) {
+    const target = path.join(dir, relative);
+    if ((await readIfExists(target)) === content) continue;
+    const temp = path.join(
+      path.dirname(target),
+      `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
+    );
+    try {
+      await writeFile(temp, content, { mode: 0o644 });
+      await rename(temp, target);
+    } catch (err: unknown) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    written.push(relative);
+  }
+
+  const removed: string[] = [];
+  const stale = [
+    ...(await readdir(path.join(dir, 'sds')))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => `sds/${f}`),
+    'certificates.yaml',
+  ];
+  for (const relative of stale) {
+    if (files.has(relative)) continue;
+    const target = path.join(dir, relative);
+    if ((await readIfExists(target)) === undefined) continue;
+    await rm(target, { force: true });
+    removed.push(relative);
+  }
+  return { written, removed };
+}
+
+async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err: unknown) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
