@@ -1,0 +1,35 @@
+/**
+ * The compiled policy for commands that derive files from the allowlist (issue-certs): the same
+ * loader and compiler the service uses, so a file serve would refuse yields nothing.
+ */
+import type { CompiledPolicy } from '../core/policy/policy.js';
+import { buildSnapshot, loadPolicyData } from './policy-data.js';
+import { BUNDLED_KNOWN_HOSTS, NO_KNOWN_HOSTS } from './service-config.js';
+
+export type CommandPolicy =
+  | { readonly ok: true; readonly policy: CompiledPolicy; readonly warnings: readonly string[] }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+/**
+ * Loads the allowlist and known-host list (`undefined` is the bundled list, "none" no list, as
+ * for serve). Errors are `FILE:LINE:COL message` lines.
+ */
+export async function loadPolicyForCommand(
+  allowlistPath: string,
+  knownHostsFlag: string | undefined,
+  now: Date,
+): Promise<CommandPolicy> {
+  const knownHosts = knownHostsFlag ?? BUNDLED_KNOWN_HOSTS;
+  const loaded = await loadPolicyData({
+    allowlistPath,
+    knownHostsPath: knownHosts === NO_KNOWN_HOSTS ? undefined : knownHosts,
+    nowMs: now.getTime(),
+    skipHashes: [],
+  });
+  if (loaded.kind !== 'loaded') {
+    return { ok: false, errors: loaded.kind === 'invalid' ? loaded.errors : [] };
+  }
+  // Limits only matter to Checks; nothing here runs one.
+  const { policy } = await buildSnapshot(loaded.data, { maxBodyBytes: 1, maxBatchElements: 1 });
+  return { ok: true, policy, warnings: loaded.data.warnings };
+}
