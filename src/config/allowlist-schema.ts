@@ -24,14 +24,13 @@ import {
   DENY_TEXT_PLACEHOLDERS,
 } from '../core/policy/deny-texts.js';
 import { checkGlob } from '../core/policy/glob.js';
+import { parseEntryUrl, parseHostPattern, utcDayStartMs } from '../core/policy/compile.js';
 import {
+  DENY_REASONS,
+  DENY_STYLES,
   hostPatternMatches,
   hostPatternToString,
-  parseEntryUrl,
-  parseHostPattern,
-  utcDayStartMs,
-} from '../core/policy/compile.js';
-import { DENY_REASONS, DENY_STYLES } from '../core/policy/policy.js';
+} from '../core/policy/policy.js';
 import type { DenyReason } from '../core/policy/policy.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -382,6 +381,13 @@ export function checkAllowlistRules(raw: unknown, options: RuleOptions = {}): Ru
           message: `${label}.url: only allowed with transport: http (a stdio server has no URL)`,
         });
       }
+      if ('inspection' in entry) {
+        errors.push({
+          path: [...at, 'inspection'],
+          at: 'key',
+          message: `${label}.inspection: only allowed with transport: http (nothing to intercept)`,
+        });
+      }
     }
 
     const hostText = field(entry, 'host');
@@ -412,6 +418,27 @@ export function checkAllowlistRules(raw: unknown, options: RuleOptions = {}): Ru
       notes.push({
         path: [...at, 'url'],
         message: `${label}.url: the query is ignored when matching; only host, port and path count`,
+      });
+    }
+
+    const needsRequest =
+      entry['tools'] !== undefined ||
+      (url?.ok === true && (url.value.pathPrefix !== '/' || url.value.port !== undefined));
+    if (
+      transport === 'http' &&
+      host?.ok === true &&
+      host.value.kind === 'wildcard' &&
+      needsRequest &&
+      field(entry, 'inspection') !== 'host_only'
+    ) {
+      const name = host.value.suffix.slice(1);
+      notes.push({
+        path: [...at, 'host'],
+        message:
+          `${label}.host: ${hostText} matches hosts at any depth, but the interception ` +
+          `certificate for it covers one label only (x.${name}, not x.y.${name}), so clients ` +
+          `refuse inspected TLS to deeper hosts; approve those as their own patterns ` +
+          `("*.y.${name}") or exact hosts`,
       });
     }
 

@@ -13,12 +13,8 @@
  * pure and never throws; loadKnownHostsFile adds the file read.
  */
 import * as z from 'zod';
-import {
-  HostIndex,
-  hostPatternMatches,
-  hostPatternToString,
-  parseHostPattern,
-} from '../core/policy/compile.js';
+import { HostIndex, parseHostPattern } from '../core/policy/compile.js';
+import { hostPatternMatches, hostPatternToString } from '../core/policy/policy.js';
 import type { HostPattern, KnownHosts } from '../core/policy/policy.js';
 import { HostPatternSchema } from './allowlist-schema.js';
 import type { Issue } from './load-allowlist.js';

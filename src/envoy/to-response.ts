@@ -19,7 +19,7 @@ import type { Decision } from '../core/decision.js';
 import { escapeUnsafe, renderDenyMessage } from '../core/deny-message.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
-import { DEFAULT_DENY_TEXTS } from '../core/policy/deny-texts.js';
+import { DEFAULT_DENY_TEXTS, denyTemplate } from '../core/policy/deny-texts.js';
 import type { CompiledPolicy, DenyReason } from '../core/policy/policy.js';
 import type { CheckResponse, HeaderValueOption, ProtoStruct, ProtoValue } from './check-types.js';
 
@@ -86,7 +86,7 @@ export function toDenyShape(
   policy: CompiledPolicy,
 ): DenyShape {
   const text = renderDenyMessage({
-    template: policy.denyTexts[reason],
+    template: denyTemplate(policy.denyTexts, reason, decision.detail),
     reason,
     server: decision.server,
     host: facts.host !== '' ? facts.host : facts.authority,

@@ -50,6 +50,7 @@ export const FAMILIES = [
   'notification',
   'echo-injection',
   'websocket',
+  'tunnel',
 ] as const;
 export type Family = (typeof FAMILIES)[number];
 
@@ -1812,10 +1813,10 @@ export const CATALOGUE: readonly AdversarialCase[] = [
   {
     id: 'ADV-HOST-27',
     family: 'host',
-    title: 'CONNECT to an approved host with the port written 0443',
+    title: 'CONNECT to a host-only approval with the port written 0443',
     threat: 'none: a port Envoy reads with certainty is judged as that port',
-    request: () => check({ method: 'CONNECT', authority: 'api.githubcopilot.com:0443' }),
-    expect: GH_APPROVED,
+    request: () => check({ method: 'CONNECT', authority: 'tools.corp.example:0443' }),
+    expect: { verdict: 'allow', reason: 'approved', entry: 'internal-tools' },
   },
 
   // --- path tricks ---------------------------------------------------------------------------
@@ -2404,5 +2405,59 @@ export const CATALOGUE: readonly AdversarialCase[] = [
         headers: { ...WEBSOCKET_MCP, 'sec-websocket-protocol': 'graphql-ws' },
       }),
     expect: NOT_MCP,
+  },
+  // --- tunnels to hosts whose rules need the request ------------------------------------------
+  {
+    id: 'ADV-TUNNEL-01',
+    family: 'tunnel',
+    title: 'CONNECT to a host whose entry has tool rules',
+    threat: 'a tunnel the proxy did not intercept carries tool calls the tool rules never see',
+    request: () => check({ method: 'CONNECT', authority: 'api.githubcopilot.com:443' }),
+    expect: ghUninspectable('tunnel_not_inspected'),
+    verify: ({ body }) => {
+      expect(body).toContain("add api.githubcopilot.com to the proxy's TLS inspection");
+    },
+  },
+  {
+    id: 'ADV-TUNNEL-02',
+    family: 'tunnel',
+    title: 'SNI-only network check to a host whose entry has tool rules',
+    threat: 'transparent interception skipped for a host, so only its SNI is judged',
+    request: () => ({ attributes: { tls_session: { sni: 'api.githubcopilot.com' } } }),
+    expect: ghUninspectable('tunnel_not_inspected'),
+  },
+  {
+    id: 'ADV-TUNNEL-03',
+    family: 'tunnel',
+    title: 'CONNECT to a tool-rule host in odd case, trailing dot and port 0443',
+    threat: 'a spelling of the host that the inspection-set lookup misses passes as approved',
+    request: () => check({ method: 'CONNECT', authority: 'API.GitHubCopilot.com.:0443' }),
+    expect: ghUninspectable('tunnel_not_inspected'),
+  },
+  {
+    id: 'ADV-TUNNEL-04',
+    family: 'tunnel',
+    title: 'CONNECT to a host under a wildcard entry with tool rules',
+    threat: 'a subdomain of a wildcard approval with rules tunnels past them',
+    request: () => check({ method: 'CONNECT', authority: 'search.docs.example.com:443' }),
+    expect: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'tunnel_not_inspected',
+      entry: 'docs-search',
+    },
+  },
+  {
+    id: 'ADV-TUNNEL-05',
+    family: 'tunnel',
+    title: 'CONNECT to a host whose entry restricts the port',
+    threat: 'a tunnel to another port of a host approved for one port only',
+    request: () => check({ method: 'CONNECT', authority: '10.20.30.40:9999' }),
+    expect: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'tunnel_not_inspected',
+      entry: 'lab-server',
+    },
   },
 ];

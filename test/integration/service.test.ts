@@ -230,6 +230,15 @@ describe('Check over gRPC', () => {
     expect(other.status?.code ?? 0).toBe(0);
   });
 
+  test('network filter check (SNI only) to a host whose entry has tool rules – tunnel_not_inspected', async () => {
+    const response = await client.check({
+      attributes: { tls_session: { sni: 'api.githubcopilot.com' } },
+    });
+    expect(response.status?.code).toBe(7);
+    expect(headerOf(response.denied_response?.headers, 'x-mcp-gate-reason')).toBe('uninspectable');
+    expect(response.denied_response?.body).toContain("to the proxy's TLS inspection");
+  });
+
   test('one audit line per MCP decision; credentials and arguments never logged', async () => {
     const request = envoyCheckRequest({
       ...GH,

@@ -32,6 +32,11 @@ export const INSPECTION_DETAILS = [
   'ambiguous_authority',
   /** MCP over WebSocket: the frames after the upgrade never reach ext_authz. */
   'websocket',
+  /**
+   * A CONNECT or SNI-only check to a host whose approval needs the request itself (tool, path
+   * or port rules): Envoy should have intercepted it (src/core/policy/inspection-set.ts).
+   */
+  'tunnel_not_inspected',
 ] as const;
 export type InspectionDetail = (typeof INSPECTION_DETAILS)[number];
 

@@ -22,6 +22,7 @@ import { normalisePath, pathHasPrefix } from '../normalise.js';
 import { DEFAULT_DENY_TEXTS } from './deny-texts.js';
 import { compileGlobSet } from './glob.js';
 import type { GlobMatcher } from './glob.js';
+import { needsInspection } from './inspection-set.js';
 import type { CompiledEntry, CompiledPolicy, DenyReason, HostPattern, ToolRule } from './policy.js';
 
 const DAY_MS = 86_400_000;
@@ -111,17 +112,6 @@ function isIpv4(labels: readonly string[]): boolean {
     labels.length === 4 &&
     labels.every((label) => (label === '0' || !label.startsWith('0')) && Number(label) <= 255)
   );
-}
-
-/** The pattern as written in the allowlist (`api.example.com`, `*.example.com`). */
-export function hostPatternToString(pattern: HostPattern): string {
-  return pattern.kind === 'exact' ? pattern.host : `*${pattern.suffix}`;
-}
-
-/** Whether a concrete, normalised host matches the pattern (`*.a.b` never matches `a.b`). */
-export function hostPatternMatches(pattern: HostPattern, host: string): boolean {
-  if (pattern.kind === 'exact') return host === pattern.host;
-  return host.length > pattern.suffix.length && host.endsWith(pattern.suffix);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,6 +388,23 @@ export function createPolicyBuilder(): PolicyBuilder {
           // host pattern stands for the host: the last candidate in prefix order (shortest
           // prefix, no port), earliest in the file on ties.
           return index.find(host, (candidates) => broadest(candidates)?.entry);
+        },
+        inspectionEntry(host) {
+          // The same list matchHost takes (the first non-empty one), so a more specific
+          // host-only entry is not overruled by a wildcard with rules.
+          const inspected = index.find(host, (candidates) => {
+            let first: Candidate | undefined;
+            for (const candidate of candidates) {
+              if (
+                needsInspection(candidate.entry) &&
+                (first === undefined || candidate.order < first.order)
+              ) {
+                first = candidate;
+              }
+            }
+            return { entry: first?.entry };
+          });
+          return inspected?.entry;
         },
         isToolAllowed(entry, tool) {
           if (entry.tools === undefined) return true;

@@ -9,8 +9,10 @@
  * 5. a `tools/call` for a tool the entry does not allow → `tool_not_allowed`;
  * 6. otherwise `approved`.
  * Server-level reasons come first because they are what the person must act on.
- * CONNECT and SNI-only checks see just a host: approved hosts pass, known MCP hosts that are not
- * approved are `unapproved`, everything else passes (we cannot tell). An authority we cannot read
+ * CONNECT and SNI-only checks see just a host: approved hosts pass, unless an entry for the host
+ * has tool, path or port rules (the inspection set): Envoy should have intercepted that tunnel,
+ * so it is `uninspectable`/`tunnel_not_inspected`. Known MCP hosts that are not approved are
+ * `unapproved`; everything else passes (we cannot tell). An authority we cannot read
  * with certainty (facts host `""`) is never let through as an unknown host: Envoy may read it as
  * a host we would deny (`mcp.linear.app:0443` is port 443 to Envoy).
  * Dry-run (global, or the matched entry's own mode) turns a deny into an allow flagged `dryRun`.
@@ -106,11 +108,24 @@ function decideHostOnly(input: DecideInput): Decision {
   if (host === '') {
     return denyAmbiguousAuthority(input);
   }
-  const entry = policy.matchHost(host);
-  if (entry !== undefined) {
+  const broadest = policy.matchHost(host);
+  if (broadest !== undefined) {
+    const inspected = policy.inspectionEntry(host);
+    const entry = inspected ?? broadest;
     const serverLevel = serverLevelDenial(entry, input.nowMs);
     if (serverLevel !== undefined) {
       return deny(input, serverLevel.reason, entry, undefined, undefined, serverLevel.why);
+    }
+    if (inspected !== undefined) {
+      return deny(
+        input,
+        'uninspectable',
+        inspected,
+        'tunnel_not_inspected',
+        undefined,
+        `entry ${inspected.id} has rules that need the request itself, but this tunnel to ` +
+          `${host} was not intercepted (render the Envoy config from this allowlist)`,
+      );
     }
     return allow(input, 'approved', entry, undefined, `host approved by entry ${entry.id}`);
   }

@@ -11,6 +11,7 @@
  *   checks both rules for the built-ins; the allowlist schema checks them for overrides.
  * Pure: constants and string checks only.
  */
+import type { InspectionDetail } from '../mcp/inspection.js';
 import type { DenyReason } from './policy.js';
 
 /** The placeholders a deny text may use; anything else in braces is rejected at load time. */
@@ -51,6 +52,33 @@ export const DEFAULT_DENY_TEXTS: Readonly<Record<DenyReason, string>> = Object.f
   internal_error:
     'mcp-gate hit an internal error and blocked this MCP request. Please retry; if it keeps happening, contact your security team.',
 });
+
+/**
+ * Built-in texts for details that need their own words, because the fix is not the person's but
+ * the operator's. Each belongs to the reason `uninspectable`.
+ */
+export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<InspectionDetail, string>>> =
+  Object.freeze({
+    tunnel_not_inspected:
+      'MCP server {server} is approved with rules that can only be checked on inspected TLS, ' +
+      'but this connection to {host} went through the proxy as an uninspected tunnel, so it ' +
+      "was blocked. The network team must add {host} to the proxy's TLS inspection " +
+      '(mcp-gate render-envoy). Report it: {review_url}',
+  });
+
+/**
+ * The template for a denial: the detail's own built-in text, unless the allowlist overrides the
+ * reason's text (the operator chose what their people read), then the reason's text.
+ */
+export function denyTemplate(
+  denyTexts: Readonly<Record<DenyReason, string>>,
+  reason: DenyReason,
+  detail: InspectionDetail | undefined,
+): string {
+  const own = detail === undefined ? undefined : DEFAULT_DETAIL_DENY_TEXTS[detail];
+  if (own !== undefined && denyTexts[reason] === DEFAULT_DENY_TEXTS[reason]) return own;
+  return denyTexts[reason];
+}
 
 // MCP clients read more into an error response than its status: per the transport spec a 404
 // means "session gone, start over" and a 405 on GET means "no SSE stream", and several clients go

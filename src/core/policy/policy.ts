@@ -54,6 +54,17 @@ export type HostPattern =
   | { readonly kind: 'exact'; readonly host: string }
   | { readonly kind: 'wildcard'; readonly suffix: string /* ".example.com" */ };
 
+/** The pattern as written in the allowlist (`api.example.com`, `*.example.com`). */
+export function hostPatternToString(pattern: HostPattern): string {
+  return pattern.kind === 'exact' ? pattern.host : `*${pattern.suffix}`;
+}
+
+/** Whether a concrete, normalised host matches the pattern (`*.a.b` never matches `a.b`). */
+export function hostPatternMatches(pattern: HostPattern, host: string): boolean {
+  if (pattern.kind === 'exact') return host === pattern.host;
+  return host.length > pattern.suffix.length && host.endsWith(pattern.suffix);
+}
+
 export interface ToolRule {
   /** The glob patterns as written (for explain). */
   readonly allow: readonly string[] | undefined;
@@ -109,6 +120,12 @@ export interface CompiledPolicy {
   matchRequest(host: string, port: number | undefined, path: string): CompiledEntry | undefined;
   /** For CONNECT/SNI: the most specific http entry whose host matches, ignoring port and path. */
   matchHost(host: string): CompiledEntry | undefined;
+  /**
+   * For CONNECT/SNI: among the entries of the host pattern matchHost chose, the first in file
+   * order whose rules need the request itself (inspection-set.ts needsInspection). A tunnel to
+   * such a host was not intercepted, so those rules cannot be applied to what it carries.
+   */
+  inspectionEntry(host: string): CompiledEntry | undefined;
   /** Deny globs win over allow globs; no `tools` = every tool. */
   isToolAllowed(entry: CompiledEntry, tool: string): boolean;
 }

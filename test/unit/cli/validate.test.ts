@@ -35,6 +35,7 @@ describe('mcp-gate validate', () => {
     expect(code).toBe(0);
     expect(stderr.split('\n')).toEqual([
       `${file}:7:10 warning: approved[0].url: the query is ignored when matching; only host, port and path count`,
+      expect.stringMatching(new RegExp(`^${file}:13:11 warning: approved\\[1\\]\\.host: `)),
       expect.stringMatching(
         new RegExp(
           `^${file}:15:10 warning: approved\\[1\\]\\.url: host docs\\.mcp\\.cloudflare\\.com is narrower`,
@@ -80,11 +81,15 @@ describe('mcp-gate validate', () => {
     );
   });
 
-  test('the bundled allowlist is clean on 2026-11-21', async () => {
+  test('the bundled allowlist is valid on 2026-11-21, with its one wildcard warning', async () => {
     const file = relative(process.cwd(), join(ROOT, 'deploy/allowlist.yaml'));
     const { code, stderr } = await run([file]);
     expect(code).toBe(0);
-    expect(stderr).toBe('');
+    expect(stderr).toMatch(
+      new RegExp(
+        `^${file}:107:11 warning: approved\\[5\\]\\.host: \\*\\.mcp\\.cloudflare\\.com matches hosts at any depth[^\\n]*\\n$`,
+      ),
+    );
   });
 
   test('an unreadable file: exit 1, FILE:1:1 message', async () => {

@@ -82,11 +82,14 @@ describe('valid allowlists', () => {
     expect(result.policy.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 
-  test('the bundled deploy/allowlist.yaml is valid, stamped and warning-free on 2026-11-21', async () => {
+  test('the bundled deploy/allowlist.yaml is valid and stamped on 2026-11-21, one warning', async () => {
     const path = join(import.meta.dirname, '../../../deploy/allowlist.yaml');
     const result = await loadAllowlistFile(path, new Date('2026-11-21T00:00:00Z'));
     expect(result.ok ? [] : lines(result.errors)).toEqual([]);
-    expect(lines(result.warnings)).toEqual([]);
+    // Kept on purpose: the example shows what validate says about a wildcard with tool rules.
+    expect(lines(result.warnings)).toEqual([
+      '107:11 approved[5].host: *.mcp.cloudflare.com matches hosts at any depth, but the interception certificate for it covers one label only (x.mcp.cloudflare.com, not x.y.mcp.cloudflare.com), so clients refuse inspected TLS to deeper hosts; approve those as their own patterns (\"*.y.mcp.cloudflare.com\") or exact hosts',
+    ]);
     if (!result.ok) return;
     expect(result.policy.entries.every((entry) => !entry.stampMismatch)).toBe(true);
     expect(await readFile(path, 'utf8')).toMatch(/review_sha256: [0-9a-f]{64}/);
@@ -270,6 +273,12 @@ const INVALID: { file: string; errors: string[] }[] = [
     errors: ['8:5 approved[0].url: only allowed with transport: http (a stdio server has no URL)'],
   },
   {
+    file: 'invalid-stdio-with-inspection.yaml',
+    errors: [
+      '7:5 approved[0].inspection: only allowed with transport: http (nothing to intercept)',
+    ],
+  },
+  {
     file: 'invalid-stdio-without-command.yaml',
     errors: ['4:5 approved[0]: missing required key "command" (every stdio entry needs one)'],
   },
@@ -402,6 +411,7 @@ describe('warnings', () => {
     expect(result.ok).toBe(true);
     expect(lines(result.warnings)).toEqual([
       '7:10 approved[0].url: the query is ignored when matching; only host, port and path count',
+      '13:11 approved[1].host: *.mcp.cloudflare.com matches hosts at any depth, but the interception certificate for it covers one label only (x.mcp.cloudflare.com, not x.y.mcp.cloudflare.com), so clients refuse inspected TLS to deeper hosts; approve those as their own patterns ("*.y.mcp.cloudflare.com") or exact hosts',
       "15:10 approved[1].url: host docs.mcp.cloudflare.com is narrower than the entry's host *.mcp.cloudflare.com, but the entry matches every host under *.mcp.cloudflare.com; narrow host, or write *.mcp.cloudflare.com in the url",
     ]);
   });

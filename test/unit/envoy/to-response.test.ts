@@ -631,15 +631,25 @@ describe('allow', () => {
     expect(ok?.headers_to_remove).toEqual(['x-mcp-gate-server']);
   });
 
-  test.each([
-    { name: 'approved host', authority: 'api.githubcopilot.com:443', server: 'github-official' },
-    { name: 'host not known to serve MCP', authority: 'www.example.com:443', server: undefined },
-  ])('CONNECT to an $name: OK with decision headers', ({ authority, server }) => {
-    const judged = judge(policyOf(), { method: 'CONNECT', authority });
+  test('CONNECT to a host not known to serve MCP: OK with decision headers', () => {
+    const judged = judge(policyOf(), { method: 'CONNECT', authority: 'www.example.com:443' });
     expect(judged.decision.verdict).toBe('allow');
     const ok = respond(judged).ok_response;
     expect(headerValue(ok?.headers, 'x-mcp-gate-decision-id')).toBe(DECISION_ID);
-    expect(headerValue(ok?.headers, 'x-mcp-gate-server')).toBe(server);
+    expect(headerValue(ok?.headers, 'x-mcp-gate-server')).toBeUndefined();
+  });
+
+  test('CONNECT to a host with tool rules: 403 telling the operator to intercept it', () => {
+    const judged = judge(policyOf(), { method: 'CONNECT', authority: 'api.githubcopilot.com:443' });
+    expect(judged.decision).toMatchObject({
+      reason: 'uninspectable',
+      detail: 'tunnel_not_inspected',
+    });
+    const denied = respond(judged).denied_response;
+    expect(denied?.status?.code).toBe(403);
+    expect(denied?.body).toMatch(
+      /^MCP server github-official is approved with rules that can only be checked on inspected TLS, .* add api\.githubcopilot\.com to the proxy's TLS inspection \(mcp-gate render-envoy\)\. Report it: https:\/\/mcp-review\.corp\.example\/request\?host=/,
+    );
   });
 });
 

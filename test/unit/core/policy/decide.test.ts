@@ -66,6 +66,23 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-20
     expires_on: 2027-10-20
+  - id: host-only-tools
+    host: mcp.hostonly.example
+    transport: http
+    inspection: host_only
+    tools:
+      allow: ["read_*"]
+    review_ticket: SEC-4915
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-20
+    expires_on: 2027-10-20
+  - id: cloudflare-plain
+    host: plain.mcp.cloudflare.com
+    transport: http
+    review_ticket: SEC-4916
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-20
+    expires_on: 2027-10-20
   - id: rotated
     host: mcp.rotated.example
     transport: http
@@ -442,10 +459,83 @@ const ROWS: readonly Row[] = [
     rationale: 'one denied element denies the request',
   },
   {
-    name: 'CONNECT to an approved host',
+    name: 'CONNECT to a host whose entry has tool and path rules',
     input: { method: 'CONNECT', authority: 'api.githubcopilot.com:443' },
-    want: { verdict: 'allow', reason: 'approved', entry: 'github-official' },
-    rationale: 'host decides even though the entry has a path',
+    want: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'tunnel_not_inspected',
+      entry: 'github-official',
+    },
+    rationale: 'Envoy should have intercepted it: its rules cannot be applied to a tunnel',
+  },
+  {
+    name: 'CONNECT to a wildcard entry with a path',
+    input: { method: 'CONNECT', authority: 'docs.mcp.cloudflare.com:443' },
+    want: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'tunnel_not_inspected',
+      entry: 'cloudflare-docs',
+    },
+    rationale: 'a path prefix narrower than / needs the request',
+  },
+  {
+    name: 'CONNECT to an exact host-only entry under a wildcard with rules',
+    input: { method: 'CONNECT', authority: 'plain.mcp.cloudflare.com:443' },
+    want: { verdict: 'allow', reason: 'approved', entry: 'cloudflare-plain' },
+    rationale: 'the most specific host pattern decides, as for requests',
+  },
+  {
+    name: 'CONNECT to an entry with a port',
+    input: { method: 'CONNECT', authority: 'mcp.internal.corp.example:8443' },
+    want: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'tunnel_not_inspected',
+      entry: 'internal-tools',
+    },
+    rationale: 'port rules are matched on requests only',
+  },
+  {
+    name: 'CONNECT to an entry that opted out with inspection: host_only',
+    input: { method: 'CONNECT', authority: 'mcp.hostonly.example:443' },
+    want: { verdict: 'allow', reason: 'approved', entry: 'host-only-tools' },
+    rationale: 'the reviewers accepted host-only enforcement for tunnels',
+  },
+  {
+    name: 'CONNECT to a dry-run entry with tool rules',
+    input: { method: 'CONNECT', authority: 'mcp.sentry.dev:443' },
+    want: {
+      verdict: 'allow',
+      reason: 'uninspectable',
+      detail: 'tunnel_not_inspected',
+      entry: 'sentry-trial',
+      dryRun: true,
+    },
+    rationale: 'dry-run logs the would-deny',
+  },
+  {
+    name: 'intercepted request to the same host is decided on its tool',
+    input: { ...GH, headers: SESSION, body: call('get_issue') },
+    want: { verdict: 'allow', reason: 'approved', entry: 'github-official', tool: 'get_issue' },
+    rationale: 'after interception the request itself reaches mcp-gate',
+  },
+  {
+    name: 'a tool outside the opted-out entry still denied when the request is visible',
+    input: {
+      authority: 'mcp.hostonly.example',
+      path: '/mcp',
+      headers: SESSION,
+      body: call('write_x'),
+    },
+    want: {
+      verdict: 'deny',
+      reason: 'tool_not_allowed',
+      entry: 'host-only-tools',
+      tool: 'write_x',
+    },
+    rationale: 'host_only changes tunnels only',
   },
   {
     name: 'CONNECT to an expired entry',

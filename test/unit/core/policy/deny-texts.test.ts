@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import {
   DEFAULT_DENY_TEXTS,
+  DEFAULT_DETAIL_DENY_TEXTS,
+  denyTemplate,
   findForbiddenWording,
   findUnknownPlaceholders,
   SERVER_LEVEL_DENY_REASONS,
@@ -29,6 +31,30 @@ describe('built-in deny texts', () => {
       expect(DEFAULT_DENY_TEXTS[reason]).toContain('{review_url}');
     },
   );
+});
+
+describe('detail deny texts', () => {
+  test.each(Object.entries(DEFAULT_DETAIL_DENY_TEXTS).map(([detail, text]) => ({ detail, text })))(
+    '$detail: known placeholders, no trigger words, a review link',
+    ({ text }) => {
+      expect(findUnknownPlaceholders(text)).toEqual([]);
+      expect(findForbiddenWording(text)).toBeUndefined();
+      expect(text).toContain('{review_url}');
+    },
+  );
+
+  test('tunnel_not_inspected gets its own text unless the allowlist overrides uninspectable', () => {
+    expect(denyTemplate(DEFAULT_DENY_TEXTS, 'uninspectable', 'tunnel_not_inspected')).toBe(
+      DEFAULT_DETAIL_DENY_TEXTS.tunnel_not_inspected,
+    );
+    expect(denyTemplate(DEFAULT_DENY_TEXTS, 'uninspectable', 'truncated')).toBe(
+      DEFAULT_DENY_TEXTS.uninspectable,
+    );
+    const own = { ...DEFAULT_DENY_TEXTS, uninspectable: 'Blocked; ask {review_url}' };
+    expect(denyTemplate(own, 'uninspectable', 'tunnel_not_inspected')).toBe(
+      'Blocked; ask {review_url}',
+    );
+  });
 });
 
 describe('findForbiddenWording', () => {
