@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import { PolicyStore } from './config/policy-store.js';
 import type { ServeConfig } from './config/service-config.js';
 import { splitHostPort } from './config/service-config.js';
+import { createEnvoyRenderer } from './envoy-render/keep-rendered.js';
 import { createAuthzServer } from './envoy/server.js';
 import type { AuthzServer } from './envoy/server.js';
 import { AppError, ConfigError } from './errors.js';
@@ -64,6 +65,17 @@ export async function startService(
     watch: config.reloadWatch,
   });
   await store.loadInitial();
+  if (config.envoyRender !== undefined) {
+    const renderer = createEnvoyRenderer(config.envoyRender, {
+      logger: deps.logger,
+      record: (result) => {
+        metrics.recordEnvoyRender(result);
+      },
+    });
+    store.onChange((snapshot) => void renderer.render(snapshot.policy));
+    // Rendered before the listeners bind; a failure is logged and counted, never fatal.
+    if (store.current !== undefined) await renderer.render(store.current.policy);
+  }
 
   const authz = createAuthzServer(
     { store, logger: deps.logger, metrics, now: deps.now },

@@ -8,18 +8,19 @@ import { parseArgs } from 'node:util';
 import { buildSnapshot, loadPolicyData } from '../config/policy-data.js';
 import { BUNDLED_KNOWN_HOSTS, NO_KNOWN_HOSTS } from '../config/service-config.js';
 import { inspectionSet } from '../core/policy/inspection-set.js';
-import type { CertManagerIssuer } from '../envoy-render/certificates.js';
+import { parseIssuer } from '../envoy-render/certificates.js';
 import {
   DEFAULT_CA_BUNDLE,
   DEFAULT_CERTS_DIR,
   DEFAULT_DYNAMIC_DIR,
+  DEFAULT_MCP_GATE_CLIENT_DIR,
 } from '../envoy-render/layout.js';
 import { renderEnvoy } from '../envoy-render/render.js';
 import { writeRenderedFiles } from '../envoy-render/write.js';
 import type { CliIo } from './io.js';
 
 export const RENDER_ENVOY_USAGE = `usage: mcp-gate render-envoy --allowlist FILE --out DIR [--known-hosts FILE]
-                            [--certs-dir DIR] [--dynamic-dir DIR] [--ca-bundle FILE]
+                            [--certs-dir DIR] [--dynamic-dir DIR] [--ca-bundle FILE] [--mcp-gate-client-dir DIR]
                             [--cert-manager-issuer NAME [--cert-manager-issuer-kind Issuer|ClusterIssuer]]
 
 Writes Envoy's interception config for the allowlist's inspection set into DIR: lds.yaml,
@@ -28,36 +29,10 @@ Paths inside the files are as the Envoy container sees them:
   --dynamic-dir  where Envoy reads the rendered files (default ${DEFAULT_DYNAMIC_DIR})
   --certs-dir    interception certificates, <name>/tls.crt and tls.key (default ${DEFAULT_CERTS_DIR})
   --ca-bundle    CAs that verify the real servers (default ${DEFAULT_CA_BUNDLE})
+  --mcp-gate-client-dir  Envoy's client certificate for mcp-gate and mcp-gate's CA, tls.crt,
+                 tls.key and ca.crt (gateway layout; default ${DEFAULT_MCP_GATE_CLIENT_DIR})
 --known-hosts defaults to the list bundled with mcp-gate, as serve does; "none" uses no list.
 Exit status: 0 written, 1 invalid allowlist or write failure, 2 usage error.`;
-
-/** Render settings shared by this command and `serve --envoy-render-dir`. */
-export interface EnvoyRenderSettings {
-  readonly certsDir: string;
-  readonly dynamicDir: string;
-  readonly caBundle: string;
-  readonly issuer: CertManagerIssuer | undefined;
-}
-
-/** Checks the issuer flags; a string is the problem to report. */
-export function toIssuer(
-  name: string | undefined,
-  kind: string | undefined,
-): CertManagerIssuer | undefined | string {
-  if (name === undefined) {
-    return kind === undefined
-      ? undefined
-      : '--cert-manager-issuer-kind needs --cert-manager-issuer';
-  }
-  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
-    return `--cert-manager-issuer must be a Kubernetes object name, got ${JSON.stringify(name)}`;
-  }
-  const issuerKind = kind ?? 'Issuer';
-  if (issuerKind !== 'Issuer' && issuerKind !== 'ClusterIssuer') {
-    return `--cert-manager-issuer-kind must be Issuer or ClusterIssuer, got ${JSON.stringify(issuerKind)}`;
-  }
-  return { name, kind: issuerKind };
-}
 
 /** Runs render-envoy; resolves with the exit code. */
 export async function runRenderEnvoy(args: string[], io: CliIo): Promise<number> {
@@ -72,6 +47,7 @@ export async function runRenderEnvoy(args: string[], io: CliIo): Promise<number>
         'certs-dir': { type: 'string', default: DEFAULT_CERTS_DIR },
         'dynamic-dir': { type: 'string', default: DEFAULT_DYNAMIC_DIR },
         'ca-bundle': { type: 'string', default: DEFAULT_CA_BUNDLE },
+        'mcp-gate-client-dir': { type: 'string', default: DEFAULT_MCP_GATE_CLIENT_DIR },
         'cert-manager-issuer': { type: 'string' },
         'cert-manager-issuer-kind': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -91,7 +67,7 @@ export async function runRenderEnvoy(args: string[], io: CliIo): Promise<number>
     io.stderr(`--allowlist and --out are required\n${RENDER_ENVOY_USAGE}\n`);
     return 2;
   }
-  const issuer = toIssuer(values['cert-manager-issuer'], values['cert-manager-issuer-kind']);
+  const issuer = parseIssuer(values['cert-manager-issuer'], values['cert-manager-issuer-kind']);
   if (typeof issuer === 'string') {
     io.stderr(`${issuer}\n`);
     return 2;
@@ -115,6 +91,7 @@ export async function runRenderEnvoy(args: string[], io: CliIo): Promise<number>
     certsDir: values['certs-dir'],
     dynamicDir: values['dynamic-dir'],
     caBundle: values['ca-bundle'],
+    mcpGateClientDir: values['mcp-gate-client-dir'],
     issuer,
   });
   try {

@@ -5,6 +5,14 @@
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { parseIssuer } from '../envoy-render/certificates.js';
+import type { EnvoyRenderConfig } from '../envoy-render/keep-rendered.js';
+import {
+  DEFAULT_CA_BUNDLE,
+  DEFAULT_CERTS_DIR,
+  DEFAULT_DYNAMIC_DIR,
+  DEFAULT_MCP_GATE_CLIENT_DIR,
+} from '../envoy-render/layout.js';
 import { ConfigError } from '../errors.js';
 
 /**
@@ -44,6 +52,8 @@ export interface ServeConfig {
   readonly maxPendingChecks: number;
   /** Service processes sharing the gRPC port (src/cluster/primary.ts); 1 = no supervisor. */
   readonly workers: number;
+  /** Re-render Envoy's interception config here after every load; undefined = never. */
+  readonly envoyRender: EnvoyRenderConfig | undefined;
 }
 
 /** One serve option: flag name, env var, default, and how to parse it. */
@@ -138,6 +148,48 @@ export const SERVE_OPTIONS = {
     env: 'MCP_GATE_WORKERS',
     help: 'service processes sharing the gRPC port: N or auto (one per CPU)',
     default: '1',
+  },
+  envoyRenderDir: {
+    flag: 'envoy-render-dir',
+    env: 'MCP_GATE_ENVOY_RENDER_DIR',
+    help: "after every allowlist load, write Envoy's interception config here (as render-envoy --out)",
+    default: undefined,
+  },
+  envoyDynamicDir: {
+    flag: 'envoy-dynamic-dir',
+    env: 'MCP_GATE_ENVOY_DYNAMIC_DIR',
+    help: 'where Envoy reads the rendered files (render-envoy --dynamic-dir)',
+    default: DEFAULT_DYNAMIC_DIR,
+  },
+  envoyCertsDir: {
+    flag: 'envoy-certs-dir',
+    env: 'MCP_GATE_ENVOY_CERTS_DIR',
+    help: 'where Envoy finds <name>/tls.crt and tls.key (render-envoy --certs-dir)',
+    default: DEFAULT_CERTS_DIR,
+  },
+  envoyCaBundle: {
+    flag: 'envoy-ca-bundle',
+    env: 'MCP_GATE_ENVOY_CA_BUNDLE',
+    help: 'CAs Envoy verifies the real servers against (render-envoy --ca-bundle)',
+    default: DEFAULT_CA_BUNDLE,
+  },
+  envoyMcpGateClientDir: {
+    flag: 'envoy-mcp-gate-client-dir',
+    env: 'MCP_GATE_ENVOY_MCP_GATE_CLIENT_DIR',
+    help: "Envoy's client certificate for mcp-gate (render-envoy --mcp-gate-client-dir)",
+    default: DEFAULT_MCP_GATE_CLIENT_DIR,
+  },
+  certManagerIssuer: {
+    flag: 'cert-manager-issuer',
+    env: 'MCP_GATE_CERT_MANAGER_ISSUER',
+    help: 'also render certificates.yaml, cert-manager Certificates from this issuer',
+    default: undefined,
+  },
+  certManagerIssuerKind: {
+    flag: 'cert-manager-issuer-kind',
+    env: 'MCP_GATE_CERT_MANAGER_ISSUER_KIND',
+    help: 'Issuer or ClusterIssuer (default Issuer)',
+    default: undefined,
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -234,6 +286,7 @@ export function resolveServeConfig(
       `--workers / ${SERVE_OPTIONS.workers.env} must be auto or an integer from 1 to ${MAX_WORKERS}, got ${JSON.stringify(workersRaw)}`,
     );
   }
+  const envoyRender = resolveEnvoyRender(pick, problems);
   const config: ServeConfig = {
     allowlistPath: allowlistPath ?? '',
     knownHostsPath: knownHosts === NO_KNOWN_HOSTS ? undefined : knownHosts,
@@ -249,6 +302,7 @@ export function resolveServeConfig(
     reloadWatch: reloadWatch === 'on',
     maxPendingChecks: integer('maxPendingChecks', 1),
     workers,
+    envoyRender,
   };
   if (problems.length > 0) {
     throw new ConfigError(
@@ -257,6 +311,30 @@ export function resolveServeConfig(
     );
   }
   return Object.freeze(config);
+}
+
+/** `--envoy-render-dir` and the render options that go with it. */
+function resolveEnvoyRender(
+  pick: (name: ServeOptionName) => string | undefined,
+  problems: string[],
+): EnvoyRenderConfig | undefined {
+  const issuer = parseIssuer(pick('certManagerIssuer'), pick('certManagerIssuerKind'));
+  if (typeof issuer === 'string') problems.push(issuer);
+  const outDir = pick('envoyRenderDir');
+  if (outDir === undefined) {
+    if (issuer !== undefined) problems.push('--cert-manager-issuer needs --envoy-render-dir');
+    return undefined;
+  }
+  return Object.freeze({
+    outDir,
+    options: Object.freeze({
+      dynamicDir: pick('envoyDynamicDir') ?? DEFAULT_DYNAMIC_DIR,
+      certsDir: pick('envoyCertsDir') ?? DEFAULT_CERTS_DIR,
+      caBundle: pick('envoyCaBundle') ?? DEFAULT_CA_BUNDLE,
+      mcpGateClientDir: pick('envoyMcpGateClientDir') ?? DEFAULT_MCP_GATE_CLIENT_DIR,
+      issuer: typeof issuer === 'string' ? undefined : issuer,
+    }),
+  });
 }
 
 function isListenAddress(value: string, allowUnix: boolean): boolean {

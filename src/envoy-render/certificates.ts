@@ -16,6 +16,29 @@ export interface CertManagerIssuer {
   readonly kind: 'Issuer' | 'ClusterIssuer';
 }
 
+/**
+ * The issuer named by `--cert-manager-issuer` and `--cert-manager-issuer-kind` (default Issuer);
+ * undefined without one; a string is the problem to report.
+ */
+export function parseIssuer(
+  name: string | undefined,
+  kind: string | undefined,
+): CertManagerIssuer | undefined | string {
+  if (name === undefined) {
+    return kind === undefined
+      ? undefined
+      : '--cert-manager-issuer-kind needs --cert-manager-issuer';
+  }
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+    return `--cert-manager-issuer must be a Kubernetes object name, got ${JSON.stringify(name)}`;
+  }
+  const issuerKind = kind ?? 'Issuer';
+  if (issuerKind !== 'Issuer' && issuerKind !== 'ClusterIssuer') {
+    return `--cert-manager-issuer-kind must be Issuer or ClusterIssuer, got ${JSON.stringify(issuerKind)}`;
+  }
+  return { name, kind: issuerKind };
+}
+
 export const CERTIFICATE_DURATION = '720h';
 export const CERTIFICATE_RENEW_BEFORE = '240h';
 

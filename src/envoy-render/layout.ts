@@ -8,6 +8,20 @@
 export const DEFAULT_DYNAMIC_DIR = '/etc/envoy/dynamic';
 /** Interception certificates, one directory per host in cert-manager's Secret layout. */
 export const DEFAULT_CERTS_DIR = '/etc/envoy/certs';
+/**
+ * The client certificate Envoy presents to mcp-gate in the gateway layout, and the CA that
+ * signed mcp-gate's own (tls.crt, tls.key, ca.crt: a cert-manager Secret).
+ */
+export const DEFAULT_MCP_GATE_CLIENT_DIR = '/etc/envoy/mcp-gate-client';
+/** The DNS name mcp-gate's server certificate must carry: its Kubernetes Service. */
+export const MCP_GATE_SERVER_NAME = 'mcp-gate';
+/**
+ * SDS secrets of the channel to mcp-gate (egress-proxy.yaml). Underscores never occur in an
+ * inspected host's name, so these never collide with one.
+ */
+export const MCP_GATE_CLIENT_SECRET = 'mcp_gate_client';
+export const MCP_GATE_CA_SECRET = 'mcp_gate_ca';
+
 /** The public CAs the upstream legs verify real servers against (Debian's bundle). */
 export const DEFAULT_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 

@@ -38,6 +38,9 @@ import {
   EGRESS_ROUTE_CONFIG,
   INTERCEPT_DYNAMIC_CLUSTER,
   interceptListenerName,
+  MCP_GATE_CA_SECRET,
+  MCP_GATE_CLIENT_SECRET,
+  MCP_GATE_SERVER_NAME,
   SNI_FORWARD_CLUSTER,
   TRANSPARENT_LISTENER,
   upstreamClusterName,
@@ -51,6 +54,8 @@ export interface ResourcePaths {
   readonly certsDir: string;
   /** CA bundle the upstream legs verify the real servers against. */
   readonly caBundle: string;
+  /** Envoy's client certificate for mcp-gate and the CA of mcp-gate's (gateway layout). */
+  readonly mcpGateClientDir: string;
 }
 
 const HTTPS_PORT = 443;
@@ -92,6 +97,42 @@ export function tlsSecret(paths: ResourcePaths, name: string): EnvoyObject {
       watched_directory: { path: dir },
     },
   };
+}
+
+/**
+ * The secrets of the mutual-TLS channel to mcp-gate that egress-proxy.yaml's mcp_gate cluster
+ * reads: Envoy's client certificate, and the CA and name mcp-gate's certificate must have.
+ */
+export function mcpGateChannelSecrets(paths: ResourcePaths): [string, EnvoyObject][] {
+  const dir = paths.mcpGateClientDir;
+  return [
+    [
+      MCP_GATE_CLIENT_SECRET,
+      {
+        '@type': typeUrl('envoy.extensions.transport_sockets.tls.v3.Secret'),
+        name: MCP_GATE_CLIENT_SECRET,
+        tls_certificate: {
+          certificate_chain: { filename: `${dir}/tls.crt` },
+          private_key: { filename: `${dir}/tls.key` },
+          watched_directory: { path: dir },
+        },
+      },
+    ],
+    [
+      MCP_GATE_CA_SECRET,
+      {
+        '@type': typeUrl('envoy.extensions.transport_sockets.tls.v3.Secret'),
+        name: MCP_GATE_CA_SECRET,
+        validation_context: {
+          trusted_ca: { filename: `${dir}/ca.crt` },
+          match_typed_subject_alt_names: [
+            { san_type: 'DNS', matcher: { exact: MCP_GATE_SERVER_NAME } },
+          ],
+          watched_directory: { path: dir },
+        },
+      },
+    ],
+  ];
 }
 
 /** The authorities a request on the intercepted connection may name. */

@@ -21,6 +21,8 @@ export interface Metrics {
     policy: CompiledPolicy | undefined,
     nowMs: number,
   ): void;
+  /** Counts one re-render of Envoy's interception config (serve --envoy-render-dir). */
+  recordEnvoyRender(result: 'success' | 'failure'): void;
   /** Counts an internal error by code. */
   recordError(code: string): void;
   /** Counts a check dropped without inspection (see src/envoy/check-queue.ts). */
@@ -83,6 +85,12 @@ export function createMetrics(registry: Registry): Metrics {
     labelNames: ['cause'] as const,
     registers: [registry],
   });
+  const envoyRenders = new Counter({
+    name: 'mcp_gate_envoy_renders_total',
+    help: "Re-renders of Envoy's interception config after an allowlist load, by result. A failure keeps the last good files and never affects decisions.",
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
   let queueDepth = (): number => 0;
   new Gauge({
     name: 'mcp_gate_check_queue_depth',
@@ -119,6 +127,9 @@ export function createMetrics(registry: Registry): Metrics {
     },
     recordError(code) {
       errors.inc({ code });
+    },
+    recordEnvoyRender(result) {
+      envoyRenders.inc({ result });
     },
     recordShed(cause) {
       shed.inc({ cause });
