@@ -22,6 +22,11 @@ export const ERROR_CODES = {
   ERR_UNCAUGHT_EXCEPTION: 'ERR_UNCAUGHT_EXCEPTION',
   /** A CA or certificate given to `issue-certs` is unusable or unsafe (the message says why). */
   ERR_CERT_INVALID: 'ERR_CERT_INVALID',
+  /**
+   * The gRPC TLS certificate, key or client CA cannot be used: at start-up mcp-gate does not
+   * start; on a reload the last good certificate keeps serving (counted in mcp_gate_errors_total).
+   */
+  ERR_TLS_INVALID: 'ERR_TLS_INVALID',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

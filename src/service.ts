@@ -11,6 +11,9 @@ import { createEnvoyRenderer } from './envoy-render/keep-rendered.js';
 import { createAuthzServer } from './envoy/server.js';
 import type { AuthzServer } from './envoy/server.js';
 import { AppError, ConfigError } from './errors.js';
+import { loadTlsCredentials } from './grpc/tls-credentials.js';
+import type { LoadedTlsCredentials } from './grpc/tls-credentials.js';
+import { createTlsClientErrorLogger, TlsReloader } from './grpc/tls-reloader.js';
 import {
   applySocketOwnership,
   claimUnixSocketPath,
@@ -45,6 +48,8 @@ export interface RunningService {
   readonly grpcPort: number;
   /** Bound telemetry port (0 when `telemetry: false`). */
   readonly httpPort: number;
+  /** Keeps the gRPC TLS credentials current; undefined for a cleartext listener. */
+  readonly tls: TlsReloader | undefined;
   /** Stops accepting checks, lets in-flight ones finish within the grace period, closes all. */
   stop(): Promise<void>;
 }
@@ -77,9 +82,30 @@ export async function startService(
     if (store.current !== undefined) await renderer.render(store.current.policy);
   }
 
+  let tlsLoaded: LoadedTlsCredentials | undefined;
+  if (config.grpcTls !== undefined) {
+    try {
+      tlsLoaded = await loadTlsCredentials(config.grpcTls);
+    } catch (err: unknown) {
+      // Not starting rather than serving cleartext: Envoy is configured for TLS, and a listener
+      // it cannot use is the visible failure.
+      throw new ConfigError('ERR_CONFIG_INVALID', `gRPC TLS: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
   const authz = createAuthzServer(
     { store, logger: deps.logger, metrics, now: deps.now },
-    { maxPendingChecks: config.maxPendingChecks },
+    {
+      maxPendingChecks: config.maxPendingChecks,
+      ...(tlsLoaded === undefined
+        ? {}
+        : {
+            tls: tlsLoaded.credentials,
+            onTlsClientError: createTlsClientErrorLogger(deps.logger),
+          }),
+    },
   );
   let stopping = false;
   const telemetry = createTelemetryServer({
@@ -122,6 +148,22 @@ export async function startService(
     throw new AppError('ERR_LISTEN', `cannot listen: ${message}`, { cause: err });
   }
   store.startWatching(config.reloadPollMs);
+  const tls =
+    config.grpcTls === undefined || tlsLoaded === undefined
+      ? undefined
+      : new TlsReloader({
+          files: config.grpcTls,
+          initial: tlsLoaded,
+          apply: (credentials) => {
+            authz.setTlsCredentials(credentials);
+          },
+          logger: deps.logger,
+          metrics,
+          now: deps.now,
+          watch: config.reloadWatch,
+          pollMs: config.reloadPollMs,
+        });
+  tls?.start();
   deps.logger.info(
     {
       grpc: config.grpcListen.startsWith('unix:')
@@ -130,6 +172,7 @@ export async function startService(
       http: deps.telemetry === false ? undefined : withPort(config.httpListen, httpPort),
       allowlist: config.allowlistPath,
       known_hosts: config.knownHostsPath,
+      grpc_tls: grpcTlsMode(config),
     },
     'mcp-gate listening',
   );
@@ -140,9 +183,11 @@ export async function startService(
     authz,
     grpcPort,
     httpPort,
+    tls,
     async stop() {
       stopping = true;
       store.stopWatching();
+      tls?.stop();
       const { forced } = await authz.shutdown(config.shutdownGraceMs);
       if (forced) {
         deps.logger.warn(
@@ -160,4 +205,10 @@ function withPort(listen: string, port: number): string {
   if (parsed === undefined) return listen;
   const host = parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host;
   return `${host}:${port}`;
+}
+
+/** How the gRPC listener is secured, for the start-up line. */
+export function grpcTlsMode(config: ServeConfig): 'off' | 'tls' | 'mtls' {
+  if (config.grpcTls === undefined) return 'off';
+  return config.grpcTls.clientCaPath === undefined ? 'tls' : 'mtls';
 }

@@ -25,13 +25,13 @@ export const SERVE_USAGE = `usage: mcp-gate serve --allowlist FILE [options]
 
 ${Object.values(SERVE_OPTIONS)
   .map((o) => {
-    const flag = `  --${o.flag} ${o.flag === 'allowlist' || o.flag === 'known-hosts' ? 'FILE' : 'VALUE'}`;
+    const flag = `  --${o.flag} ${/^(allowlist|known-hosts|grpc-tls-.*)$/.test(o.flag) ? 'FILE' : 'VALUE'}`;
     const def = o.default === undefined ? '' : ` (default ${o.default})`;
     return `${flag.padEnd(30)} ${o.help}${def}\n${''.padEnd(31)}env ${o.env}`;
   })
   .join('\n')}
 
-Signals: SIGHUP reloads the allowlist; SIGTERM/SIGINT stop gracefully.`;
+Signals: SIGHUP reloads the allowlist (and the gRPC TLS files); SIGTERM/SIGINT stop gracefully.`;
 
 /** The `mcp_gate_errors_total{code}` each process-level fault is counted under. */
 const FAULT_ERROR_CODES: Readonly<Record<FaultKind, ErrorCode>> = {
@@ -154,6 +154,9 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     };
     onSignal = stop;
     if (pendingSignal !== undefined) stop(pendingSignal);
-    process.on('SIGHUP', () => void service.store.reload('SIGHUP'));
+    process.on('SIGHUP', () => {
+      void service.store.reload('SIGHUP');
+      void service.tls?.reload('SIGHUP');
+    });
   });
 }

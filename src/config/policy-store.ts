@@ -32,7 +32,7 @@ import { buildSnapshot } from './policy-data.js';
 import type { PolicyData, PolicyLoadRequest } from './policy-data.js';
 import { createInProcessPolicyLoader, createWorkerPolicyLoader } from './policy-loader.js';
 import type { LoaderResult, PolicyLoader } from './policy-loader.js';
-import { ReloadTriggers } from './reload-triggers.js';
+import { coalesceReloads, ReloadTriggers } from './reload-triggers.js';
 const DEFAULT_SETTLE_MS = 200;
 const DEFAULT_SETTLE_ATTEMPTS = 3;
 const DEFAULT_LOAD_TIMEOUT_MS = 120_000;
@@ -68,8 +68,6 @@ export class PolicyStore {
   private readonly options: PolicyStoreOptions;
   private readonly listeners = new Set<Listener>();
   private loader: PolicyLoader | undefined;
-  private running: Promise<void> | undefined;
-  private pending = false;
   private stopped = false;
   private triggers: ReloadTriggers | undefined;
 
@@ -112,36 +110,19 @@ export class PolicyStore {
   /** Reloads now (coalescing concurrent requests). Resolves when the reload settled. */
   reload(trigger: string): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    if (this.running !== undefined) {
-      this.pending = true;
-      return this.running;
-    }
-    const run = async (): Promise<void> => {
-      try {
-        await this.reloadOnce(trigger);
-        // Triggers that arrived meanwhile may have seen a file we already read: one more pass.
-        while (this.takePending()) await this.reloadOnce(trigger);
-      } catch (err: unknown) {
-        // Callers fire and forget (poll, watcher, SIGHUP): a bug here must not become an
-        // unhandled rejection that ends the process.
-        this.reject(trigger, { kind: 'fault', message: `reload failed: ${String(err)}` }, 1);
-      }
-    };
-    this.running = run().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.coalesced(trigger);
   }
+
+  private readonly coalesced = coalesceReloads(
+    (trigger) => this.reloadOnce(trigger),
+    (trigger, err) => {
+      this.reject(trigger, { kind: 'fault', message: `reload failed: ${String(err)}` }, 1);
+    },
+  );
 
   /** A call, not a field read: the flag changes while a reload awaits. */
   private isStopped(): boolean {
     return this.stopped;
-  }
-
-  private takePending(): boolean {
-    const pending = this.pending;
-    this.pending = false;
-    return pending;
   }
 
   /** Starts the directory watchers (unless `watch: false`) and the periodic re-read. */

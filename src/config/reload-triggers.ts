@@ -148,3 +148,40 @@ export class ReloadTriggers {
     this.debounce.unref();
   }
 }
+
+/**
+ * Makes `reloadOnce` safe to call from any trigger: a call while a reload runs makes it run once
+ * more afterwards (the running pass may have read a file before it changed) and shares its
+ * promise. The result never rejects: callers fire and forget (poll, watcher, SIGHUP), so a bug
+ * goes to `onFault` instead of becoming an unhandled rejection that ends the process.
+ */
+export function coalesceReloads(
+  reloadOnce: (trigger: string) => Promise<void>,
+  onFault: (trigger: string, err: unknown) => void,
+): (trigger: string) => Promise<void> {
+  let running: Promise<void> | undefined;
+  let pending = false;
+  const takePending = (): boolean => {
+    const was = pending;
+    pending = false;
+    return was;
+  };
+  return (trigger) => {
+    if (running !== undefined) {
+      pending = true;
+      return running;
+    }
+    const run = async (): Promise<void> => {
+      try {
+        await reloadOnce(trigger);
+        while (takePending()) await reloadOnce(trigger);
+      } catch (err: unknown) {
+        onFault(trigger, err);
+      }
+    };
+    running = run().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+}

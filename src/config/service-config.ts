@@ -27,6 +27,16 @@ export const BUNDLED_KNOWN_HOSTS: string = path.resolve(
 /** `--known-hosts none`: run with no known-MCP-host list at all. */
 export const NO_KNOWN_HOSTS = 'none';
 
+/** The gRPC listener's TLS files (src/grpc/tls-credentials.ts reads and checks them). */
+export interface GrpcTlsFiles {
+  /** PEM certificate chain, leaf first. */
+  readonly certPath: string;
+  /** PEM private key of the leaf. */
+  readonly keyPath: string;
+  /** PEM CA bundle; when set, clients must present a certificate it issued (mTLS). */
+  readonly clientCaPath: string | undefined;
+}
+
 export interface ServeConfig {
   readonly allowlistPath: string;
   /** undefined only with `--known-hosts none`; the default is BUNDLED_KNOWN_HOSTS. */
@@ -37,6 +47,8 @@ export interface ServeConfig {
   readonly grpcSocketMode: number | undefined;
   /** Group (name or numeric gid) set on the unix socket after bind; undefined leaves it. */
   readonly grpcSocketGroup: string | undefined;
+  /** gRPC over TLS (TCP listeners only); undefined serves cleartext HTTP/2. */
+  readonly grpcTls: GrpcTlsFiles | undefined;
   /** `host:port` for /metrics, /healthz, /readyz. */
   readonly httpListen: string;
   readonly maxBodyBytes: number;
@@ -93,6 +105,24 @@ export const SERVE_OPTIONS = {
     flag: 'grpc-socket-group',
     env: 'MCP_GATE_GRPC_SOCKET_GROUP',
     help: 'group of the unix:/path socket: a name from /etc/group or a numeric gid',
+    default: undefined,
+  },
+  grpcTlsCert: {
+    flag: 'grpc-tls-cert',
+    env: 'MCP_GATE_GRPC_TLS_CERT',
+    help: 'serve gRPC over TLS with this PEM certificate chain (needs --grpc-tls-key; re-read on change)',
+    default: undefined,
+  },
+  grpcTlsKey: {
+    flag: 'grpc-tls-key',
+    env: 'MCP_GATE_GRPC_TLS_KEY',
+    help: 'PEM private key of --grpc-tls-cert',
+    default: undefined,
+  },
+  grpcTlsClientCa: {
+    flag: 'grpc-tls-client-ca',
+    env: 'MCP_GATE_GRPC_TLS_CLIENT_CA',
+    help: 'PEM CA bundle: require client certificates it issued (mTLS); needs --grpc-tls-cert',
     default: undefined,
   },
   httpListen: {
@@ -259,6 +289,7 @@ export function resolveServeConfig(
     // Silently ignoring them would leave an operator believing the socket is restricted.
     problems.push('--grpc-socket-mode and --grpc-socket-group need --grpc-listen unix:/path');
   }
+  const grpcTls = resolveGrpcTls(pick, isUnix, problems);
   const knownHosts = pick('knownHosts');
   const httpListen = pick('httpListen') ?? '';
   if (!isListenAddress(httpListen, false)) {
@@ -293,6 +324,7 @@ export function resolveServeConfig(
     grpcListen,
     grpcSocketMode,
     grpcSocketGroup,
+    grpcTls,
     httpListen,
     maxBodyBytes: integer('maxBodyBytes', 1),
     maxBatchElements: integer('maxBatch', 1),
@@ -311,6 +343,36 @@ export function resolveServeConfig(
     );
   }
   return Object.freeze(config);
+}
+
+/** The TLS flags, which only make sense together and on a TCP listener. */
+function resolveGrpcTls(
+  pick: (name: ServeOptionName) => string | undefined,
+  isUnix: boolean,
+  problems: string[],
+): GrpcTlsFiles | undefined {
+  const certPath = pick('grpcTlsCert');
+  const keyPath = pick('grpcTlsKey');
+  const clientCaPath = pick('grpcTlsClientCa');
+  const { grpcTlsCert: cert, grpcTlsKey: key, grpcTlsClientCa: ca } = SERVE_OPTIONS;
+  if (certPath === undefined && keyPath === undefined) {
+    if (clientCaPath !== undefined) {
+      // Verifying clients needs a TLS listener: cleartext with a CA would verify nobody.
+      problems.push(`--${ca.flag} / ${ca.env} needs --${cert.flag} and --${key.flag}`);
+    }
+    return undefined;
+  }
+  if (certPath === undefined) problems.push(`--${key.flag} / ${key.env} needs --${cert.flag}`);
+  if (keyPath === undefined) problems.push(`--${cert.flag} / ${cert.env} needs --${key.flag}`);
+  if (isUnix) {
+    // The socket's mode and group decide who connects (--grpc-socket-mode/-group), and nothing
+    // crosses a network: TLS there is a misplaced flag, most likely meant for a TCP address.
+    problems.push(
+      `--${cert.flag} serves TLS on a TCP listener; --grpc-listen unix:/path is guarded by --grpc-socket-mode and --grpc-socket-group instead`,
+    );
+  }
+  if (certPath === undefined || keyPath === undefined) return undefined;
+  return Object.freeze({ certPath, keyPath, clientCaPath });
 }
 
 /** `--envoy-render-dir` and the render options that go with it. */

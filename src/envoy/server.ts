@@ -20,6 +20,7 @@ import type { CompiledPolicy } from '../core/policy/policy.js';
 import { GrpcServer } from '../grpc/server.js';
 import type { GrpcCall } from '../grpc/server.js';
 import { GrpcStatus } from '../grpc/status.js';
+import type { TlsCredentials } from '../grpc/tls-credentials.js';
 import { auditRecord } from '../telemetry/logger.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -52,6 +53,10 @@ export interface AuthzServerDeps {
 export interface AuthzServerOptions {
   /** The most checks admitted and not yet answered; beyond it a check is denied `overloaded`. */
   readonly maxPendingChecks: number;
+  /** Serve gRPC over TLS (src/grpc/tls-credentials.ts); absent, cleartext HTTP/2. */
+  readonly tls?: TlsCredentials;
+  /** Told about each refused TLS handshake. */
+  readonly onTlsClientError?: (err: Error) => void;
 }
 
 export interface AuthzServer {
@@ -65,6 +70,8 @@ export interface AuthzServer {
   shutdown(graceMs: number): Promise<{ forced: boolean }>;
   /** Closes the listener and every connection at once (a failed start). */
   forceShutdown(): void;
+  /** New TLS credentials for handshakes from now on (TLS servers only). */
+  setTlsCredentials(credentials: TlsCredentials): void;
 }
 
 /** One Check call waiting in the queue. */
@@ -121,6 +128,10 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
       deps.metrics.recordError('ERR_CHECK_FAILED');
       deps.logger.error({ err, path }, 'gRPC handler failed; answered INTERNAL');
     },
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.onTlsClientError === undefined
+      ? {}
+      : { onTlsClientError: options.onTlsClientError }),
   });
   let shuttingDown = false;
   const watchers = new Set<() => void>();
@@ -228,6 +239,9 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
     },
     forceShutdown() {
       server.forceShutdown();
+    },
+    setTlsCredentials(credentials) {
+      server.setTlsCredentials(credentials);
     },
     async shutdown(graceMs) {
       shuttingDown = true;

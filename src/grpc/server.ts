@@ -20,9 +20,13 @@
  *   sweep only frees calls from clients that do not.
  * - Shutdown: stop accepting, GOAWAY every connection, let open calls finish, and after the grace
  *   period destroy what is left.
+ * - TLS (optional): HTTP/2 over TLS negotiated by ALPN `h2`, never HTTP/1.1. With a client CA,
+ *   every connection must present a certificate it issued; others fail the handshake. New
+ *   credentials (setTlsCredentials) apply to new handshakes; open connections keep theirs.
  */
 import http2 from 'node:http2';
 import type {
+  Http2SecureServer,
   Http2Server,
   Http2Session,
   IncomingHttpHeaders,
@@ -40,10 +44,13 @@ import {
 import { encodeGrpcMessage, GrpcStatus } from './status.js';
 import type { GrpcStatusCode } from './status.js';
 import { parseGrpcTimeout } from './timeout.js';
+import type { TlsCredentials } from './tls-credentials.js';
 import { unixSocketPath } from './unix-socket.js';
 
 /** How often calls past their deadline are looked for. */
 const DEADLINE_SWEEP_MS = 1000;
+/** A TLS client has this long to finish its handshake (node's default is 120 s per socket). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 const {
   HTTP2_HEADER_CONTENT_TYPE,
@@ -85,6 +92,10 @@ export interface GrpcServerOptions {
   readonly maxReceiveMessageBytes: number;
   /** Told about handler exceptions (the call is answered INTERNAL). */
   readonly onHandlerError: (err: unknown, path: string) => void;
+  /** Serve TLS with these credentials; absent, cleartext HTTP/2 (h2c with prior knowledge). */
+  readonly tls?: TlsCredentials;
+  /** Told about each refused TLS handshake (no client certificate, wrong CA, not TLS at all). */
+  readonly onTlsClientError?: (err: Error) => void;
 }
 
 /** Frames a message: flag 0 (not compressed), 4-byte big-endian length, the bytes. */
@@ -271,7 +282,7 @@ function refuse(stream: ServerHttp2Stream, headers: OutgoingHttpHeaders): void {
 
 export class GrpcServer {
   readonly options: GrpcServerOptions;
-  private readonly http: Http2Server;
+  private readonly http: Http2Server | Http2SecureServer;
   private readonly routes = new Map<string, GrpcHandler>();
   private readonly sessions = new Set<Http2Session>();
   /** Calls that are open and carry a deadline, for the sweep. */
@@ -281,12 +292,36 @@ export class GrpcServer {
 
   constructor(options: GrpcServerOptions) {
     this.options = options;
-    this.http = http2.createServer({
+    const settings = {
       // As grpc-js does: node's default 10 MB per-connection budget refuses streams under load
       // with large bodies; the check queue bounds the work we accept instead.
       maxSessionMemory: Number.MAX_SAFE_INTEGER,
       maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
-    });
+    };
+    const tls = options.tls;
+    if (tls === undefined) {
+      this.http = http2.createServer(settings);
+    } else {
+      const secure = http2.createSecureServer({
+        ...settings,
+        ...tls,
+        allowHTTP1: false,
+        ALPNProtocols: ['h2'],
+        minVersion: 'TLSv1.2',
+        requestCert: tls.ca !== undefined,
+        rejectUnauthorized: true,
+        handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+      });
+      // A TLS client that did not negotiate h2 is not a gRPC client: close it now rather than
+      // after node's unknownProtocolTimeout.
+      secure.on('unknownProtocol', (socket) => {
+        socket.destroy();
+      });
+      secure.on('tlsClientError', (err: Error) => {
+        options.onTlsClientError?.(err);
+      });
+      this.http = secure;
+    }
     this.http.on('session', (session) => {
       this.sessions.add(session);
       session.on('error', ignore);
@@ -301,6 +336,15 @@ export class GrpcServer {
         this.onStream(stream, headers);
       });
     });
+  }
+
+  /**
+   * Replaces the TLS credentials for handshakes from now on; open connections keep theirs.
+   * Whether client certificates are required is fixed when the server is created.
+   */
+  setTlsCredentials(credentials: TlsCredentials): void {
+    if (!('setSecureContext' in this.http)) throw new Error('this gRPC server serves no TLS');
+    this.http.setSecureContext(credentials);
   }
 
   /** Registers the handler for `/package.Service/Method`. */

@@ -29,6 +29,8 @@ export interface Metrics {
   recordShed(cause: ShedCause): void;
   /** Reports the check queue's depth at every scrape. */
   observeQueue(depth: () => number): void;
+  /** The gRPC serving certificate now in use expires at this epoch ms (TLS listeners only). */
+  recordTlsCertificate(notAfterMs: number): void;
 }
 
 /** Creates the metrics on the given registry (tests pass a fresh one). */
@@ -100,6 +102,9 @@ export function createMetrics(registry: Registry): Metrics {
       this.set(queueDepth());
     },
   });
+  // Created on first use: an unset gauge would read 0, and an expiry alert would then fire for
+  // every cleartext deployment.
+  let tlsExpiry: Gauge | undefined;
   for (const result of ['success', 'failure'] as const) reloads.inc({ result }, 0);
   for (const cause of ['queue_full', 'deadline_exceeded', 'cancelled'] as const) {
     shed.inc({ cause }, 0);
@@ -136,6 +141,16 @@ export function createMetrics(registry: Registry): Metrics {
     },
     observeQueue(depth) {
       queueDepth = depth;
+    },
+    recordTlsCertificate(notAfterMs) {
+      tlsExpiry ??= new Gauge({
+        name: 'mcp_gate_grpc_tls_certificate_expiry_timestamp_seconds',
+        help: 'Unix time at which the gRPC serving certificate in use expires (its notAfter); alert well before it.',
+        registers: [registry],
+        // Under --workers: the worker serving the oldest certificate.
+        aggregator: 'min',
+      });
+      tlsExpiry.set(notAfterMs / 1000);
     },
   };
 }

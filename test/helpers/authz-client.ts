@@ -31,8 +31,13 @@ export interface AuthzClient {
   close(): void;
 }
 
-export function createAuthzClient(address: string): AuthzClient {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+/** A client of `address`; cleartext unless given credentials (`grpc.credentials.createSsl`). */
+export function createAuthzClient(
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  options: grpc.ChannelOptions = {},
+): AuthzClient {
+  const client = new grpc.Client(address, credentials, options);
   return {
     check(request, deadlineMs = 5000) {
       return new Promise((resolve, reject) => {

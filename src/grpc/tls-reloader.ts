@@ -1,0 +1,236 @@
+/**
+ * Keeps the gRPC listener's TLS credentials current without a restart: cert-manager renews a
+ * Secret, kubelet swaps the volume's `..data` symlink, and the next handshake presents the new
+ * certificate. Triggers are the allowlist's (config/reload-triggers.ts: directory watchers plus
+ * the periodic re-read) and SIGHUP.
+ *
+ * - Content that is already in force (a poll, a touch) is told by hash and changes nothing.
+ * - New content is checked as a whole (tls-credentials.ts) before it reaches the server; open
+ *   connections keep the credentials they were made with.
+ * - Content that fails may be half-written (a copy of the certificate, then of the key): it is
+ *   read again after `settleMs`, up to `settleAttempts` reads, before it is rejected. A rejection
+ *   is logged once per content (never quoting it) and counted in
+ *   `mcp_gate_errors_total{code="ERR_TLS_INVALID"}`; the last good credentials keep serving, and
+ *   the next good content is taken up as any change is.
+ */
+import { coalesceReloads, ReloadTriggers } from '../config/reload-triggers.js';
+import type { GrpcTlsFiles } from '../config/service-config.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { checkTlsFiles, readTlsFiles } from './tls-credentials.js';
+import type {
+  LoadedTlsCredentials,
+  ServingCertificateInfo,
+  TlsCredentials,
+  TlsFileContents,
+} from './tls-credentials.js';
+
+export const TLS_LOADED = 'gRPC TLS certificate loaded';
+export const TLS_RELOADED = 'gRPC TLS certificate reloaded';
+export const TLS_RELOAD_REJECTED =
+  'gRPC TLS files rejected; the last good certificate stays in force';
+
+const DEFAULT_SETTLE_MS = 200;
+const DEFAULT_SETTLE_ATTEMPTS = 3;
+
+export interface TlsReloaderOptions {
+  readonly files: GrpcTlsFiles;
+  /** What the server was started with. */
+  readonly initial: LoadedTlsCredentials;
+  /** Hands new credentials to the server (GrpcServer.setTlsCredentials). */
+  readonly apply: (credentials: TlsCredentials) => void;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+  readonly watch: boolean;
+  /** Periodic re-read; 0 = none. */
+  readonly pollMs: number;
+  readonly settleMs?: number;
+  readonly settleAttempts?: number;
+}
+
+export class TlsReloader {
+  private readonly options: TlsReloaderOptions;
+  private readonly triggers: ReloadTriggers;
+  private serving: ServingCertificateInfo;
+  private loadedHash: string;
+  /** Hash (or, for unreadable files, the error) of the content last rejected. */
+  private rejected: string | undefined;
+  private stopped = false;
+
+  constructor(options: TlsReloaderOptions) {
+    this.options = options;
+    this.serving = options.initial.serving;
+    this.loadedHash = options.initial.hash;
+    const { files } = options;
+    this.triggers = new ReloadTriggers({
+      files: [files.certPath, files.keyPath, files.clientCaPath].filter(
+        (path): path is string => path !== undefined,
+      ),
+      what: 'gRPC TLS',
+      watch: options.watch,
+      pollMs: options.pollMs,
+      logger: options.logger,
+      onTrigger: (trigger) => void this.reload(trigger),
+    });
+  }
+
+  /** The serving certificate in force. */
+  get current(): ServingCertificateInfo {
+    return this.serving;
+  }
+
+  /** Reports the initial certificate and starts watching. */
+  start(): void {
+    this.announce(TLS_LOADED, 'startup', undefined);
+    this.triggers.start();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.triggers.stop();
+  }
+
+  /** Reads the files again now (coalescing concurrent requests); never rejects. */
+  reload(trigger: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return this.coalesced(trigger);
+  }
+
+  private readonly coalesced = coalesceReloads(
+    (trigger) => this.reloadOnce(trigger),
+    (trigger, err) => {
+      this.reject(trigger, `reload failed: ${String(err)}`, String(err), 1);
+    },
+  );
+
+  /** A call, not a field read: the flag changes while a reload awaits. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private async reloadOnce(trigger: string): Promise<void> {
+    await this.triggers.refresh();
+    const attempts = Math.max(1, this.options.settleAttempts ?? DEFAULT_SETTLE_ATTEMPTS);
+    for (let attempt = 1; ; attempt++) {
+      if (this.isStopped()) return;
+      let contents: TlsFileContents | undefined;
+      let problem: string;
+      try {
+        contents = await readTlsFiles(this.options.files);
+        if (contents.hash === this.loadedHash) {
+          // Back to the content in force: broken content seen before is news again.
+          this.rejected = undefined;
+          return;
+        }
+        if (contents.hash === this.rejected) return;
+        const loaded = checkTlsFiles(this.options.files, contents);
+        if (this.isStopped()) return;
+        this.options.apply(loaded.credentials);
+        this.swap(loaded, trigger);
+        break;
+      } catch (err: unknown) {
+        problem = (err as Error).message;
+      }
+      // Files that were read are known by their hash; unreadable ones by what went wrong.
+      const fingerprint = contents?.hash ?? problem;
+      if (fingerprint === this.rejected || this.isStopped()) return;
+      if (attempt >= attempts) {
+        this.reject(trigger, problem, fingerprint, attempt);
+        break;
+      }
+      this.options.logger.debug(
+        { trigger, attempt, error: problem },
+        'gRPC TLS files not usable yet; reading them again after a pause',
+      );
+      await pause(this.options.settleMs ?? DEFAULT_SETTLE_MS);
+    }
+    await this.triggers.refresh();
+  }
+
+  private swap(loaded: LoadedTlsCredentials, trigger: string): void {
+    const previous = this.serving;
+    this.serving = loaded.serving;
+    this.loadedHash = loaded.hash;
+    this.rejected = undefined;
+    this.announce(TLS_RELOADED, trigger, previous);
+  }
+
+  private announce(
+    message: string,
+    trigger: string,
+    previous: ServingCertificateInfo | undefined,
+  ): void {
+    const { logger, metrics, now, files } = this.options;
+    const serving = this.serving;
+    metrics.recordTlsCertificate(serving.notAfterMs);
+    logger.info(
+      {
+        trigger,
+        cert: files.certPath,
+        subject: serving.subject,
+        serial: serving.serialNumber,
+        sha256_fingerprint: serving.fingerprint256,
+        not_after: new Date(serving.notAfterMs).toISOString(),
+        previous_serial: previous?.serialNumber,
+        client_certificates: files.clientCaPath === undefined ? 'not requested' : 'required',
+      },
+      message,
+    );
+    const nowMs = now();
+    if (nowMs > serving.notAfterMs || nowMs < serving.notBeforeMs) {
+      // Served all the same: refusing it would not make Envoy's handshakes succeed either.
+      logger.warn(
+        {
+          cert: files.certPath,
+          serial: serving.serialNumber,
+          not_before: new Date(serving.notBeforeMs).toISOString(),
+          not_after: new Date(serving.notAfterMs).toISOString(),
+        },
+        'the gRPC TLS certificate is not valid now; clients that verify it will refuse it',
+      );
+    }
+  }
+
+  private reject(trigger: string, problem: string, fingerprint: string, attempts: number): void {
+    this.rejected = fingerprint;
+    this.options.metrics.recordError('ERR_TLS_INVALID');
+    this.options.logger.error(
+      {
+        trigger,
+        attempts,
+        error: problem,
+        serving_serial: this.serving.serialNumber,
+      },
+      TLS_RELOAD_REJECTED,
+    );
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** At most one refused-handshake warning per this many ms; the rest go to debug. */
+const HANDSHAKE_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Logs refused TLS handshakes for GrpcServer's onTlsClientError. Failures of TLS itself (no
+ * client certificate, an unknown CA, a cleartext client) are what an operator needs to see when
+ * Envoy cannot connect: a warning, rate-limited. Sockets that close mid-handshake (TCP probes,
+ * port scans) are only debug lines.
+ */
+export function createTlsClientErrorLogger(logger: Logger): (err: Error) => void {
+  let lastWarnMs = Number.NEGATIVE_INFINITY;
+  return (err) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    const fields = { code, error: err.message };
+    const nowMs = Date.now();
+    if (code?.startsWith('ERR_SSL_') === true && nowMs - lastWarnMs >= HANDSHAKE_LOG_INTERVAL_MS) {
+      lastWarnMs = nowMs;
+      logger.warn(fields, 'gRPC TLS handshake refused (further ones within 10 s are debug lines)');
+      return;
+    }
+    logger.debug(fields, 'gRPC TLS handshake refused');
+  };
+}
