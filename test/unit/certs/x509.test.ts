@@ -17,7 +17,7 @@ import {
   createCertificateAuthority,
   issueLeafCertificate,
 } from '../../../src/certs/x509.js';
-import type { CertificateAndKey } from '../../../src/certs/x509.js';
+import type { CertificateAndKey, LeafCertificateOptions } from '../../../src/certs/x509.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const DAY_MS = 86_400_000;
@@ -113,19 +113,9 @@ describe('issueLeafCertificate', () => {
   });
 
   test('client and server+client usages', async () => {
-    const client = await issueLeafCertificate({
-      ca,
-      dnsNames: ['envoy'],
-      validityDays: 1,
-      usage: 'client',
-    });
+    const client = await leafOf(ca, { dnsNames: ['envoy'], usage: 'client' });
     expect(new X509Certificate(client.certPem).keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
-    const both = await issueLeafCertificate({
-      ca,
-      dnsNames: ['mcp-gate'],
-      validityDays: 1,
-      usage: 'server+client',
-    });
+    const both = await leafOf(ca, { dnsNames: ['mcp-gate'], usage: 'server+client' });
     expect(new X509Certificate(both.certPem).keyUsage).toEqual([
       '1.3.6.1.5.5.7.3.1',
       '1.3.6.1.5.5.7.3.2',
@@ -142,17 +132,20 @@ describe('issueLeafCertificate', () => {
     expect(new X509Certificate(leaf.certPem).validTo).toBe(new X509Certificate(ca.certPem).validTo);
   });
 
-  test('an RSA CA signs P-256 leaves', async () => {
-    const rsa = await rsaCa();
-    const leaf = await issueLeafCertificate({
-      ca: rsa,
-      dnsNames: ['a.example'],
-      validityDays: 1,
-      usage: 'server',
-    });
+  test.each([
+    [
+      'an RSA CA (PKCS#1 key file)',
+      'rsa',
+      { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } },
+    ],
+    ['a P-384 CA (SEC1 key file)', 'p384', { name: 'ECDSA', hash: { name: 'SHA-384' } }],
+  ] as const)('%s signs P-256 leaves', async (_title, kind, signature) => {
+    const corporate = await corporateCa(kind);
+    const leaf = await leafOf(corporate);
     const cert = new X509Certificate(leaf.certPem);
-    expect(cert.verify(new X509Certificate(rsa.certPem).publicKey)).toBe(true);
-    expect(cert.publicKey.asymmetricKeyType).toBe('ec');
+    expect(cert.verify(new X509Certificate(corporate.certPem).publicKey)).toBe(true);
+    expect(cert.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(new x509.X509Certificate(leaf.certPem).signatureAlgorithm).toEqual(signature);
   });
 
   test.each([
@@ -162,31 +155,19 @@ describe('issueLeafCertificate', () => {
     ['a bad IP', { dnsNames: [], ipAddresses: ['1.2.3'] }, /"1.2.3" is not an IP address/],
     ['too long', { dnsNames: ['a.example'], validityDays: 398 }, /from 1 to 397, got 398/],
   ])('refuses %s', async (_title, overrides, message) => {
-    await expect(
-      issueLeafCertificate({ ca, validityDays: 1, usage: 'server', ...overrides }),
-    ).rejects.toThrow(message);
+    await expect(leafOf(ca, overrides)).rejects.toThrow(message);
   });
 
   test('refuses a CA certificate that is not a CA', async () => {
-    const leaf = await issueLeafCertificate({
-      ca,
-      dnsNames: ['a.example'],
-      validityDays: 1,
-      usage: 'server',
-    });
-    await expect(
-      issueLeafCertificate({ ca: leaf, dnsNames: ['b.example'], validityDays: 1, usage: 'server' }),
-    ).rejects.toThrow(/is not a CA: its basicConstraints do not say CA:TRUE/);
+    const leaf = await leafOf(ca);
+    await expect(leafOf(leaf, { dnsNames: ['b.example'] })).rejects.toThrow(
+      /is not a CA: its basicConstraints do not say CA:TRUE/,
+    );
   });
 
   test('refuses a CA key that does not belong to the CA certificate', async () => {
     const mixed = { certPem: ca.certPem, keyPem: otherCa.keyPem };
-    const error = await issueLeafCertificate({
-      ca: mixed,
-      dnsNames: ['a.example'],
-      validityDays: 1,
-      usage: 'server',
-    }).catch((e: unknown) => e);
+    const error = await leafOf(mixed).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CertificateError);
     expect((error as CertificateError).code).toBe('ERR_CERT_INVALID');
     expect((error as Error).message).toMatch(/the CA key does not belong to the CA certificate/);
@@ -194,25 +175,14 @@ describe('issueLeafCertificate', () => {
   });
 
   test('refuses an expired CA and an unreadable key, without quoting the key', async () => {
-    await expect(
-      issueLeafCertificate({
-        ca,
-        dnsNames: ['a.example'],
-        validityDays: 1,
-        usage: 'server',
-        now: new Date(Date.now() + 31 * DAY_MS),
-      }),
-    ).rejects.toThrow(/is not valid now/);
+    await expect(leafOf(ca, { now: new Date(Date.now() + 31 * DAY_MS) })).rejects.toThrow(
+      /is not valid now/,
+    );
     const garbled = {
       certPem: ca.certPem,
       keyPem: `${ca.keyPem.slice(0, 60)}\n-----END PRIVATE KEY-----\n`,
     };
-    const error = await issueLeafCertificate({
-      ca: garbled,
-      dnsNames: ['a.example'],
-      validityDays: 1,
-      usage: 'server',
-    }).catch((e: unknown) => e);
+    const error = await leafOf(garbled).catch((e: unknown) => e);
     expect((error as Error).message).toBe('the CA key is not a PEM private key node can read');
   });
 });
@@ -225,12 +195,7 @@ describe('TLS handshakes with issued certificates', () => {
 
   beforeAll(async () => {
     clientCa = await createCertificateAuthority({ commonName: 'client CA', validityDays: 1 });
-    const leaf = await issueLeafCertificate({
-      ca,
-      dnsNames: ['api.githubcopilot.com', '*.example.com'],
-      validityDays: 1,
-      usage: 'server',
-    });
+    const leaf = await leafOf(ca, { dnsNames: ['api.githubcopilot.com', '*.example.com'] });
     server = createServer({
       cert: leaf.certPem,
       key: leaf.keyPem,
@@ -306,34 +271,52 @@ describe('TLS handshakes with issued certificates', () => {
       });
       await handshake({ servername: 'api.githubcopilot.com', trust: ca.certPem, client });
     }
-    const stranger = await issueLeafCertificate({
-      ca: otherCa,
-      dnsNames: ['stranger'],
-      validityDays: 1,
-      usage: 'client',
-    });
+    const stranger = await leafOf(otherCa, { dnsNames: ['stranger'], usage: 'client' });
     await handshake({ servername: 'api.githubcopilot.com', trust: ca.certPem, client: stranger });
     // A serverAuth-only certificate is refused as a client; one from another CA is too.
     expect(peers).toEqual(['envoy-client', 'envoy-server-client', undefined, undefined]);
   });
 });
 
-async function rsaCa(): Promise<CertificateAndKey> {
-  // Built by hand: createCertificateAuthority only makes P-256 CAs, and corporate CAs are often RSA.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const params = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+/** A one-day server leaf for a.example, unless overridden. */
+function leafOf(
+  authority: CertificateAndKey,
+  overrides: Partial<LeafCertificateOptions> = {},
+): Promise<CertificateAndKey> {
+  return issueLeafCertificate({
+    ca: authority,
+    dnsNames: ['a.example'],
+    validityDays: 1,
+    usage: 'server',
+    ...overrides,
+  });
+}
+
+async function corporateCa(kind: 'rsa' | 'p384'): Promise<CertificateAndKey> {
+  // Built by hand: createCertificateAuthority makes only P-256 CAs, and corporate CAs are often
+  // RSA or P-384, with keys in the older PKCS#1 and SEC1 files.
+  const { privateKey } =
+    kind === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+  const params =
+    kind === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+      : { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' };
   const der = privateKey.export({ type: 'pkcs8', format: 'der' });
   const signingKey = await webcrypto.subtle.importKey('pkcs8', der, params, true, ['sign']);
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   const publicKey = await webcrypto.subtle.importKey('spki', spki, params, true, ['verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    name: 'CN=RSA corporate CA',
+    name: `CN=${kind} corporate CA`,
     keys: { privateKey: signingKey, publicKey },
     signingAlgorithm: params,
     extensions: [new x509.BasicConstraintsExtension(true, 0, true)],
   });
   return {
     certPem: cert.toString('pem'),
-    keyPem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    keyPem: privateKey
+      .export({ type: kind === 'rsa' ? 'pkcs1' : 'sec1', format: 'pem' })
+      .toString(),
   };
 }
