@@ -1,40 +1,99 @@
 #!/usr/bin/env bash
-# Installs the toolchains the differential tests' reference readers need
-# (test/differential/readers/): Go, for the encoding/json reader. Python 3 is taken from PATH
-# as it is.
+# Installs the tools some tests need when the machine lacks them:
+# - Go, for the differential tests' encoding/json reference reader (test/differential/readers/).
+#   Python 3 is taken from PATH as it is.
+# - Kustomize (v4 or later, for Components), for test/integration/kubernetes.test.ts, which renders
+#   deploy/kubernetes/. `kubectl kustomize` serves when kubectl is new enough; otherwise a pinned
+#   kustomize release is downloaded and checked against its SHA-256 (Debian's kubernetes-client
+#   is 1.20, whose Kustomize predates Components, and Debian packages no kustomize).
 #
 # Runs as the `pretest` step, so it must never fail the caller: when it cannot install, it says
-# so in one line and exits 0, and the readers report themselves unavailable (which fails the
-# tests under CI=true rather than skipping them).
+# so in one line and exits 0, and the tests report the tool unavailable (which fails them under
+# CI=true rather than skipping them).
 set -u
 
-unavailable="the Go reference reader will be unavailable"
-version() { go env GOVERSION 2>/dev/null || echo 'version unknown'; }
+KUSTOMIZE_VERSION=v5.5.0
+# sha256 of kustomize_v5.5.0_linux_amd64.tar.gz, the release's own checksums.txt entry.
+KUSTOMIZE_SHA256_AMD64=6703a3a70a0c47cf0b37694030b54f1175a9dfeb17b3818b623ed58b9dbc2a77
 
-if command -v go >/dev/null 2>&1; then
-  echo "ensure-test-tools: go present ($(version)), nothing to do"
-  exit 0
-fi
+ensure_go() {
+  local unavailable="the Go reference reader will be unavailable"
+  version() { go env GOVERSION 2>/dev/null || echo 'version unknown'; }
 
-if [ "$(id -u)" != "0" ]; then
-  echo "ensure-test-tools: go missing; not root, so not installing golang-go ($unavailable)"
-  exit 0
-fi
+  if command -v go >/dev/null 2>&1; then
+    echo "ensure-test-tools: go present ($(version)), nothing to do"
+    return
+  fi
+  if [ "$(id -u)" != "0" ]; then
+    echo "ensure-test-tools: go missing; not root, so not installing golang-go ($unavailable)"
+    return
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-test-tools: go missing; no apt-get, so not installing golang-go ($unavailable)"
+    return
+  fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-test-tools: go missing; no apt-get, so not installing golang-go ($unavailable)"
-  exit 0
-fi
+  local log
+  log="$(mktemp "${TMPDIR:-/tmp}/ensure-test-tools.XXXXXX")"
+  # The package lists may be absent or stale on a fresh machine; one update is enough.
+  if apt-get update >"$log" 2>&1 &&
+    DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y --no-install-recommends golang-go >>"$log" 2>&1 &&
+    command -v go >/dev/null 2>&1; then
+    echo "ensure-test-tools: installed golang-go ($(version))"
+    rm -f "$log"
+  else
+    echo "ensure-test-tools: installing golang-go failed ($unavailable); apt output in $log"
+  fi
+}
 
-log="$(mktemp "${TMPDIR:-/tmp}/ensure-test-tools.XXXXXX")"
-# The package lists may be absent or stale on a fresh machine; one update is enough.
-if apt-get update >"$log" 2>&1 &&
-  DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends golang-go >>"$log" 2>&1 &&
-  command -v go >/dev/null 2>&1; then
-  echo "ensure-test-tools: installed golang-go ($(version))"
-  rm -f "$log"
-else
-  echo "ensure-test-tools: installing golang-go failed ($unavailable); apt output in $log"
-fi
+# The major version of the Kustomize inside kubectl, or nothing.
+kubectl_kustomize_major() {
+  command -v kubectl >/dev/null 2>&1 || return
+  kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9]*\)\..*/\1/p'
+}
+
+ensure_kustomize() {
+  local unavailable="the Kubernetes manifest tests will be unavailable"
+  local major
+  major="$(kubectl_kustomize_major)"
+  if [ -n "$major" ] && [ "$major" -ge 4 ]; then
+    echo "ensure-test-tools: kubectl kustomize present (Kustomize v$major), nothing to do"
+    return
+  fi
+  if command -v kustomize >/dev/null 2>&1; then
+    echo "ensure-test-tools: kustomize present ($(kustomize version 2>/dev/null)), nothing to do"
+    return
+  fi
+  if [ "$(uname -m)" != "x86_64" ]; then
+    echo "ensure-test-tools: kustomize missing; no pinned checksum for $(uname -m) ($unavailable)"
+    return
+  fi
+  if [ "$(id -u)" != "0" ]; then
+    echo "ensure-test-tools: kustomize missing; not root, so not installing it ($unavailable)"
+    return
+  fi
+  local dir url
+  dir="$(mktemp -d "${TMPDIR:-/tmp}/ensure-kustomize.XXXXXX")"
+  url="https://github.com/kubernetes-sigs/kustomize/releases/download/kustomize%2F${KUSTOMIZE_VERSION}/kustomize_${KUSTOMIZE_VERSION}_linux_amd64.tar.gz"
+  # Node is on every machine that runs the tests; curl may not be.
+  if node -e '
+      const [url, file] = process.argv.slice(1);
+      fetch(url).then(async (r) => {
+        if (!r.ok) throw new Error(`HTTP ${r.status}`);
+        require("node:fs").writeFileSync(file, Buffer.from(await r.arrayBuffer()));
+      }).catch((e) => { console.error(String(e)); process.exit(1); });
+    ' "$url" "$dir/kustomize.tar.gz" 2>"$dir/log" &&
+    echo "$KUSTOMIZE_SHA256_AMD64  $dir/kustomize.tar.gz" | sha256sum -c --status - &&
+    tar -xzf "$dir/kustomize.tar.gz" -C "$dir" kustomize &&
+    install -m 0755 "$dir/kustomize" /usr/local/bin/kustomize; then
+    echo "ensure-test-tools: installed kustomize $KUSTOMIZE_VERSION"
+    rm -rf "$dir"
+  else
+    echo "ensure-test-tools: installing kustomize $KUSTOMIZE_VERSION failed ($unavailable); see $dir"
+  fi
+}
+
+ensure_go
+ensure_kustomize
 exit 0
