@@ -37,8 +37,8 @@ interface BundledDescriptor {
 const descriptorJson = require('protobufjs/google/protobuf/descriptor.json') as BundledDescriptor;
 protobuf.common('descriptor', descriptorJson.nested.google.nested.protobuf.nested ?? {});
 
-/** A protobufjs root holding the given Envoy .proto files (paths under deps/envoy-api). */
-export function loadEnvoyProtos(files: readonly string[]): Root {
+/** An empty protobufjs root that finds imports in ENVOY_INCLUDE_DIRS; load files into it later. */
+export function createEnvoyRoot(): Root {
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string): string => {
     if (path.isAbsolute(target)) return target;
@@ -48,6 +48,12 @@ export function loadEnvoyProtos(files: readonly string[]): Root {
     }
     throw new Error(`envoy-protos: ${target} not found in ${ENVOY_INCLUDE_DIRS.join(', ')}`);
   };
+  return root;
+}
+
+/** A protobufjs root holding the given Envoy .proto files (paths under deps/envoy-api). */
+export function loadEnvoyProtos(files: readonly string[]): Root {
+  const root = createEnvoyRoot();
   root.loadSync([...files], { keepCase: true });
   root.resolveAll();
   return root;
