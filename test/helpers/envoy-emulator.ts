@@ -812,6 +812,8 @@ export function createExtAuthzFilter(options: ExtAuthzFilterOptions): ExtAuthzFi
 export type OpenUpstream = (
   options: http.RequestOptions,
   onResponse: (res: http.IncomingMessage) => void,
+  /** The request's `:authority`, for routers that pick the upstream by it. */
+  authority: string,
 ) => http.ClientRequest;
 
 /**
@@ -838,6 +840,7 @@ export function forwardUpstream(open: OpenUpstream): Forward {
         res.flushHeaders();
         upstreamRes.pipe(res);
       },
+      pseudo(':authority'),
     );
     upstream.on('error', () => {
       if (res.headersSent) res.destroy();
