@@ -84,6 +84,15 @@ export function peerCertificate(
   });
 }
 
+/** peerCertificate as Envoy connects: trusting the server CA, presenting its client certificate. */
+export function peerCertificateAsEnvoy(port: number, pki: GrpcTlsPki): Promise<PeerCertificate> {
+  return peerCertificate(port, {
+    ca: pki.serverCa.certPem,
+    cert: pki.client.certPem,
+    key: pki.client.keyPem,
+  });
+}
+
 /** Node's notation of a certificate's fingerprint and serial, to compare with PeerCertificate. */
 export function describeCertificate(certPem: string): PeerCertificate {
   const cert = new X509Certificate(certPem);

@@ -19,10 +19,10 @@ import {
   createGrpcTlsPki,
   describeCertificate,
   issueServerCertificate,
-  peerCertificate,
+  peerCertificateAsEnvoy,
   TLS_CHANNEL_OPTIONS,
 } from '../helpers/grpc-tls-pki.js';
-import type { GrpcTlsPki } from '../helpers/grpc-tls-pki.js';
+import type { GrpcTlsPki, PeerCertificate } from '../helpers/grpc-tls-pki.js';
 import { swapKubeletVolume, writeKubeletVolume } from '../helpers/kubelet-volume.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
@@ -74,12 +74,8 @@ function envoyClient(): AuthzClient {
   return c;
 }
 
-function servedCertificate(): ReturnType<typeof peerCertificate> {
-  return peerCertificate(svc.service.grpcPort, {
-    ca: pki.serverCa.certPem,
-    cert: pki.client.certPem,
-    key: pki.client.keyPem,
-  });
+function servedCertificate(): Promise<PeerCertificate> {
+  return peerCertificateAsEnvoy(svc.service.grpcPort, pki);
 }
 
 function logged(message: string, after: number): Promise<Record<string, unknown>> {

@@ -18,7 +18,7 @@ import {
   createGrpcTlsPki,
   describeCertificate,
   issueServerCertificate,
-  peerCertificate,
+  peerCertificateAsEnvoy,
   TLS_CHANNEL_OPTIONS,
 } from '../helpers/grpc-tls-pki.js';
 import type { GrpcTlsPki, PeerCertificate } from '../helpers/grpc-tls-pki.js';
@@ -195,12 +195,7 @@ describe('gRPC over TLS (serve)', () => {
     const s = await setup();
     const p = serve(s, tlsFlags(s, true));
     const { address, port } = await grpcAddress(p);
-    const presented = (): Promise<PeerCertificate> =>
-      peerCertificate(port, {
-        ca: pki.serverCa.certPem,
-        cert: pki.client.certPem,
-        key: pki.client.keyPem,
-      });
+    const presented = (): Promise<PeerCertificate> => peerCertificateAsEnvoy(port, pki);
     const first = describeCertificate(pki.server.certPem);
     expect(await presented()).toEqual(first);
     const envoy = client(address, envoyCredentials());
@@ -260,13 +255,7 @@ describe('gRPC over TLS (serve)', () => {
     // Round-robin hands successive connections to alternating workers.
     const seen = [];
     for (let i = 0; i < 4; i++) {
-      seen.push(
-        await peerCertificate(port, {
-          ca: pki.serverCa.certPem,
-          cert: pki.client.certPem,
-          key: pki.client.keyPem,
-        }),
-      );
+      seen.push(await peerCertificateAsEnvoy(port, pki));
     }
     expect(new Set(seen.map((c) => c.fingerprint256))).toEqual(
       new Set([describeCertificate(renewed.certPem).fingerprint256]),
