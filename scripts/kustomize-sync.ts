@@ -30,6 +30,8 @@ export const ROOT = path.resolve(import.meta.dirname, '..');
 export const RENDERED_DIR = 'deploy/kubernetes/rendered';
 /** The Issuer that signs interception certificates (overlays/egress-gateway/issuers.yaml). */
 export const INTERCEPTION_ISSUER = 'mcp-gate-ca';
+/** Issuer, or ClusterIssuer (then drop the Issuer from issuers.yaml). */
+export const INTERCEPTION_ISSUER_KIND = 'Issuer';
 /** The ConfigMap of Envoy's dynamic files; the label the rendered component patches by. */
 export const ENVOY_DYNAMIC_CONFIGMAP = 'mcp-gate-envoy-dynamic';
 export const ENVOY_LABEL = 'mcp-gate.io/envoy';
@@ -71,6 +73,8 @@ async function renderEnvoy(): Promise<Map<string, string>> {
         out,
         '--cert-manager-issuer',
         INTERCEPTION_ISSUER,
+        '--cert-manager-issuer-kind',
+        INTERCEPTION_ISSUER_KIND,
       ],
       {
         stdout: () => undefined,

@@ -215,7 +215,8 @@ suite('deploy/kubernetes', () => {
     }
     telemetry = createTelemetryServer({ registry: new Registry(), isReady: () => true });
     telemetryPort = await telemetry.listen('127.0.0.1', 0);
-  });
+    // Four renders; kubectl takes about half a second each here, a loaded CI machine longer.
+  }, 60_000);
 
   afterAll(async () => {
     await telemetry.close();
