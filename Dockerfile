@@ -12,11 +12,12 @@
 # `production-deps` an `npm ci` and every COPY of the last stage a plain `COPY [--from=STAGE] SRC...
 # DEST` for that test to read. docs/kubernetes.md says how to pin the base images by digest.
 
-ARG NODE_VERSION=26.11.1
-# Build and run on the same Node.js major: the runtime image is named by major only.
+# Both may carry an @sha256 digest (docs/kubernetes.md). Build and run on the same Node.js
+# major: the runtime image is named by major only.
+ARG BUILD_IMAGE=node:26.11.1-trixie-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs26-debian13:nonroot
 
-FROM node:${NODE_VERSION}-trixie-slim AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are here; no dependency needs its
@@ -26,7 +27,7 @@ COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:${NODE_VERSION}-trixie-slim AS production-deps
+FROM ${BUILD_IMAGE} AS production-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Without dev dependencies there is no tsc, so `prepare` must not run here either.
