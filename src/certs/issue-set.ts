@@ -39,6 +39,8 @@ export interface IssueOptions {
   readonly validityDays: number;
   readonly renewBeforeDays: number;
   readonly now: Date;
+  /** Called after each host, in order, before the next is started. */
+  readonly onOutcome?: (outcome: HostOutcome) => void;
 }
 
 /** What happened to one host's pair; `reason` never contains key material. */
@@ -55,7 +57,11 @@ export async function issueForInspectionSet(options: IssueOptions): Promise<Host
   const chain = chainAfterLeaf(options.ca.certPem);
   await mkdir(options.outDir, { recursive: true, mode: DIR_MODE });
   const outcomes: HostOutcome[] = [];
-  for (const host of options.hosts) outcomes.push(await issueOne(host, chain, options));
+  for (const host of options.hosts) {
+    const outcome = await issueOne(host, chain, options);
+    outcomes.push(outcome);
+    options.onOutcome?.(outcome);
+  }
   return outcomes;
 }
 
@@ -179,13 +185,12 @@ interface SanNames {
   readonly ip: string[];
 }
 
-/** The SAN of an allowlist host pattern: an IP literal is an IP SAN, anything else a DNS name. */
+/** The SAN of an allowlist host pattern: an IPv4 literal is an IP SAN, anything else a DNS name. */
 function sanFor(host: string): SanNames {
-  const bare = host.replace(/^\[(.*)\]$/, '$1');
-  return isIP(bare) === 0 ? { dns: [host], ip: [] } : { dns: [], ip: [bare] };
+  return isIP(host) === 0 ? { dns: [host], ip: [] } : { dns: [], ip: [host] };
 }
 
-/** The SANs node reports (`DNS:a, IP Address:1.2.3.4`), IPs normalised by node as it parses. */
+/** The SANs as node reports them (`DNS:a, IP Address:1.2.3.4`), IP spelt `IP:`. */
 function sanList(cert: X509Certificate): string[] {
   return (cert.subjectAltName ?? '')
     .split(', ')
@@ -193,19 +198,10 @@ function sanList(cert: X509Certificate): string[] {
     .map((s) => s.replace(/^IP Address:/, 'IP:'));
 }
 
+/** Exact set equality; allowlist hosts are lower case, IPv4 only, as node prints SANs. */
 function sameNames(actual: readonly string[], wanted: readonly string[]): boolean {
-  const canonical = (list: readonly string[]): string =>
-    list
-      .map((n) => (n.startsWith('IP:') ? `IP:${canonicalIp(n.slice(3))}` : n.toLowerCase()))
-      .sort()
-      .join('\n');
+  const canonical = (list: readonly string[]): string => [...list].sort().join('\n');
   return canonical(actual) === canonical(wanted);
-}
-
-/** node prints IPv6 SANs uncompressed (0:0:0:0:0:0:0:1); compare addresses, not spellings. */
-function canonicalIp(ip: string): string {
-  if (isIP(ip) !== 6) return ip;
-  return new URL(`http://[${ip}]/`).hostname;
 }
 
 /**

@@ -17,6 +17,7 @@ import { isIP } from 'node:net';
 
 import * as x509 from '@peculiar/x509';
 
+import { parseHostPattern } from '../core/policy/compile.js';
 import { AppError } from '../errors.js';
 
 // The library signs through whatever provider is set; node's WebCrypto is the one we ship with.
@@ -289,13 +290,14 @@ function checkDays(days: number, max: number, what: string): void {
   }
 }
 
-// One optional leading wildcard label, then LDH labels: what a certificate SAN can express.
-const DNS_NAME =
-  /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
-
+/** A name the allowlist accepts as a host pattern is one a certificate SAN can carry. */
 function checkDnsName(name: string): void {
-  if (name.length > 253 || !DNS_NAME.test(name)) {
-    throw new CertificateError(`${JSON.stringify(name)} is not a DNS name a certificate can carry`);
+  const parsed = parseHostPattern(name);
+  if (!parsed.ok) {
+    throw new CertificateError(`${JSON.stringify(name)} cannot be a DNS name: ${parsed.message}`);
+  }
+  if (isIP(name) !== 0) {
+    throw new CertificateError(`${JSON.stringify(name)} is an IP address: give it as one`);
   }
 }
 

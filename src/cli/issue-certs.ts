@@ -132,26 +132,28 @@ export async function runIssueCerts(args: string[], io: CliIo): Promise<number> 
         'it, so every run re-issues until the CA is replaced\n',
     );
   }
-  let outcomes: HostOutcome[];
+  // Each host's line is printed as soon as it is done, so a failure part-way shows what was.
+  const outcomes: HostOutcome[] = [];
   let stale: string[];
   try {
-    outcomes = await issueForInspectionSet({
+    await issueForInspectionSet({
       hosts,
       ca: ca.files,
       outDir: out,
       validityDays: days,
       renewBeforeDays: renewBefore,
       now,
+      onOutcome: (o) => {
+        outcomes.push(o);
+        io.stdout(
+          `${path.join(out, o.name)} (${o.host}): ${o.action}, ${o.reason}; expires ${o.notAfter.toISOString()}\n`,
+        );
+      },
     });
     stale = await staleNames(out, hosts);
   } catch (err: unknown) {
     io.stderr(`issue-certs: ${describeFailure(err, out)}\n`);
     return 1;
-  }
-  for (const o of outcomes) {
-    io.stdout(
-      `${path.join(out, o.name)} (${o.host}): ${o.action}, ${o.reason}; expires ${o.notAfter.toISOString()}\n`,
-    );
   }
   for (const name of stale) {
     io.stdout(

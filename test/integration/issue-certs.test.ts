@@ -5,7 +5,7 @@
  */
 import { X509Certificate, createPrivateKey, webcrypto } from 'node:crypto';
 import { once } from 'node:events';
-import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -185,6 +185,14 @@ describe('issue-certs: files', () => {
     expect((await issue(s)).stdout).toMatch(/api\.githubcopilot\.com\): kept, 90 days left/);
   });
 
+  test('an IPv4 host gets an IP SAN, and a second run keeps it', async () => {
+    const s = await setup({ allowlist: HEADER + ENTRY('by-ip', '10.1.2.3', TOOLS) });
+    expect((await issue(s)).stdout).toContain('/10.1.2.3 (10.1.2.3): issued');
+    const cert = new X509Certificate(await readFile(path.join(s.out, '10.1.2.3', 'tls.crt')));
+    expect(cert.subjectAltName).toBe('IP Address:10.1.2.3');
+    expect((await issue(s)).stdout).toContain('/10.1.2.3 (10.1.2.3): kept, 90 days left');
+  });
+
   test('the default known-host list is the bundled one, and an empty inspection set issues nothing', async () => {
     const s = await setup({ allowlist: HEADER + ENTRY('plain', 'mcp.linear.app', '') });
     const args = ['issue-certs', '--allowlist', s.allowlist, '--ca-cert', s.caCert];
@@ -339,6 +347,23 @@ describe('issue-certs: refusals', () => {
     expect((await issue(u, '--days', '400')).code).toBe(2);
     expect((await issue(u, '--days', '1.5')).code).toBe(2);
     expect((await cli(['issue-certs', '--out', u.out])).code).toBe(2);
+  });
+});
+
+describe('issue-certs: failures', () => {
+  test('a write failure part-way exits 1 after the hosts already done were printed', async () => {
+    const s = await setup();
+    await mkdir(s.out);
+    // A file where the second host's directory belongs.
+    await writeFile(path.join(s.out, 'api.githubcopilot.com'), 'in the way\n');
+    const { code, stdout, stderr } = await issue(s);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /^\S+\/wildcard\.example\.com \(\*\.example\.com\): issued, no certificate yet; expires \S+\n$/,
+    );
+    expect(stderr).toBe(
+      `issue-certs: cannot write under ${s.out}: ENOTDIR ${path.join(s.out, 'api.githubcopilot.com', 'tls.crt')}\n`,
+    );
   });
 });
 

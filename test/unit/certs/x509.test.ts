@@ -150,8 +150,17 @@ describe('issueLeafCertificate', () => {
 
   test.each([
     ['no names', { dnsNames: [] }, /at least one DNS name or IP address/],
-    ['a bad DNS name', { dnsNames: ['bad_name.example'] }, /"bad_name.example" is not a DNS name/],
-    ['a wildcard not leading', { dnsNames: ['a.*.example'] }, /is not a DNS name/],
+    [
+      'a bad DNS name',
+      { dnsNames: ['bad_name.example'] },
+      /"bad_name.example" cannot be a DNS name: .*"bad_name" is not a valid DNS label/,
+    ],
+    ['a wildcard not leading', { dnsNames: ['a.*.example'] }, /"\*" is only allowed as the whole/],
+    [
+      'an IP as a DNS name',
+      { dnsNames: ['10.0.0.1'] },
+      /"10.0.0.1" is an IP address: give it as one/,
+    ],
     ['a bad IP', { dnsNames: [], ipAddresses: ['1.2.3'] }, /"1.2.3" is not an IP address/],
     ['too long', { dnsNames: ['a.example'], validityDays: 398 }, /from 1 to 397, got 398/],
   ])('refuses %s', async (_title, overrides, message) => {
