@@ -49,6 +49,8 @@ import { unixSocketPath } from './unix-socket.js';
 
 /** How often calls past their deadline are looked for. */
 const DEADLINE_SWEEP_MS = 1000;
+/** The code of the error onTlsClientError gets for a TLS client that did not negotiate h2. */
+export const NO_ALPN_H2 = 'ERR_GRPC_TLS_NO_ALPN_H2';
 /** A TLS client has this long to finish its handshake (node's default is 120 s per socket). */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -313,9 +315,15 @@ export class GrpcServer {
         handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
       });
       // A TLS client that did not negotiate h2 is not a gRPC client: close it now rather than
-      // after node's unknownProtocolTimeout.
+      // after node's unknownProtocolTimeout, and say why (an Envoy cluster without
+      // `alpn_protocols: [h2]` looks just like this).
       secure.on('unknownProtocol', (socket) => {
         socket.destroy();
+        const err: NodeJS.ErrnoException = new Error(
+          'the TLS client did not negotiate ALPN h2 (gRPC needs it)',
+        );
+        err.code = NO_ALPN_H2;
+        options.onTlsClientError?.(err);
       });
       secure.on('tlsClientError', (err: Error) => {
         options.onTlsClientError?.(err);

@@ -17,6 +17,7 @@ import { coalesceReloads, ReloadTriggers } from '../config/reload-triggers.js';
 import type { GrpcTlsFiles } from '../config/service-config.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { NO_ALPN_H2 } from './server.js';
 import { checkTlsFiles, readTlsFiles } from './tls-credentials.js';
 import type {
   LoadedTlsCredentials,
@@ -216,7 +217,7 @@ const HANDSHAKE_LOG_INTERVAL_MS = 10_000;
 
 /**
  * Logs refused TLS handshakes for GrpcServer's onTlsClientError. Failures of TLS itself (no
- * client certificate, an unknown CA, a cleartext client) are what an operator needs to see when
+ * client certificate, an unknown CA, a cleartext client, no ALPN h2) are what an operator needs to see when
  * Envoy cannot connect: a warning, rate-limited. Sockets that close mid-handshake (TCP probes,
  * port scans) are only debug lines.
  */
@@ -226,7 +227,8 @@ export function createTlsClientErrorLogger(logger: Logger): (err: Error) => void
     const code = (err as NodeJS.ErrnoException).code;
     const fields = { code, error: err.message };
     const nowMs = Date.now();
-    if (code?.startsWith('ERR_SSL_') === true && nowMs - lastWarnMs >= HANDSHAKE_LOG_INTERVAL_MS) {
+    const tlsItself = code === NO_ALPN_H2 || code?.startsWith('ERR_SSL_') === true;
+    if (tlsItself && nowMs - lastWarnMs >= HANDSHAKE_LOG_INTERVAL_MS) {
       lastWarnMs = nowMs;
       logger.warn(fields, 'gRPC TLS handshake refused (further ones within 10 s are debug lines)');
       return;

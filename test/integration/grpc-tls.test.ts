@@ -8,8 +8,10 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { NO_ALPN_H2 } from '../../src/grpc/server.js';
 import { TLS_LOADED, TLS_RELOAD_REJECTED, TLS_RELOADED } from '../../src/grpc/tls-reloader.js';
 import { createAuthzClient } from '../helpers/authz-client.js';
 import type { AuthzClient } from '../helpers/authz-client.js';
@@ -146,8 +148,8 @@ function after(p: ServeProcess, message: string, from: number, worker?: number) 
 describe('gRPC over TLS (serve)', () => {
   test('TLS: Check and health answered; a cleartext client is refused and the refusal logged', async () => {
     const s = await setup();
-    const p = serve(s, tlsFlags(s, false));
-    const { address } = await grpcAddress(p);
+    const p = serve(s, [...tlsFlags(s, false), '--log-level', 'debug']);
+    const { address, port } = await grpcAddress(p);
     expect(p.logs.find(listening)?.['grpc_tls']).toBe('tls');
     expect(p.logs.find((l) => l['msg'] === TLS_LOADED)?.['client_certificates']).toBe(
       'not requested',
@@ -166,6 +168,22 @@ describe('gRPC over TLS (serve)', () => {
       String(l['msg']).startsWith('gRPC TLS handshake refused'),
     );
     expect(String(warned['code'])).toMatch(/^ERR_SSL_/);
+
+    // TLS without ALPN h2 (an Envoy cluster lacking `alpn_protocols: [h2]`): closed, and said why.
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({
+        host: '127.0.0.1',
+        port,
+        ca: pki.serverCa.certPem,
+        servername: 'mcp-gate.test',
+      });
+      socket.once('error', reject);
+      socket.once('close', () => {
+        resolve();
+      });
+      socket.resume();
+    });
+    await p.waitForLog('no ALPN h2', (l) => l['code'] === NO_ALPN_H2);
     expect((await stopWith(p, 'SIGTERM')).code).toBe(0);
   });
 
