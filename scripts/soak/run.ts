@@ -45,7 +45,7 @@ export interface SoakReport {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-  /** Checks slower than Envoy's ext_authz timeout in envoy/envoy.yaml (1 s). */
+  /** Checks slower than Envoy's ext_authz timeout in envoy/egress-proxy.yaml (1 s). */
   overEnvoyTimeout: number;
   rssStartKb: number | null;
   /** RSS a quarter into the run (at least 3 s), once the service is warm. */

@@ -2,7 +2,7 @@
  * Request builders for the adversarial catalogue: the allowlist the catalogue runs against, and
  * short ways to say "this MCP message, to that host, with these headers", always through the
  * Envoy-faithful CheckRequest builder (pack_as_bytes and a 1 MiB max_request_bytes, as
- * envoy/envoy.yaml configures Envoy, unless a case says otherwise).
+ * envoy/egress-proxy.yaml configures Envoy, unless a case says otherwise).
  */
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { CheckRequest } from '../../src/envoy/check-types.js';

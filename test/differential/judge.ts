@@ -2,7 +2,7 @@
  * Holds mcp-gate's verdict on one request to what real readers do with the same bytes.
  *
  * mcp-gate sees the request as Envoy forwards it (raw path, raw body, pack_as_bytes, a 4 MiB
- * cut as envoy/envoy.yaml configures) through the pure pipeline `serve` runs. The readers:
+ * cut as envoy/egress-proxy.yaml configures) through the pure pipeline `serve` runs. The readers:
  * - four real TypeScript SDK servers (sdk-servers.ts), which report each tool they ran and the
  *   mount that served it, so the entry a run falls under is the one the server's own routing
  *   chose (`/mcp/open` is `github-open`, `/mcp` is `github-official`);
@@ -30,7 +30,7 @@ import type { SdkServers } from './sdk-servers.js';
 
 const OFFERED: ReadonlySet<string> = new Set(TOOLS);
 
-/** Envoy's `max_request_bytes` in envoy/envoy.yaml. */
+/** Envoy's `max_request_bytes` in envoy/egress-proxy.yaml. */
 const ENVOY_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 /** The tool rules of the catalogue's entries on the approved host, restated independently. */

@@ -394,7 +394,7 @@ export interface RecordedHttpRequest {
 export interface CheckRequestFromRecordedOptions {
   /** `:authority` to present instead of the capture proxy's host. @default 'mcp.example.com' */
   readonly authority?: string;
-  /** @default {maxRequestBytes: 65536, allowPartialMessage: true, packAsBytes: true} (envoy/envoy.yaml). Pass null for no body buffering. */
+  /** @default {maxRequestBytes: 65536, allowPartialMessage: true, packAsBytes: true} (envoy/egress-proxy.yaml). Pass null for no body buffering. */
   readonly withRequestBody?: BufferSettings | null;
   /** @default false */
   readonly encodeRawHeaders?: boolean;

@@ -245,7 +245,7 @@ describe('the captures and the table agree', () => {
 });
 
 describe.each([
-  { envoy: 'envoy/envoy.yaml settings (headers map, raw_body)', options: {} },
+  { envoy: 'envoy/egress-proxy.yaml settings (headers map, raw_body)', options: {} },
   {
     envoy: 'encode_raw_headers, body as string',
     options: {

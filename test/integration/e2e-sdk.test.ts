@@ -90,7 +90,7 @@ ${TOOL_RULES}    mode: dry-run
     expires_on: 2027-04-18
 `;
 
-/** envoy/envoy.yaml's `with_request_body`. */
+/** envoy/egress-proxy.yaml's `with_request_body`. */
 const WITH_REQUEST_BODY: BufferSettings = {
   maxRequestBytes: 4_194_304,
   allowPartialMessage: true,

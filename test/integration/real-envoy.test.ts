@@ -1,13 +1,15 @@
 /**
  * Real MCP SDK clients through a real Envoy (`$ENVOY_BIN`) running the repository's own
- * envoy/envoy.yaml, asking the real mcp-gate service, in front of real SDK servers.
+ * envoy/egress-proxy.yaml, asking the real mcp-gate service, in front of real SDK servers.
  *
  * Skipped (and reported as skipped) when ENVOY_BIN is unset:
  *   ENVOY_BIN=/usr/local/bin/envoy npx vitest run test/integration/real-envoy.test.ts
  *
- * The config is envoy/envoy.yaml with only the listener (bound to 127.0.0.1 instead of
- * 0.0.0.0), mcp_gate cluster and admin ports changed; the ext_authz filter, the dynamic forward
- * proxy, the routes and the health check are exactly as shipped. The client uses Envoy as an
+ * The config is envoy/egress-proxy.yaml with only the listener (bound to 127.0.0.1 instead of
+ * 0.0.0.0), the admin port, the directory of the rendered files (render-envoy's output for an
+ * empty inspection set) and the mcp_gate cluster (cleartext loopback instead of the gateway's
+ * mutual TLS) changed; the ext_authz filter, the dynamic forward proxy, the rendered routes and
+ * the health check are as shipped. The client uses Envoy as an
  * explicit HTTP proxy (absolute-form requests, `forwardProxyFetch`) and names the SDK server by
  * its real address, `http://127.0.0.1:<port>/mcp`, which the dynamic forward proxy resolves
  * without DNS. The allowlist approves host 127.0.0.1 on that port only, so the same host on
@@ -27,8 +29,12 @@ import {
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parse, stringify } from 'yaml';
 
 import { isDecisionId } from '../../src/core/decision-id.js';
+import { DEFAULT_CA_BUNDLE } from '../../src/envoy-render/layout.js';
+import { renderEnvoy } from '../../src/envoy-render/render.js';
+import { writeRenderedFiles } from '../../src/envoy-render/write.js';
 import { forwardProxyFetch } from '../helpers/envoy-emulator.js';
 import type { ProxyFetch } from '../helpers/envoy-emulator.js';
 import { startMcpSdkServer } from '../helpers/mcp-capture.js';
@@ -38,7 +44,7 @@ import type { TestService } from '../helpers/service.js';
 import { textOf } from '../helpers/tool-result.js';
 
 const ENVOY_BIN = process.env['ENVOY_BIN'] ?? '';
-const ENVOY_YAML = path.resolve(import.meta.dirname, '../../envoy/envoy.yaml');
+const ENVOY_YAML = path.resolve(import.meta.dirname, '../../envoy/egress-proxy.yaml');
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const REVIEW_URL = 'https://mcp-review.corp.example/request';
 /** `127.0.0.1` as the review link writes it: digits are always percent-encoded there. */
@@ -65,36 +71,53 @@ approved:
 `;
 }
 
-/** Replaces `search` in `text`, which must occur exactly once (a changed envoy.yaml fails loudly). */
-function replaceOnce(text: string, search: string, replacement: string): string {
-  const first = text.indexOf(search);
-  if (first === -1 || text.includes(search, first + search.length)) {
-    throw new Error(`envoy/envoy.yaml: expected exactly one ${JSON.stringify(search)}`);
+type Node = Record<string, unknown>;
+
+/** The one object in `list` whose `name` is `name` (a changed egress-proxy.yaml fails loudly). */
+function byName(list: unknown, name: string): Node {
+  const found = (list as Node[]).filter((item) => item['name'] === name);
+  if (found.length !== 1 || found[0] === undefined) {
+    throw new Error(`envoy/egress-proxy.yaml: expected exactly one ${JSON.stringify(name)}`);
   }
-  return text.slice(0, first) + replacement + text.slice(first + search.length);
+  return found[0];
 }
 
-/** envoy/envoy.yaml with the three ports changed and the listener on loopback. */
+/**
+ * envoy/egress-proxy.yaml with the listener on loopback, the admin port moved, the dynamic
+ * files read from `dynamicDir`, and mcp_gate as the test service's cleartext loopback port (the
+ * file's gateway layout reaches it over mutual TLS by its Service name).
+ */
 function envoyConfig(
   shipped: string,
   ports: { readonly listener: number; readonly gate: number; readonly admin: number },
+  dynamicDir: string,
 ): string {
-  let config = replaceOnce(
-    shipped,
-    'socket_address: { address: 0.0.0.0, port_value: 10000 }',
-    `socket_address: { address: 127.0.0.1, port_value: ${ports.listener} }`,
-  );
-  config = replaceOnce(
-    config,
-    'socket_address: { address: 127.0.0.1, port_value: 9191 }',
-    `socket_address: { address: 127.0.0.1, port_value: ${ports.gate} }`,
-  );
-  config = replaceOnce(
-    config,
-    'socket_address: { address: 127.0.0.1, port_value: 9901 }',
-    `socket_address: { address: 127.0.0.1, port_value: ${ports.admin} }`,
-  );
-  return config;
+  const config = parse(shipped.replaceAll('/etc/envoy/dynamic', dynamicDir)) as Node;
+  const statics = config['static_resources'] as Node;
+  byName(statics['listeners'], 'egress')['address'] = {
+    socket_address: { address: '127.0.0.1', port_value: ports.listener },
+  };
+  const gate = byName(statics['clusters'], 'mcp_gate');
+  delete gate['transport_socket'];
+  gate['type'] = 'STATIC';
+  gate['load_assignment'] = {
+    cluster_name: 'mcp_gate',
+    endpoints: [
+      {
+        lb_endpoints: [
+          {
+            endpoint: {
+              address: { socket_address: { address: '127.0.0.1', port_value: ports.gate } },
+            },
+          },
+        ],
+      },
+    ],
+  };
+  config['admin'] = {
+    address: { socket_address: { address: '127.0.0.1', port_value: ports.admin } },
+  };
+  return stringify(config);
 }
 
 async function freePort(): Promise<number> {
@@ -218,9 +241,24 @@ describe.runIf(ENVOY_BIN !== '')('real Envoy (ENVOY_BIN) in front of mcp-gate', 
     const admin = await freePort();
     const configPath = path.join(dir, 'envoy.yaml');
     const gatePort = Number(gate.grpcAddress.slice(gate.grpcAddress.lastIndexOf(':') + 1));
+    // Nothing intercepted: these requests are plain http:// through the proxy.
+    const dynamicDir = path.join(dir, 'dynamic');
+    await writeRenderedFiles(
+      dynamicDir,
+      renderEnvoy([], {
+        dynamicDir,
+        certsDir: path.join(dir, 'certs'),
+        caBundle: DEFAULT_CA_BUNDLE,
+        mcpGateClientDir: path.join(dir, 'mcp-gate-client'),
+      }),
+    );
     await writeFile(
       configPath,
-      envoyConfig(await readFile(ENVOY_YAML, 'utf8'), { listener, gate: gatePort, admin }),
+      envoyConfig(
+        await readFile(ENVOY_YAML, 'utf8'),
+        { listener, gate: gatePort, admin },
+        dynamicDir,
+      ),
     );
     envoy = await startEnvoy(configPath, listener, admin);
     fetchViaEnvoy = forwardProxyFetch(envoy.proxyUrl);
