@@ -42,7 +42,7 @@ import {
   startEgressEmulator,
 } from '../helpers/egress-emulator.js';
 import type { CheckRecord, HeaderValueOptionObject } from '../helpers/envoy-emulator.js';
-import { closeHttpServer, listenOnLoopback } from '../helpers/envoy-emulator.js';
+import { closeHttpServer, forwardProxyFetch, listenOnLoopback } from '../helpers/envoy-emulator.js';
 import { RecordedList } from '../helpers/recorded-list.js';
 import { cleanEnv, MAIN, ROOT } from '../helpers/serve-process.js';
 import { startTestService } from '../helpers/service.js';
@@ -274,8 +274,8 @@ async function mcpGate(...args: string[]): Promise<void> {
   await run(process.execPath, [MAIN, ...args], { cwd: dir, env: cleanEnv() });
 }
 
-/** render-envoy with every path in the files pointing into this test's temp dir. */
-async function renderEnvoy(allowlist: string, out: string): Promise<EgressConfig> {
+/** render-envoy with every path in the files pointing into this test's temp dir; the out dir. */
+async function renderEnvoy(allowlist: string, out: string): Promise<string> {
   const outDir = path.join(dir, out);
   await mcpGate(
     'render-envoy',
@@ -283,44 +283,53 @@ async function renderEnvoy(allowlist: string, out: string): Promise<EgressConfig
     ...['--certs-dir', path.join(dir, 'certs'), '--dynamic-dir', outDir],
     ...['--ca-bundle', path.join(dir, 'public-ca.pem')],
   );
-  return loadRenderedEgress(outDir);
+  return outDir;
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'mcp-gate-interception-'));
-  // The corporate CA managed devices trust, and the interception certificates it signs.
-  await mcpGate('issue-certs', '--create-ca', path.join(dir, 'corporate-ca'));
-  await mcpGate(
-    'issue-certs',
-    ...['--allowlist', FIXTURE, '--known-hosts', 'none', '--out', path.join(dir, 'certs')],
-    ...['--ca-cert', path.join(dir, 'corporate-ca/ca.crt')],
-    ...['--ca-key', path.join(dir, 'corporate-ca/ca.key')],
-  );
-  corporateCa = await readFile(path.join(dir, 'corporate-ca/ca.crt'), 'utf8');
-
-  // The "public" CA the real servers' certificates chain to, and a CA nobody trusts.
-  publicCa = await createCertificateAuthority({ commonName: 'Test Public Root', validityDays: 30 });
-  const rogueCa = await createCertificateAuthority({ commonName: 'Rogue Root', validityDays: 30 });
-  const leaf = (ca: CertificateAndKey, host: string): Promise<CertificateAndKey> =>
-    issueLeafCertificate({ ca, dnsNames: [host], validityDays: 30, usage: 'server' });
-  [inspectedIdentity, hostOnlyIdentity, rogueIdentity] = await Promise.all([
-    leaf(publicCa, INSPECTED),
-    leaf(publicCa, HOST_ONLY),
-    leaf(rogueCa, INSPECTED),
-  ]);
-  await writeFile(path.join(dir, 'public-ca.pem'), publicCa.certPem);
-
-  const staleAllowlist = path.join(dir, 'stale-allowlist.yaml');
   const current = await readFile(FIXTURE, 'utf8');
   const stale = current.replace(/ {4}url: .*\n {4}tools:\n(?: {6}.*\n)+/, '');
   expect(stale).not.toBe(current);
+  const staleAllowlist = path.join(dir, 'stale-allowlist.yaml');
   await writeFile(staleAllowlist, stale);
-  [rendered, renderedStale] = await Promise.all([
+
+  // The corporate CA managed devices trust; the "public" CA the real servers' certificates
+  // chain to; and a CA nobody trusts.
+  const [, publicRoot, rogueCa] = await Promise.all([
+    mcpGate('issue-certs', '--create-ca', path.join(dir, 'corporate-ca')),
+    createCertificateAuthority({ commonName: 'Test Public Root', validityDays: 30 }),
+    createCertificateAuthority({ commonName: 'Rogue Root', validityDays: 30 }),
+  ]);
+  publicCa = publicRoot;
+  await writeFile(path.join(dir, 'public-ca.pem'), publicRoot.certPem);
+  const leaf = (ca: CertificateAndKey, host: string): Promise<CertificateAndKey> =>
+    issueLeafCertificate({ ca, dnsNames: [host], validityDays: 30, usage: 'server' });
+
+  // The rendered files only name the certificate files, so the commands can run side by side.
+  const [, renderedDir, staleDir, identities, service] = await Promise.all([
+    mcpGate(
+      'issue-certs',
+      ...['--allowlist', FIXTURE, '--known-hosts', 'none', '--out', path.join(dir, 'certs')],
+      ...['--ca-cert', path.join(dir, 'corporate-ca/ca.crt')],
+      ...['--ca-key', path.join(dir, 'corporate-ca/ca.key')],
+    ),
     renderEnvoy(FIXTURE, 'rendered'),
     renderEnvoy(staleAllowlist, 'rendered-stale'),
+    Promise.all([
+      leaf(publicRoot, INSPECTED),
+      leaf(publicRoot, HOST_ONLY),
+      leaf(rogueCa, INSPECTED),
+    ]),
+    startTestService({ allowlist: current, now: () => NOW }),
   ]);
-
-  gate = await startTestService({ allowlist: current, now: () => NOW });
+  gate = service;
+  [inspectedIdentity, hostOnlyIdentity, rogueIdentity] = identities;
+  corporateCa = await readFile(path.join(dir, 'corporate-ca/ca.crt'), 'utf8');
+  [rendered, renderedStale] = await Promise.all([
+    loadRenderedEgress(renderedDir),
+    loadRenderedEgress(staleDir),
+  ]);
 }, 30_000);
 
 afterAll(async () => {
@@ -686,5 +695,44 @@ describe('plain tunnels (CONNECT checked on its authority)', () => {
         http_method: 'CONNECT',
       });
     }
+  });
+});
+
+describe('plain http:// through the proxy (absolute form)', () => {
+  test('is checked with its body, so a denied tool call never leaves', async () => {
+    const emulator = await standIn(rendered, {});
+    const response = await forwardProxyFetch(emulator.url)(`http://${INSPECTED}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'delete_repo', arguments: DELETE_ARGS },
+      }),
+    });
+    const text = await response.text();
+    expect(emulator.checks).toHaveLength(1);
+    const check = emulator.checks[0]!;
+    expect([describeCheck(check), check.outcome, reasonOf(check)]).toEqual([
+      'POST tools/call delete_repo',
+      'denied',
+      'tool_not_allowed',
+    ]);
+    expect(check.request.attributes?.request?.http).toMatchObject({
+      host: INSPECTED,
+      scheme: 'http',
+      path: '/mcp',
+    });
+    expect(check.request.attributes?.request?.http?.headers?.['x-envoy-auth-partial-body']).toBe(
+      'false',
+    );
+    expect(response.status).toBe(check.response?.denied_response?.status?.code);
+    expect(text).toContain('Tool delete_repo on MCP server inspected-mcp is not approved');
+    expect(emulator.connects).toEqual([]);
   });
 });
