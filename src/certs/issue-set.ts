@@ -128,10 +128,9 @@ async function judgeExisting(
   chain: string,
   options: IssueOptions,
 ): Promise<Verdict> {
-  const [certText, keyText] = await Promise.all([
-    readFileIfExists(certPath),
-    readFileIfExists(keyPath),
-  ]);
+  // One after the other, so a failure names the same file every time.
+  const certText = await readFileIfExists(certPath);
+  const keyText = await readFileIfExists(keyPath);
   if (certText === undefined && keyText === undefined) return { keep: false, reason: undefined };
   if (certText === undefined) return { keep: false, reason: `${CERT_FILE} is missing` };
   if (keyText === undefined) return { keep: false, reason: `${KEY_FILE} is missing` };

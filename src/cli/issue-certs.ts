@@ -7,7 +7,7 @@
  * `--create-ca DIR` makes a throwaway CA for trying mcp-gate out. In production the CA is the
  * corporate one that managed devices already trust.
  */
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -217,6 +217,7 @@ async function createTrialCa(dir: string, days: number, now: Date, io: CliIo): P
   const commonName = `mcp-gate trial CA ${randomBytes(3).toString('hex')} (not for production)`;
   const certPath = path.join(dir, 'ca.crt');
   const keyPath = path.join(dir, 'ca.key');
+  let expires: string;
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     for (const file of [certPath, keyPath]) {
@@ -231,11 +232,11 @@ async function createTrialCa(dir: string, days: number, now: Date, io: CliIo): P
       { target: keyPath, content: ca.keyPem, mode: 0o600 },
       { target: certPath, content: ca.certPem, mode: 0o644 },
     ]);
+    expires = new Date(new X509Certificate(ca.certPem).validTo).toISOString();
   } catch (err: unknown) {
     io.stderr(`issue-certs: ${describeFailure(err, dir)}\n`);
     return 1;
   }
-  const expires = new Date(now.getTime() + days * 86_400_000).toISOString();
   io.stdout(
     `${certPath}: trial CA "${commonName}", expires ${expires}; key in ${keyPath} (mode 0600)\n` +
       `Trust ${certPath} only on machines you try mcp-gate on. In production use the corporate CA\n` +
