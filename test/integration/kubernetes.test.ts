@@ -421,8 +421,12 @@ suite('deploy/kubernetes', () => {
     expect(volumeAt(mcpGate)).toBeDefined();
     expect(volumeAt(envoy)).toBe(volumeAt(mcpGate));
     expect(volumeFiles('sidecar-agent', spec, volumeAt(mcpGate) ?? '')).toBe('emptyDir');
-    // The agent is sent through the sidecar and trusts the interception CA.
+    // The agent is sent through the sidecar, trusts the interception CA, and stays the default
+    // container of kubectl logs and exec.
     const agent = byName('agent');
+    expect(
+      deployment.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/default-container'],
+    ).toBe(agent.name);
     const env = Object.fromEntries((agent.env ?? []).map((e) => [e.name, e.value]));
     expect(env['HTTPS_PROXY']).toBe('http://127.0.0.1:10000');
     expect(env['HTTP_PROXY']).toBe('http://127.0.0.1:10000');
