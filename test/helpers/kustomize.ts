@@ -1,7 +1,8 @@
 /**
  * Renders a kustomization as a newcomer would (`kubectl kustomize DIR`, default load restrictor),
- * or with a standalone `kustomize build DIR` where kubectl's Kustomize is missing or predates
- * Components (v4). scripts/ensure-test-tools.sh installs one where it can.
+ * or with a standalone `kustomize build DIR` where kubectl's Kustomize is missing or older than
+ * v5 (the major these files are tested with; `labels:` needs v4.1, Components v3.7).
+ * scripts/ensure-test-tools.sh installs one where it can.
  */
 import { execFileSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
@@ -30,7 +31,7 @@ function quiet(file: string, args: readonly string[]): string | undefined {
 export function findKustomize(): KustomizeTool | undefined {
   const kubectl = quiet('kubectl', ['version', '--client']);
   const major = /Kustomize Version: v(\d+)\./.exec(kubectl ?? '')?.[1];
-  if (major !== undefined && Number(major) >= 4) {
+  if (major !== undefined && Number(major) >= 5) {
     return { describe: 'kubectl kustomize', argv: (dir) => ['kubectl', 'kustomize', dir] };
   }
   if (quiet('kustomize', ['version']) !== undefined) {
