@@ -3,9 +3,10 @@
 # - Go, for the differential tests' encoding/json reference reader (test/differential/readers/).
 #   Python 3 is taken from PATH as it is.
 # - Kustomize v5 (what deploy/kubernetes/ is tested with), for
-#   test/integration/kubernetes.test.ts, which renders deploy/kubernetes/. `kubectl kustomize` serves when kubectl is new enough; otherwise a pinned
-#   kustomize release is downloaded and checked against its SHA-256 (Debian's kubernetes-client
-#   is 1.20, whose Kustomize predates Components, and Debian packages no kustomize).
+#   test/integration/kubernetes.test.ts, which renders deploy/kubernetes/. `kubectl kustomize`
+#   serves when kubectl is new enough; otherwise a pinned kustomize release is downloaded and
+#   checked against its SHA-256 (Debian's kubernetes-client is 1.20, whose Kustomize predates
+#   Components, and Debian packages no kustomize).
 #
 # Runs as the `pretest` step, so it must never fail the caller: when it cannot install, it says
 # so in one line and exits 0, and the tests report the tool unavailable (which fails them under
