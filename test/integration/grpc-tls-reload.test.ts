@@ -2,11 +2,12 @@
  * gRPC over mTLS in-process (src/service.ts with --grpc-tls-*), certificates in a volume laid out
  * as kubelet lays out a Secret: rotation by swapping `..data`, new handshakes see the new
  * certificate while open connections keep working, a broken rotation keeps the last good
- * certificate (logged without key material, counted), and the next good one is taken up.
- * Every wait is for a log line.
+ * certificate (logged without key material, counted), and the next good one is taken up. With
+ * plain files: a certificate copied before its key is read again rather than rejected, and the
+ * periodic re-read alone (watch off) finds a change. Every wait is for a log line.
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -19,6 +20,7 @@ import {
   createGrpcTlsPki,
   describeCertificate,
   issueServerCertificate,
+  peerCertificate,
   peerCertificateAsEnvoy,
   TLS_CHANNEL_OPTIONS,
 } from '../helpers/grpc-tls-pki.js';
@@ -34,29 +36,6 @@ const clients: AuthzClient[] = [];
 
 beforeAll(async () => {
   pki = await createGrpcTlsPki();
-});
-
-beforeEach(async () => {
-  tlsDir = await mkdtemp(path.join(tmpdir(), 'mcp-gate-tls-secret-'));
-  await writeKubeletVolume(tlsDir, {
-    'tls.crt': pki.server.certPem,
-    'tls.key': pki.server.keyPem,
-    'ca.crt': pki.clientCa.certPem,
-  });
-  svc = await startTestService({
-    allowlist: githubAllowlist({ allow: ['get_*'] }),
-    flags: {
-      'grpc-tls-cert': path.join(tlsDir, 'tls.crt'),
-      'grpc-tls-key': path.join(tlsDir, 'tls.key'),
-      'grpc-tls-client-ca': path.join(tlsDir, 'ca.crt'),
-    },
-  });
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await svc.stop();
-  await rm(tlsDir, { recursive: true, force: true });
 });
 
 /** A grpc-js client as Envoy is configured: trusts the server CA, presents its certificate. */
@@ -110,6 +89,29 @@ function expectNoKeyMaterial(...keys: string[]): void {
 }
 
 describe('gRPC mTLS reload (kubelet Secret volume)', () => {
+  beforeEach(async () => {
+    tlsDir = await mkdtemp(path.join(tmpdir(), 'mcp-gate-tls-secret-'));
+    await writeKubeletVolume(tlsDir, {
+      'tls.crt': pki.server.certPem,
+      'tls.key': pki.server.keyPem,
+      'ca.crt': pki.clientCa.certPem,
+    });
+    svc = await startTestService({
+      allowlist: githubAllowlist({ allow: ['get_*'] }),
+      flags: {
+        'grpc-tls-cert': path.join(tlsDir, 'tls.crt'),
+        'grpc-tls-key': path.join(tlsDir, 'tls.key'),
+        'grpc-tls-client-ca': path.join(tlsDir, 'ca.crt'),
+      },
+    });
+  });
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await svc.stop();
+    await rm(tlsDir, { recursive: true, force: true });
+  });
+
   test('a ..data swap: new handshakes get the new certificate, open connections keep working', async () => {
     const first = describeCertificate(pki.server.certPem);
     const loaded = await svc.waitForLog((l) => l['msg'] === TLS_LOADED);
@@ -191,5 +193,64 @@ describe('gRPC mTLS reload (kubelet Secret volume)', () => {
     await svc.service.tls?.reload('poll');
     await svc.service.tls?.reload('SIGHUP');
     expect(svc.logs.slice(mark).filter((l) => String(l['msg']).startsWith('gRPC TLS'))).toEqual([]);
+  });
+});
+
+describe('gRPC TLS reload (plain files)', () => {
+  let plain: TestService;
+  let dir: string;
+
+  afterEach(async () => {
+    await plain.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function startPlain(flags: Readonly<Record<string, string>>): Promise<void> {
+    dir = await mkdtemp(path.join(tmpdir(), 'mcp-gate-tls-plain-'));
+    await writeFile(path.join(dir, 'tls.crt'), pki.server.certPem);
+    await writeFile(path.join(dir, 'tls.key'), pki.server.keyPem);
+    plain = await startTestService({
+      allowlist: githubAllowlist(),
+      flags: {
+        'grpc-tls-cert': path.join(dir, 'tls.crt'),
+        'grpc-tls-key': path.join(dir, 'tls.key'),
+        ...flags,
+      },
+    });
+  }
+
+  test('files copied one after the other: the certificate alone is read again, not rejected', async () => {
+    await startPlain({});
+    const renewed = await issueServerCertificate(pki.serverCa);
+    const mark = plain.logs.length;
+    const since = (msg: string) => (l: Record<string, unknown>) =>
+      l['msg'] === msg && plain.logs.indexOf(l) >= mark;
+    await writeFile(path.join(dir, 'tls.crt'), renewed.certPem);
+    // The reloader has seen the new certificate beside the old key and waits for the rest.
+    await plain.waitForLog(
+      since('gRPC TLS files not usable yet; reading them again after a pause'),
+    );
+    await writeFile(path.join(dir, 'tls.key'), renewed.keyPem);
+    const reloaded = await plain.waitForLog(since(TLS_RELOADED));
+    expect(reloaded['serial']).toBe(describeCertificate(renewed.certPem).serialNumber);
+    expect(plain.logs.filter(since(TLS_RELOAD_REJECTED))).toEqual([]);
+  });
+
+  test('watch off: the periodic re-read alone takes the new certificate up', async () => {
+    await startPlain({ 'reload-watch': 'off', 'reload-poll-ms': '100' });
+    const renewed = await issueServerCertificate(pki.serverCa);
+    const mark = plain.logs.length;
+    // Written to temp names and renamed, as an atomic writer does: no half-written read.
+    await writeFile(path.join(dir, 'tls.key.new'), renewed.keyPem);
+    await writeFile(path.join(dir, 'tls.crt.new'), renewed.certPem);
+    await rename(path.join(dir, 'tls.key.new'), path.join(dir, 'tls.key'));
+    await rename(path.join(dir, 'tls.crt.new'), path.join(dir, 'tls.crt'));
+    const reloaded = await plain.waitForLog(
+      (l) => l['msg'] === TLS_RELOADED && plain.logs.indexOf(l) >= mark,
+    );
+    expect(reloaded['trigger']).toBe('poll');
+    expect(await peerCertificate(plain.service.grpcPort, { ca: pki.serverCa.certPem })).toEqual(
+      describeCertificate(renewed.certPem),
+    );
   });
 });
