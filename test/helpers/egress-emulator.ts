@@ -31,10 +31,14 @@
  *   checkServerIdentity, as `match_typed_subject_alt_names`/auto_san_validation do). Any TLS
  *   failure is Envoy's 503 local reply: fail closed. Responses stream back (SSE works).
  *
+ * - The HCM's `normalize_path` and `merge_slashes` as the rendered HCM sets them, before the
+ *   Check and on the upstream request (`normaliseEnvoyPath`; the outer listener, whose HCM is in
+ *   the envoy/ bootstrap rather than the rendered files, is given the same settings).
+ *
  * Not modelled: HTTP/2 on either side (the stand-in offers and asks only `http/1.1` in ALPN;
  * the rendered chains offer `h2` too), the tls_inspector's reading of the ClientHello (node's
- * SNICallback stands in), Envoy's TLS defaults (versions, ciphers), path normalisation
- * (`normalize_path`, `merge_slashes`: requests are checked with the path as sent), timeouts,
+ * SNICallback stands in), Envoy's TLS defaults (versions, ciphers), Chromium's rarer path rules
+ * (uppercasing escapes, a request refused as uncanonicalisable), timeouts,
  * buffer limits, access logs, the transparent (SNI) listener and its network ext_authz, xDS
  * reloading (the rendered files are read once), WebSocket upgrades, and DNS (a resolver map).
  */
@@ -111,6 +115,14 @@ export interface EgressConfig {
   readonly withRequestBody: BufferSettings | undefined;
   /** ext_authz `include_tls_session`. */
   readonly includeTlsSession: boolean;
+  /** The HCM's `normalize_path` and `merge_slashes` (render-envoy sets both on every HCM). */
+  readonly paths: PathNormalisation;
+}
+
+/** The HCM's path settings the stand-in applies before the Check, as Envoy does. */
+export interface PathNormalisation {
+  readonly normalize: boolean;
+  readonly mergeSlashes: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -195,11 +207,16 @@ export async function loadRenderedEgress(
     readResources(path.join(dir, 'rds.yaml')),
   ]);
   let settings: ReturnType<typeof extAuthzSettings> = { body: undefined, tlsSession: false };
+  let paths: PathNormalisation = { normalize: false, mergeSlashes: false };
   const chainsOfListener = new Map<string, InterceptChain[]>();
 
   const readChain = async (chain: Json): Promise<InterceptChain> => {
     const hcm = connectionManager(chain);
     settings = extAuthzSettings(hcm);
+    paths = {
+      normalize: hcm['normalize_path'] === true,
+      mergeSlashes: hcm['merge_slashes'] === true,
+    };
     const tlsContext = obj(obj(chain['transport_socket'])['typed_config']);
     const sdsConfigs = list(
       obj(tlsContext['common_tls_context'])['tls_certificate_sds_secret_configs'],
@@ -290,7 +307,12 @@ export async function loadRenderedEgress(
       }
     }
   }
-  return { intercepted, withRequestBody: settings.body, includeTlsSession: settings.tlsSession };
+  return {
+    intercepted,
+    withRequestBody: settings.body,
+    includeTlsSession: settings.tlsSession,
+    paths,
+  };
 }
 
 /** The port a chain's domains name (`host:port`), 443 when none does. */
@@ -303,8 +325,57 @@ function portOfDomains(domains: readonly string[]): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Envoy's matching rules
+// Envoy's path normalisation and matching rules
 // ---------------------------------------------------------------------------------------------
+
+/** `.` or `..` as Chromium's path canonicaliser reads a segment (`%2e` is a dot, any case). */
+function dotCount(segment: string): number {
+  const dots = segment.replace(/%2e/gi, '.');
+  return dots === '.' ? 1 : dots === '..' ? 2 : 0;
+}
+
+/**
+ * The HCM's `normalize_path` (Chromium's CanonicalizePath, which Envoy's PathUtil calls: `\` is a
+ * separator, dot segments resolve, bytes outside printable ASCII are percent-encoded, other
+ * escapes, `%2F` included, stay as written) and then `merge_slashes`, on the path before `?`.
+ */
+export function normaliseEnvoyPath(target: string, settings: PathNormalisation): string {
+  const queryAt = target.indexOf('?');
+  let pathPart = queryAt === -1 ? target : target.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : target.slice(queryAt);
+  if (settings.normalize) {
+    const out: string[] = [];
+    const segments = pathPart.replace(/\\/g, '/').split('/').slice(1);
+    segments.forEach((segment, i) => {
+      const dots = dotCount(segment);
+      if (dots === 2) out.pop();
+      if (dots > 0) {
+        // A dot segment at the end leaves the directory: `/a/b/..` is `/a/`.
+        if (i === segments.length - 1) out.push('');
+        return;
+      }
+      out.push(segment);
+    });
+    // Header values here are latin1 byte strings, one character a byte.
+    pathPart = `/${out.join('/')}`.replace(/[^\x21-\x7e]/g, (char) =>
+      [...Buffer.from(char, 'latin1')]
+        .map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`)
+        .join(''),
+    );
+  }
+  if (settings.mergeSlashes) pathPart = pathPart.replace(/\/{2,}/g, '/');
+  return pathPart + query;
+}
+
+/** The stream with its `:path` as the HCM leaves it for the filters and the upstream. */
+function withNormalisedPath(stream: EnvoyStream, settings: PathNormalisation): EnvoyStream {
+  return {
+    ...stream,
+    headers: stream.headers.map(([name, value]) =>
+      name === ':path' ? [name, normaliseEnvoyPath(value, settings)] : [name, value],
+    ),
+  };
+}
 
 /** Filter-chain SNI matching: the exact name, then `*.`-suffixes from the longest. */
 function chainForServerName(
@@ -513,7 +584,7 @@ export async function startEgressEmulator(options: EgressEmulatorOptions): Promi
           return;
         }
         const tlsInfo = { sni, localPrincipal: principals.get(chain) ?? '' };
-        const stream: EnvoyStream = toEnvoyStream(req, 'https', tlsInfo);
+        const stream = withNormalisedPath(toEnvoyStream(req, 'https', tlsInfo), config.paths);
         const authority = stream.headers.find(([k]) => k === ':authority')?.[1] ?? '';
         if (!domainMatches(chain.domains, authority)) {
           // The rendered `misdirected` virtual host: a direct response, ext_authz disabled.
@@ -587,7 +658,7 @@ export async function startEgressEmulator(options: EgressEmulatorOptions): Promi
   };
 
   const server = http.createServer((req, res) => {
-    filter.decode(req, res, toEnvoyStream(req), forwardPlain);
+    filter.decode(req, res, withNormalisedPath(toEnvoyStream(req), config.paths), forwardPlain);
   });
   server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     track(socket);

@@ -407,6 +407,7 @@ describe('what render-envoy rendered', () => {
       allowPartialMessage: true,
       packAsBytes: true,
     });
+    expect(config.paths).toEqual({ normalize: true, mergeSlashes: true });
     expect(need(renderedStale, 'renderedStale').intercepted.size).toBe(0);
   });
 });
@@ -562,17 +563,31 @@ describe('a host in the inspection set, intercepted', () => {
     expect(emulator.checks).toEqual([]);
     expect(upstream.requests.items).toEqual([]);
   });
+
+  test('the path is normalised as the rendered HCM says before it is checked and sent on', async () => {
+    const upstream = await server(inspectedIdentity);
+    const emulator = await standIn(rendered, { [`${INSPECTED}:443`]: upstream.port });
+    // Backslash as separator, an encoded dot-dot segment, a doubled slash.
+    await tunnelledTls(emulator, `${INSPECTED}:443`, INSPECTED, INSPECTED, '/api/%2e%2E/\\mcp?x=1');
+    expect(emulator.checks.map((r) => r.request.attributes?.request?.http?.path)).toEqual([
+      '/mcp?x=1',
+    ]);
+    const seen = await upstream.requests.waitFor(() => true);
+    expect(seen.url).toBe('/mcp?x=1');
+  });
 });
 
 /**
  * A CONNECT through the stand-in, then TLS with `serverName` trusting only the corporate CA, then
- * one GET with `Host: hostHeader`: the response, or the error that ended the attempt.
+ * one GET of `requestPath` (raw, as written) with `Host: hostHeader`: the response, or the error
+ * that ended the attempt.
  */
 async function tunnelledTls(
   emulator: EgressEmulator,
   authority: string,
   serverName: string,
   hostHeader = serverName,
+  requestPath = '/mcp',
 ): Promise<{ status: number; body: string } | { error: string }> {
   const socket = await new Promise<Socket>((resolve, reject) => {
     const connect = http.request({
@@ -598,8 +613,8 @@ async function tunnelledTls(
       {
         createConnection: () => tls.connect({ socket, servername: serverName, ca: corporateCa }),
         host: hostHeader,
-        path: '/mcp',
-        headers: { host: hostHeader },
+        path: requestPath,
+        headers: { host: hostHeader, accept: 'text/event-stream' },
       },
       (res) => {
         const chunks: Buffer[] = [];
