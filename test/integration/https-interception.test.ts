@@ -423,8 +423,9 @@ describe('a host in the inspection set, intercepted', () => {
     await client.connect(
       new StreamableHTTPClientTransport(new URL(`https://${INSPECTED}/mcp`), { fetch }),
     );
-    // The v1 client opens its standalone GET stream without awaiting it.
-    await emulator.waitForCheck((r) => describeCheck(r) === 'GET');
+    // The v1 client opens its standalone GET stream without awaiting it; wait until it reached
+    // the server, so the order of what follows is fixed.
+    await upstream.requests.waitFor((r) => r.method === 'GET');
 
     const listed = await client.listTools();
     expect(listed.tools.map((t) => t.name)).toEqual(['get_issue', 'delete_repo', 'get_report']);
@@ -689,6 +690,9 @@ describe('plain tunnels (CONNECT checked on its authority)', () => {
     const result = await client.callTool({ name: 'delete_repo', arguments: DELETE_ARGS });
     expect(textOf(result)).toBe('deleted acme/widgets');
     expect(upstream.calls('delete_repo')).toBe(1);
+    // The GET stream's tunnel is opened without being awaited; once it reached the server,
+    // every CONNECT this session made has been decided.
+    await upstream.requests.waitFor((r) => r.method === 'GET');
 
     // Every Check was a CONNECT (one per connection undici opened), allowed on the host alone.
     expect(emulator.checks.length).toBeGreaterThan(0);
@@ -700,13 +704,18 @@ describe('plain tunnels (CONNECT checked on its authority)', () => {
       ]);
     }
     expect(emulator.connects.every((c) => c.route === 'checked' && c.status === 200)).toBe(true);
-    const audit = decisions(need(gate, 'mcp-gate')).filter((l) => l['entry'] === 'host-only-mcp');
-    expect(audit.length).toBe(emulator.checks.length);
-    for (const line of audit) {
+    for (const record of emulator.checks) {
+      const id = headerOf(record.response?.ok_response?.headers, 'x-mcp-gate-decision-id');
+      expect(isDecisionId(id ?? '')).toBe(true);
+      const line = await need(gate, 'mcp-gate').waitForLog(
+        (l) => l['msg'] === 'decision' && l['decision_id'] === id,
+      );
       expect(line).toMatchObject({
         decision: 'allow',
         reason: 'approved',
+        entry: 'host-only-mcp',
         host: HOST_ONLY,
+        port: 443,
         http_method: 'CONNECT',
       });
     }
