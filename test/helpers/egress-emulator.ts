@@ -27,10 +27,9 @@
  *   cluster's address and port through the test resolver (test names do not resolve), SNI the
  *   cluster's `sni` (or the request's host for the dynamic forward proxy's auto_sni), and the
  *   server's certificate verified against the cluster's `trusted_ca` (render-envoy
- *   `--ca-bundle`) with the host name checked (Node's
- *   checkServerIdentity, as `match_typed_subject_alt_names`/auto_san_validation do). Any TLS
- *   failure is Envoy's 503 local reply: fail closed. Responses stream back (SSE works).
- *
+ *   `--ca-bundle`) with the host name checked (Node's checkServerIdentity, as
+ *   `match_typed_subject_alt_names`/auto_san_validation do). Any TLS failure is Envoy's 503
+ *   local reply: fail closed. Responses stream back (SSE works).
  * - The HCM's `normalize_path` and `merge_slashes` as the rendered HCM sets them, before the
  *   Check and on the upstream request (`normaliseEnvoyPath`; the outer listener, whose HCM is in
  *   the envoy/ bootstrap rather than the rendered files, is given the same settings).
@@ -38,9 +37,9 @@
  * Not modelled: HTTP/2 on either side (the stand-in offers and asks only `http/1.1` in ALPN;
  * the rendered chains offer `h2` too), the tls_inspector's reading of the ClientHello (node's
  * SNICallback stands in), Envoy's TLS defaults (versions, ciphers), Chromium's rarer path rules
- * (uppercasing escapes, a request refused as uncanonicalisable), timeouts,
- * buffer limits, access logs, the transparent (SNI) listener and its network ext_authz, xDS
- * reloading (the rendered files are read once), WebSocket upgrades, and DNS (a resolver map).
+ * (uppercasing escapes, a request refused as uncanonicalisable), timeouts, buffer limits,
+ * access logs, the transparent (SNI) listener and its network ext_authz, xDS reloading (the
+ * rendered files are read once), WebSocket upgrades, and DNS (a resolver map).
  */
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
