@@ -151,3 +151,8 @@ export const TLS_INSPECTOR: EnvoyObject = {
 export function dnsCache(name: string): EnvoyObject {
   return { name, dns_lookup_family: 'V4_PREFERRED' };
 }
+
+/** The DNS cache of the re-encrypting forward proxy for wildcard patterns. */
+export const INTERCEPT_DNS_CACHE: EnvoyObject = dnsCache('mcp_gate_intercept_dns');
+/** The DNS cache of transparent mode's forwarding by SNI. */
+export const SNI_DNS_CACHE: EnvoyObject = dnsCache('mcp_gate_sni_dns');

@@ -3,6 +3,7 @@
  * render-envoy writes. The bootstraps in envoy/ use the same paths and names; the tests in
  * test/integration/envoy-config.test.ts hold the two together.
  */
+import type { InspectedHost } from '../core/policy/inspection-set.js';
 
 /** Where Envoy reads the rendered lds.yaml, cds.yaml, rds.yaml and sds/. */
 export const DEFAULT_DYNAMIC_DIR = '/etc/envoy/dynamic';
@@ -51,4 +52,26 @@ export function upstreamClusterName(name: string, port: number): string {
 /** The Kubernetes Secret (and cert-manager Certificate) holding one host's certificate. */
 export function certificateSecretName(name: string): string {
   return `mcp-gate-tls-${name}`;
+}
+
+/** Where the rendered files and the certificates are, as the Envoy container sees them. */
+export interface ResourcePaths {
+  /** Directory of lds.yaml, cds.yaml, rds.yaml and sds/ (watched for moves). */
+  readonly dynamicDir: string;
+  /** Directory holding `<name>/tls.crt` and `<name>/tls.key` per intercepted host. */
+  readonly certsDir: string;
+  /** CA bundle the upstream legs verify the real servers against. */
+  readonly caBundle: string;
+  /** Envoy's client certificate for mcp-gate and the CA of mcp-gate's (gateway layout). */
+  readonly mcpGateClientDir: string;
+}
+
+/** Every port some host is intercepted on, ascending. */
+export function interceptedPorts(hosts: readonly InspectedHost[]): number[] {
+  return [...new Set(hosts.flatMap((h) => h.ports))].sort((a, b) => a - b);
+}
+
+/** Whether the host pattern is a wildcard (`*.example.com`). */
+export function isWildcardPattern(host: InspectedHost): boolean {
+  return host.host.startsWith('*.');
 }

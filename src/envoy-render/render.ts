@@ -41,11 +41,11 @@ import {
   egressRoutes,
   interceptListeners,
   mcpGateChannelSecrets,
-  renderedClusters,
   tlsSecret,
   transparentListener,
 } from './resources.js';
-import type { ResourcePaths } from './resources.js';
+import { renderedClusters } from './clusters.js';
+import type { ResourcePaths } from './layout.js';
 
 export interface RenderOptions extends ResourcePaths {
   /** When set, certificates.yaml requests each host's certificate from this issuer. */

@@ -7,7 +7,7 @@
  *   a file), and run an HTTP connection manager with ext_authz and the request body. A request
  *   whose authority is not that host is refused (421) inside the chain, so a client cannot
  *   present one name in the SNI and have mcp-gate judge another.
- * - Upstream, exact hosts go to a cluster of their own that re-encrypts to the real host on that
+ * - Upstream (clusters.ts), exact hosts go to a cluster of their own that re-encrypts to the real host on that
  *   port and verifies its certificate (public CA bundle, SNI and DNS SAN both the host). Wildcard
  *   patterns go to a dynamic forward proxy that sends the request's authority as SNI and checks
  *   the SAN against it (auto_sni, auto_san_validation).
@@ -21,13 +21,14 @@
 import type { InspectedHost } from '../core/policy/inspection-set.js';
 import {
   CONNECTION_BUFFER_BYTES,
-  dnsCache,
   EXT_AUTHZ_DISABLED,
   EXT_AUTHZ_HTTP_FILTER,
   EXT_AUTHZ_NETWORK_FILTER,
   HCM_COMMON,
   HTTP_ACCESS_LOG,
+  INTERCEPT_DNS_CACHE,
   ROUTER_FILTER,
+  SNI_DNS_CACHE,
   TCP_ACCESS_LOG,
   TLS_INSPECTOR,
   typeUrl,
@@ -37,7 +38,9 @@ import {
   EGRESS_FORWARD_CLUSTER,
   EGRESS_ROUTE_CONFIG,
   INTERCEPT_DYNAMIC_CLUSTER,
+  interceptedPorts,
   interceptListenerName,
+  isWildcardPattern,
   MCP_GATE_CA_SECRET,
   MCP_GATE_CLIENT_SECRET,
   MCP_GATE_SERVER_NAME,
@@ -45,31 +48,9 @@ import {
   TRANSPARENT_LISTENER,
   upstreamClusterName,
 } from './layout.js';
-
-/** Where the rendered files and the certificates are, as the Envoy container sees them. */
-export interface ResourcePaths {
-  /** Directory of lds.yaml, cds.yaml, rds.yaml and sds/ (watched for moves). */
-  readonly dynamicDir: string;
-  /** Directory holding `<name>/tls.crt` and `<name>/tls.key` per intercepted host. */
-  readonly certsDir: string;
-  /** CA bundle the upstream legs verify the real servers against. */
-  readonly caBundle: string;
-  /** Envoy's client certificate for mcp-gate and the CA of mcp-gate's (gateway layout). */
-  readonly mcpGateClientDir: string;
-}
+import type { ResourcePaths } from './layout.js';
 
 const HTTPS_PORT = 443;
-const INTERCEPT_DNS_CACHE = dnsCache('mcp_gate_intercept_dns');
-const SNI_DNS_CACHE = dnsCache('mcp_gate_sni_dns');
-
-/** Every port some host is intercepted on, ascending. */
-export function interceptedPorts(hosts: readonly InspectedHost[]): number[] {
-  return [...new Set(hosts.flatMap((h) => h.ports))].sort((a, b) => a - b);
-}
-
-function isWildcard(host: InspectedHost): boolean {
-  return host.host.startsWith('*.');
-}
 
 /** A file-based config source, reloaded when anything is moved into the watched directory. */
 export function fileConfigSource(file: string, watchedDirectory: string): EnvoyObject {
@@ -144,10 +125,10 @@ function domains(host: InspectedHost, port: number): string[] {
 
 /** One TLS-terminating filter chain for `host` on `port`. */
 function interceptChain(host: InspectedHost, port: number, paths: ResourcePaths): EnvoyObject {
-  const cluster = isWildcard(host)
+  const cluster = isWildcardPattern(host)
     ? INTERCEPT_DYNAMIC_CLUSTER
     : upstreamClusterName(host.name, port);
-  const httpFilters = isWildcard(host)
+  const httpFilters = isWildcardPattern(host)
     ? [
         EXT_AUTHZ_HTTP_FILTER,
         {
@@ -287,134 +268,6 @@ export function transparentListener(
   };
 }
 
-/** A cluster whose one endpoint is an internal listener of this Envoy. */
-function internalCluster(listener: string): EnvoyObject {
-  return {
-    '@type': typeUrl('envoy.config.cluster.v3.Cluster'),
-    name: listener,
-    type: 'STATIC',
-    connect_timeout: '1s',
-    load_assignment: {
-      cluster_name: listener,
-      endpoints: [
-        {
-          lb_endpoints: [
-            {
-              endpoint: { address: { envoy_internal_address: { server_listener_name: listener } } },
-            },
-          ],
-        },
-      ],
-    },
-  };
-}
-
-/** HTTP/2 or HTTP/1.1 upstream, as the server's ALPN answer says; upgrades carried over h2. */
-function upstreamHttpOptions(extra: EnvoyObject): EnvoyObject {
-  return {
-    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-      '@type': typeUrl('envoy.extensions.upstreams.http.v3.HttpProtocolOptions'),
-      ...extra,
-      auto_config: { http_protocol_options: {}, http2_protocol_options: { allow_connect: true } },
-    },
-  };
-}
-
-function upstreamTls(paths: ResourcePaths, exactHost: string | undefined): EnvoyObject {
-  const validation: EnvoyObject =
-    exactHost === undefined
-      ? { trusted_ca: { filename: paths.caBundle } }
-      : {
-          trusted_ca: { filename: paths.caBundle },
-          match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: exactHost } }],
-        };
-  return {
-    name: 'envoy.transport_sockets.tls',
-    typed_config: {
-      '@type': typeUrl('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext'),
-      ...(exactHost === undefined ? {} : { sni: exactHost }),
-      common_tls_context: { alpn_protocols: ['h2', 'http/1.1'], validation_context: validation },
-    },
-  };
-}
-
-function exactUpstream(host: InspectedHost, port: number, paths: ResourcePaths): EnvoyObject {
-  const name = upstreamClusterName(host.name, port);
-  return {
-    '@type': typeUrl('envoy.config.cluster.v3.Cluster'),
-    name,
-    type: 'LOGICAL_DNS',
-    dns_lookup_family: 'V4_PREFERRED',
-    connect_timeout: '5s',
-    load_assignment: {
-      cluster_name: name,
-      endpoints: [
-        {
-          lb_endpoints: [
-            { endpoint: { address: { socket_address: { address: host.host, port_value: port } } } },
-          ],
-        },
-      ],
-    },
-    typed_extension_protocol_options: upstreamHttpOptions({}),
-    transport_socket: upstreamTls(paths, host.host),
-  };
-}
-
-function dynamicForwardCluster(
-  name: string,
-  cache: EnvoyObject,
-  tls: EnvoyObject | undefined,
-): EnvoyObject {
-  return {
-    '@type': typeUrl('envoy.config.cluster.v3.Cluster'),
-    name,
-    lb_policy: 'CLUSTER_PROVIDED',
-    connect_timeout: '5s',
-    cluster_type: {
-      name: 'envoy.clusters.dynamic_forward_proxy',
-      typed_config: {
-        '@type': typeUrl('envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig'),
-        dns_cache_config: cache,
-      },
-    },
-    ...(tls === undefined
-      ? {}
-      : {
-          typed_extension_protocol_options: upstreamHttpOptions({
-            upstream_http_protocol_options: { auto_sni: true, auto_san_validation: true },
-          }),
-          transport_socket: tls,
-        }),
-  };
-}
-
-/** Every cluster the rendered listeners and routes name, sorted by name. */
-export function renderedClusters(
-  hosts: readonly InspectedHost[],
-  paths: ResourcePaths,
-): EnvoyObject[] {
-  const clusters: EnvoyObject[] = [
-    ...interceptedPorts(hosts).map((port) => internalCluster(interceptListenerName(port))),
-    internalCluster(TRANSPARENT_LISTENER),
-    dynamicForwardCluster(SNI_FORWARD_CLUSTER, SNI_DNS_CACHE, undefined),
-  ];
-  for (const host of hosts) {
-    if (isWildcard(host)) continue;
-    for (const port of host.ports) clusters.push(exactUpstream(host, port, paths));
-  }
-  if (hosts.some(isWildcard)) {
-    clusters.push(
-      dynamicForwardCluster(
-        INTERCEPT_DYNAMIC_CLUSTER,
-        INTERCEPT_DNS_CACHE,
-        upstreamTls(paths, undefined),
-      ),
-    );
-  }
-  return clusters.sort((a, b) => compare(nameOf(a), nameOf(b)));
-}
-
 /** The plain-HTTP route, checked with its body; SSE responses may last for hours. */
 const PLAIN_HTTP_ROUTE: EnvoyObject = {
   match: { prefix: '/' },
@@ -468,13 +321,4 @@ export function egressRoutes(hosts: readonly InspectedHost[]): EnvoyObject {
       },
     ],
   };
-}
-
-function nameOf(resource: EnvoyObject): string {
-  const name = resource['name'];
-  return typeof name === 'string' ? name : '';
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
