@@ -7,10 +7,11 @@
  *   a file), and run an HTTP connection manager with ext_authz and the request body. A request
  *   whose authority is not that host is refused (421) inside the chain, so a client cannot
  *   present one name in the SNI and have mcp-gate judge another.
- * - Upstream (clusters.ts), exact hosts go to a cluster of their own that re-encrypts to the real host on that
- *   port and verifies its certificate (public CA bundle, SNI and DNS SAN both the host). Wildcard
- *   patterns go to a dynamic forward proxy that sends the request's authority as SNI and checks
- *   the SAN against it (auto_sni, auto_san_validation).
+ * - Upstream (clusters.ts), exact hosts go to a cluster of their own that re-encrypts to the
+ *   real host on that port and verifies its certificate (public CA bundle, SNI and DNS SAN both
+ *   the host). Wildcard patterns go to a dynamic forward proxy that sends the request's
+ *   authority as SNI and checks the SAN against it (auto_sni, auto_san_validation), so the
+ *   host mcp-gate judges is the host the request goes to.
  * - The explicit-proxy route table: a CONNECT to an intercepted host:port goes to that port's
  *   internal listener with ext_authz off (the decrypted requests are checked instead, and
  *   mcp-gate denies an outer check to such a host as `tunnel_not_inspected`); every other CONNECT
@@ -181,8 +182,8 @@ function interceptChain(host: InspectedHost, port: number, paths: ResourcePaths)
                 routes: [{ match: { prefix: '/' }, route: { cluster, timeout: '0s' } }],
               },
               {
-                // The certificate was chosen by the SNI; another authority would be judged as a
-                // host the connection does not go to.
+                // The chain (certificate, upstream) was chosen by the SNI: an authority outside
+                // its pattern would be judged as a host the request does not go to.
                 name: 'misdirected',
                 domains: ['*'],
                 routes: [
