@@ -28,7 +28,10 @@ export interface EnvoyRendererDeps {
 }
 
 export interface EnvoyRenderer {
-  /** Renders `policy`'s inspection set; never rejects. Resolves once it (or a newer one) is written. */
+  /**
+   * Renders `policy`'s inspection set; never rejects. Resolves once it, or a newer policy that
+   * replaced it while waiting, is written.
+   */
   render(policy: CompiledPolicy): Promise<void>;
 }
 

@@ -74,7 +74,7 @@ export function lookupEnvoyType(fullName: string): Type | undefined {
   }
 }
 
-/** Checks `value` (parsed YAML or JSON) as the message `typeName`; [] when Envoy would accept it. */
+/** Checks `value` (parsed YAML or JSON) as the message `typeName`; [] when Envoy accepts it. */
 export function checkEnvoyMessage(value: unknown, typeName: string): StrictIssue[] {
   const type = lookupEnvoyType(typeName);
   if (type === undefined) return [{ path: '', message: `unknown message type ${typeName}` }];
