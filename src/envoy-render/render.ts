@@ -21,9 +21,10 @@
  *     proxy: a virtual host `<host>:<port>` per intercepted host and port whose CONNECT route goes
  *     to `mcp_gate_intercept_<port>` with ext_authz disabled, then the catch-all.
  * - `sds/<name>.yaml`: a DiscoveryResponse with one
- *   `envoy.extensions.transport_sockets.tls.v3.Secret` named `<name>`, pointing at `<certs-dir>/<name>/tls.crt` and `tls.key`. Always also
- *   `sds/mcp_gate_client.yaml` and `sds/mcp_gate_ca.yaml`, the certificates of the channel to
- *   mcp-gate in the gateway layout (egress-proxy.yaml), from `<mcp-gate-client-dir>`.
+ *   `envoy.extensions.transport_sockets.tls.v3.Secret` named `<name>`, pointing at
+ *   `<certs-dir>/<name>/tls.crt` and `tls.key`. Always also `sds/mcp_gate_client.yaml` and
+ *   `sds/mcp_gate_ca.yaml`, the certificates of the channel to mcp-gate in the gateway layout
+ *   (egress-proxy.yaml), from `<mcp-gate-client-dir>`.
  * - `certificates.yaml` (only with an issuer): a cert-manager `Certificate` per host, secret
  *   `mcp-gate-tls-<name>`, to be mounted at `<certs-dir>/<name>/`.
  *
