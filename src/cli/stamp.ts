@@ -8,13 +8,12 @@
  * nobody else changed the file meanwhile. stdout lists what was stamped. Exit status: 0 done,
  * 1 refused or failed, 2 usage error.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
 import { stampAllowlistText } from '../config/stamp-file.js';
 import { AppError } from '../errors.js';
+import { prepareFile } from '../fs/atomic-file.js';
 import type { CliIo } from './io.js';
 import { formatIssue } from './validate.js';
 
@@ -101,23 +100,14 @@ export async function runStamp(args: string[], io: StampIo): Promise<number> {
 async function replaceFileAtomically(path: string, expected: string, text: string): Promise<void> {
   const target = await realpath(path);
   const { mode } = await stat(target);
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const prepared = await prepareFile(target, text, mode & 0o7777);
   try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.chmod(mode & 0o7777);
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     // Someone saving the file while we worked would otherwise lose their edit.
     if ((await readFile(target, 'utf8')) !== expected) {
       throw new Error('the file changed while stamping; run stamp again');
     }
-    await rename(temp, target);
-  } catch (err: unknown) {
-    await rm(temp, { force: true });
-    throw err;
+    await prepared.commit();
+  } finally {
+    await prepared.discard();
   }
 }

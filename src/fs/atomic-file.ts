@@ -18,7 +18,8 @@ export interface PreparedFile {
 
 /**
  * Writes `content` to a fresh temporary file beside `target`. The file is created with `mode`
- * (never chmod-ed later), so a key is never readable by others, not even for a moment.
+ * (so a key is never readable by others, not even for a moment) and then given exactly `mode`,
+ * whatever the umask took away.
  */
 export async function prepareFile(
   target: string,
@@ -32,6 +33,8 @@ export async function prepareFile(
   try {
     const handle = await open(temp, 'wx', mode);
     try {
+      // The umask may have taken bits away at creation; the target's mode is what was asked.
+      await handle.chmod(mode);
       await handle.writeFile(content, 'utf8');
       await handle.sync();
     } finally {
