@@ -14,7 +14,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import { parse } from 'yaml';
 
+import { buildSnapshot, loadPolicyData } from '../../src/config/policy-data.js';
 import { SERVE_OPTIONS } from '../../src/config/service-config.js';
+import { inspectionSet } from '../../src/core/policy/inspection-set.js';
 import { createCertificateAuthority, issueLeafCertificate } from '../../src/certs/x509.js';
 import {
   EXT_AUTHZ_HTTP_FILTER,
@@ -359,6 +361,46 @@ describe('render-envoy output against Envoy’s protos', () => {
     ]);
     expect(again.files).toEqual(deployRender.files);
   });
+});
+
+describe('the rendered routes and mcp-gate’s drift rule agree', () => {
+  /** `host:port` of every CONNECT the rendered routes hand to an interception listener. */
+  function interceptedAuthorities(result: RenderResult): string[] {
+    const hosts = resourcesOf(result.files.get('rds.yaml'))[0]?.['virtual_hosts'] as Node[];
+    return hosts
+      .filter((v) =>
+        (v['routes'] as Node[]).some(
+          (r) =>
+            r['match'] !== undefined &&
+            (r['match'] as Node)['connect_matcher'] !== undefined &&
+            String((r['route'] as Node)['cluster']).startsWith('mcp_gate_intercept_'),
+        ),
+      )
+      .flatMap((v) => v['domains'] as string[])
+      .sort();
+  }
+
+  test.each([
+    ['deploy/allowlist.yaml', () => deployRender],
+    ['test/fixtures/allowlists/interception.yaml', () => fixtureRender],
+    ['test/fixtures/allowlists/host-only.yaml', () => emptyRender],
+  ] as const)(
+    '%s: every host:port mcp-gate would deny as tunnel_not_inspected is intercepted',
+    async (file, rendered) => {
+      const loaded = await loadPolicyData({
+        allowlistPath: path.join(REPO_ROOT, file),
+        knownHostsPath: undefined,
+        nowMs: Date.parse('2026-12-01T00:00:00Z'),
+        skipHashes: [],
+      });
+      if (loaded.kind !== 'loaded') throw new Error(`${file} did not load`);
+      const { policy } = await buildSnapshot(loaded.data, { maxBodyBytes: 1, maxBatchElements: 1 });
+      const expected = inspectionSet(policy)
+        .flatMap((h) => h.ports.map((port) => `${h.host}:${String(port)}`))
+        .sort();
+      expect(interceptedAuthorities(rendered())).toEqual(expected);
+    },
+  );
 });
 
 describe('what the fixture’s rendering does', () => {
