@@ -108,7 +108,10 @@ export interface InterceptChain {
 
 /** The egress configuration the stand-in enacts. */
 export interface EgressConfig {
-  /** CONNECT authority (`host:port`, lower case) → the chains of the listener it is sent to. */
+  /**
+   * Virtual-host domain of an intercept route (`host:port` or `*.suffix:port`, lower case) → the
+   * chains of the listener its CONNECTs are sent to. See `interceptedChains` for the matching.
+   */
   readonly intercepted: ReadonlyMap<string, readonly InterceptChain[]>;
   /** ext_authz `with_request_body` (the rendered filter is the same on every HCM). */
   readonly withRequestBody: BufferSettings | undefined;
@@ -393,13 +396,37 @@ function chainForServerName(
   return undefined;
 }
 
+/** `*.example.com` matches one or more characters before `.example.com` (dots included). */
+function suffixWildcardMatches(domain: string, value: string): boolean {
+  return (
+    domain.startsWith('*.') && value.endsWith(domain.slice(1)) && value.length >= domain.length
+  );
+}
+
+/**
+ * The route table's choice for a CONNECT authority, as Envoy picks a virtual host: an exact
+ * domain first, then the longest `*.` suffix domain. None: the catch-all, a checked tunnel.
+ */
+export function interceptedChains(
+  config: EgressConfig,
+  authority: string,
+): readonly InterceptChain[] | undefined {
+  const value = authority.toLowerCase();
+  const exact = config.intercepted.get(value);
+  if (exact !== undefined) return exact;
+  const suffixes = [...config.intercepted.keys()]
+    .filter((d) => suffixWildcardMatches(d, value))
+    .sort((a, b) => b.length - a.length);
+  return suffixes[0] === undefined ? undefined : config.intercepted.get(suffixes[0]);
+}
+
 /** Virtual-host domain matching on `:authority`: exact, `*.suffix`, or `*`. */
 function domainMatches(domains: readonly string[], authority: string): boolean {
   const value = authority.toLowerCase();
   return domains.some((domain) => {
     const d = domain.toLowerCase();
     if (d === '*' || d === value) return true;
-    return d.startsWith('*.') && value.endsWith(d.slice(1)) && value.length > d.length - 1;
+    return suffixWildcardMatches(d, value);
   });
 }
 
@@ -663,7 +690,7 @@ export async function startEgressEmulator(options: EgressEmulatorOptions): Promi
     track(socket);
     socket.on('error', () => socket.destroy());
     const authority = (req.url ?? '').toLowerCase();
-    const chains = config.intercepted.get(authority);
+    const chains = interceptedChains(config, authority);
     const record: ConnectRecord = {
       authority,
       route: chains === undefined ? 'checked' : 'intercepted',

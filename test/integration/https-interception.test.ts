@@ -56,6 +56,8 @@ const NOW = Date.parse('2026-11-21T12:00:00Z');
 const REVIEW_URL = 'https://mcp-review.corp.example/request';
 const INSPECTED = 'mcp.inspected.example';
 const HOST_ONLY = 'mcp.hostonly.example';
+/** A host under the fixture's `*.tools.example` pattern. */
+const UNDER_WILDCARD = 'issues.tools.example';
 const CLIENT_INFO = { name: 'mcp-gate-interception-e2e', version: '1.0.0' };
 const ISSUE_ARGS = { owner: 'acme', repo: 'widgets', number: 42 };
 const DELETE_ARGS = { owner: 'acme', repo: 'widgets' };
@@ -258,6 +260,7 @@ let publicCa: CertificateAndKey | undefined;
 let inspectedIdentity: CertificateAndKey | undefined;
 let hostOnlyIdentity: CertificateAndKey | undefined;
 let rogueIdentity: CertificateAndKey | undefined;
+let wildcardHostIdentity: CertificateAndKey | undefined;
 /** What render-envoy rendered for the fixture allowlist. */
 let rendered: EgressConfig | undefined;
 /** What it rendered for the allowlist before inspected-mcp had tool rules: stale files. */
@@ -320,11 +323,12 @@ beforeAll(async () => {
       leaf(publicRoot, INSPECTED),
       leaf(publicRoot, HOST_ONLY),
       leaf(rogueCa, INSPECTED),
+      leaf(publicRoot, UNDER_WILDCARD),
     ]),
     startTestService({ allowlist: current, now: () => NOW }),
   ]);
   gate = service;
-  [inspectedIdentity, hostOnlyIdentity, rogueIdentity] = identities;
+  [inspectedIdentity, hostOnlyIdentity, rogueIdentity, wildcardHostIdentity] = identities;
   corporateCa = await readFile(path.join(dir, 'corporate-ca/ca.crt'), 'utf8');
   [rendered, renderedStale] = await Promise.all([
     loadRenderedEgress(renderedDir),
@@ -387,28 +391,41 @@ function track(client: Client): Client {
 // ---------------------------------------------------------------------------------------------
 
 describe('what render-envoy rendered', () => {
-  test('intercepts the host with tool rules on 443, with the issued certificate; stale files intercept nothing', () => {
+  test('intercepts the hosts with tool rules on 443, with the issued certificates; stale files miss the changed entry', () => {
     const config = need(rendered, 'rendered');
-    expect([...config.intercepted.keys()]).toEqual([`${INSPECTED}:443`]);
+    expect([...config.intercepted.keys()].sort()).toEqual([
+      '*.tools.example:443',
+      `${INSPECTED}:443`,
+    ]);
+    // One listener for port 443, so both names reach the same chains, chosen by SNI.
     const chains = config.intercepted.get(`${INSPECTED}:443`) ?? [];
-    expect(chains.map((c) => c.serverNames)).toEqual([[INSPECTED]]);
-    // The certificate Envoy serves is the one issue-certs signed with the corporate CA.
-    const served = new X509Certificate(chains[0]?.certPem ?? '');
-    expect(served.verify(new X509Certificate(corporateCa).publicKey)).toBe(true);
+    expect(config.intercepted.get('*.tools.example:443')).toBe(chains);
+    expect(chains.map((c) => c.serverNames)).toEqual([['*.tools.example'], [INSPECTED]]);
+    const [wildcard, exact] = chains;
+    // The certificates Envoy serves are the ones issue-certs signed with the corporate CA.
+    const corporate = new X509Certificate(corporateCa).publicKey;
+    const served = new X509Certificate(exact?.certPem ?? '');
+    expect(served.verify(corporate)).toBe(true);
     expect(served.checkHost(INSPECTED)).toBe(INSPECTED);
-    expect(chains[0]?.upstream).toMatchObject({
+    const servedWildcard = new X509Certificate(wildcard?.certPem ?? '');
+    expect(servedWildcard.verify(corporate)).toBe(true);
+    expect(servedWildcard.checkHost(UNDER_WILDCARD)).toBe('*.tools.example');
+    expect(exact?.upstream).toMatchObject({
       kind: 'exact',
       host: INSPECTED,
       port: 443,
       sni: INSPECTED,
     });
+    expect(wildcard?.upstream).toMatchObject({ kind: 'dynamic', port: 443 });
     expect(config.withRequestBody).toEqual({
       maxRequestBytes: 4_194_304,
       allowPartialMessage: true,
       packAsBytes: true,
     });
     expect(config.paths).toEqual({ normalize: true, mergeSlashes: true });
-    expect(need(renderedStale, 'renderedStale').intercepted.size).toBe(0);
+    expect([...need(renderedStale, 'renderedStale').intercepted.keys()]).toEqual([
+      '*.tools.example:443',
+    ]);
   });
 });
 
@@ -631,6 +648,37 @@ async function tunnelledTls(
     request.end();
   });
 }
+
+describe('a wildcard pattern in the inspection set', () => {
+  test('any host under it is intercepted with the wildcard certificate and verified as itself upstream', async () => {
+    const upstream = await server(wildcardHostIdentity);
+    const emulator = await standIn(rendered, { [`${UNDER_WILDCARD}:443`]: upstream.port });
+    const fetch = fetchThroughProxy(emulator.url, [corporateCa]);
+    const client = track(new Client(CLIENT_INFO));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`https://${UNDER_WILDCARD}/mcp`), { fetch }),
+    );
+    const issue = await client.callTool({ name: 'get_issue', arguments: ISSUE_ARGS });
+    expect(textOf(issue)).toBe('acme/widgets#42: wobbles');
+    const refused = await client.callTool({ name: 'delete_repo', arguments: DELETE_ARGS });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain(
+      'Tool delete_repo on MCP server wildcard-mcp is not approved',
+    );
+    expect(upstream.calls('delete_repo')).toBe(0);
+
+    expect(emulator.connects.every((c) => c.route === 'intercepted')).toBe(true);
+    const calls = emulator.checks.filter((r) => describeCheck(r).startsWith('POST tools/call'));
+    expect(calls.map((r) => [describeCheck(r), r.outcome, reasonOf(r)])).toEqual([
+      ['POST tools/call get_issue', 'allowed', 'approved'],
+      ['POST tools/call delete_repo', 'denied', 'tool_not_allowed'],
+    ]);
+    for (const record of emulator.checks) {
+      expect(record.request.attributes?.request?.http?.host).toBe(UNDER_WILDCARD);
+      expect(record.request.attributes?.destination?.principal).toBe('*.tools.example');
+    }
+  });
+});
 
 describe('plain tunnels (CONNECT checked on its authority)', () => {
   test('stale rendered config: a CONNECT to an inspection-set host is denied tunnel_not_inspected', async () => {
