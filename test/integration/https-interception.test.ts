@@ -533,7 +533,9 @@ describe('a host in the inspection set, intercepted', () => {
       http_method: 'POST',
     });
     expect(audit['detail'] ?? null).toBeNull();
-    const allowedCall = decisions(need(gate, 'mcp-gate')).find((l) => l['tool'] === 'get_issue');
+    const allowedCall = decisions(need(gate, 'mcp-gate')).find(
+      (l) => l['tool'] === 'get_issue' && l['host'] === INSPECTED,
+    );
     expect(allowedCall).toMatchObject({
       decision: 'allow',
       reason: 'approved',
