@@ -5,8 +5,7 @@
  * loader the service uses, so a file serve would refuse renders nothing.
  */
 import { parseArgs } from 'node:util';
-import { buildSnapshot, loadPolicyData } from '../config/policy-data.js';
-import { BUNDLED_KNOWN_HOSTS, NO_KNOWN_HOSTS } from '../config/service-config.js';
+import { loadPolicyForCommand } from '../config/load-policy.js';
 import { inspectionSet } from '../core/policy/inspection-set.js';
 import { parseIssuer } from '../envoy-render/certificates.js';
 import {
@@ -72,20 +71,13 @@ export async function runRenderEnvoy(args: string[], io: CliIo): Promise<number>
     io.stderr(`${issuer}\n`);
     return 2;
   }
-  const knownHosts = values['known-hosts'] ?? BUNDLED_KNOWN_HOSTS;
-  const loaded = await loadPolicyData({
-    allowlistPath: values.allowlist,
-    knownHostsPath: knownHosts === NO_KNOWN_HOSTS ? undefined : knownHosts,
-    nowMs: io.now.getTime(),
-    skipHashes: [],
-  });
-  if (loaded.kind !== 'loaded') {
-    const errors = loaded.kind === 'invalid' ? loaded.errors : [];
-    for (const line of errors) io.stderr(`${line}\n`);
+  const loaded = await loadPolicyForCommand(values.allowlist, values['known-hosts'], io.now);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) io.stderr(`${line}\n`);
     io.stderr('render-envoy: nothing written: the allowlist is invalid\n');
     return 1;
   }
-  const { policy } = await buildSnapshot(loaded.data, { maxBodyBytes: 1, maxBatchElements: 1 });
+  const { policy } = loaded;
   const hosts = inspectionSet(policy);
   const files = renderEnvoy(hosts, {
     certsDir: values['certs-dir'],

@@ -1,5 +1,6 @@
 /**
- * The compiled policy for commands that derive files from the allowlist (issue-certs): the same
+ * The compiled policy for commands that derive files from the allowlist (issue-certs,
+ * render-envoy): the same
  * loader and compiler the service uses, so a file serve would refuse yields nothing.
  */
 import type { CompiledPolicy } from '../core/policy/policy.js';

@@ -6,9 +6,9 @@
  * resource that is not there yet; a file whose content is unchanged is not touched, and secrets
  * and certificate requests of hosts no longer intercepted are removed last.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { prepareFile, readFileIfExists } from '../fs/atomic-file.js';
 import type { RenderedFiles } from './render.js';
 
 /** What a write changed, for the log. */
@@ -23,17 +23,12 @@ export async function writeRenderedFiles(dir: string, files: RenderedFiles): Pro
   await mkdir(path.join(dir, 'sds'), { recursive: true });
   for (const [relative, content] of files) {
     const target = path.join(dir, relative);
-    if ((await readIfExists(target)) === content) continue;
-    const temp = path.join(
-      path.dirname(target),
-      `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
-    );
+    if ((await readFileIfExists(target)) === content) continue;
+    const prepared = await prepareFile(target, content, 0o644);
     try {
-      await writeFile(temp, content, { mode: 0o644 });
-      await rename(temp, target);
-    } catch (err: unknown) {
-      await rm(temp, { force: true });
-      throw err;
+      await prepared.commit();
+    } finally {
+      await prepared.discard();
     }
     written.push(relative);
   }
@@ -48,18 +43,9 @@ export async function writeRenderedFiles(dir: string, files: RenderedFiles): Pro
   for (const relative of stale) {
     if (files.has(relative)) continue;
     const target = path.join(dir, relative);
-    if ((await readIfExists(target)) === undefined) continue;
+    if ((await readFileIfExists(target)) === undefined) continue;
     await rm(target, { force: true });
     removed.push(relative);
   }
   return { written, removed };
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err: unknown) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
