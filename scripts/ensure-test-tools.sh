@@ -2,6 +2,8 @@
 # Installs the tools some tests need when the machine lacks them:
 # - Go, for the differential tests' encoding/json reference reader (test/differential/readers/).
 #   Python 3 is taken from PATH as it is.
+# - Prometheus (Debian's prometheus package: promtool and prometheus), for the alert rule tests
+#   and the real-Prometheus test of deploy/prometheus/.
 # - Kustomize v5 (what deploy/kubernetes/ is tested with), for
 #   test/integration/kubernetes.test.ts, which renders deploy/kubernetes/. `kubectl kustomize`
 #   serves when kubectl is new enough; otherwise a pinned kustomize release is downloaded and
@@ -18,34 +20,37 @@ KUSTOMIZE_VERSION=v5.5.0
 # it (the release host was out of reach when this was written; docs/kubernetes.md).
 KUSTOMIZE_SHA256_AMD64=6703a3a70a0c47cf0b37694030b54f1175a9dfeb17b3818b623ed58b9dbc2a77
 
-ensure_go() {
-  local unavailable="the Go reference reader will be unavailable"
-  version() { go env GOVERSION 2>/dev/null || echo 'version unknown'; }
+# Installs a Debian package when the command it provides is missing: ensure_apt_package
+# <command> <package> <what is unavailable without it> [<version command>]. Quiet when present.
+ensure_apt_package() {
+  local cmd="$1" pkg="$2" unavailable="$3" version_cmd="${4:-}"
+  version() { if [ -n "$version_cmd" ]; then eval "$version_cmd" 2>/dev/null || echo 'version unknown'; else echo 'present'; fi; }
 
-  if command -v go >/dev/null 2>&1; then
-    echo "ensure-test-tools: go present ($(version)), nothing to do"
+  if command -v "$cmd" >/dev/null 2>&1; then
+    echo "ensure-test-tools: $cmd present ($(version)), nothing to do"
     return
   fi
   if [ "$(id -u)" != "0" ]; then
-    echo "ensure-test-tools: go missing; not root, so not installing golang-go ($unavailable)"
+    echo "ensure-test-tools: $cmd missing; not root, so not installing $pkg ($unavailable)"
     return
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-test-tools: go missing; no apt-get, so not installing golang-go ($unavailable)"
+    echo "ensure-test-tools: $cmd missing; no apt-get, so not installing $pkg ($unavailable)"
     return
   fi
 
   local log
   log="$(mktemp "${TMPDIR:-/tmp}/ensure-test-tools.XXXXXX")"
-  # The package lists may be absent or stale on a fresh machine; one update is enough.
-  if apt-get update >"$log" 2>&1 &&
+  # The package lists may be absent or stale on a fresh machine; one update per run is enough.
+  if { [ -n "${APT_UPDATED:-}" ] || apt-get update >"$log" 2>&1; } &&
     DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y --no-install-recommends golang-go >>"$log" 2>&1 &&
-    command -v go >/dev/null 2>&1; then
-    echo "ensure-test-tools: installed golang-go ($(version))"
+      apt-get install -y --no-install-recommends "$pkg" >>"$log" 2>&1 &&
+    command -v "$cmd" >/dev/null 2>&1; then
+    APT_UPDATED=1
+    echo "ensure-test-tools: installed $pkg ($(version))"
     rm -f "$log"
   else
-    echo "ensure-test-tools: installing golang-go failed ($unavailable); apt output in $log"
+    echo "ensure-test-tools: installing $pkg failed ($unavailable); apt output in $log"
   fi
 }
 
@@ -96,6 +101,10 @@ ensure_kustomize() {
   fi
 }
 
-ensure_go
+ensure_apt_package go golang-go "the Go reference reader will be unavailable" 'go env GOVERSION'
+# promtool checks and unit-tests deploy/prometheus/rules.yaml; prometheus itself runs the
+# real-Prometheus integration test. Debian's prometheus package ships both.
+ensure_apt_package promtool prometheus "the alert rule and Prometheus tests will be unavailable" \
+  'promtool --version | head -n 1'
 ensure_kustomize
 exit 0
