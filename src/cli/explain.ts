@@ -129,6 +129,7 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
     decision_id: decision.id,
     dry_run: decision.dryRun,
     tool: decision.tool ?? null,
+    client: decision.client,
     allowlist_version: decision.allowlistVersion,
     explanation: decision.explanation,
     now: now.toISOString(),

@@ -3,6 +3,7 @@
  * It feeds the CheckResponse, the audit log line and the metrics alike, so all three always
  * agree on reason, entry and decision id.
  */
+import type { ClientName } from './mcp/client.js';
 import type { InspectionDetail } from './mcp/inspection.js';
 import type { CompiledEntry, Reason } from './policy/policy.js';
 
@@ -26,6 +27,11 @@ export interface Decision {
   readonly tool: string | undefined;
   /** Whether the request was recognised as MCP. */
   readonly isMcp: boolean;
+  /**
+   * The AI client the request says it comes from (src/core/mcp/client.ts): self-reported, a
+   * label for metrics and logs, never a reason for the verdict. `none` when not MCP.
+   */
+  readonly client: ClientName;
   readonly allowlistVersion: string;
   /** A short explanation for logs and explain (never sent to the client). */
   readonly explanation: string;

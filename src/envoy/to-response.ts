@@ -230,6 +230,8 @@ export function serviceFaultResponse(
     server: '',
     tool: undefined,
     isMcp: false,
+    // Built without reading the request (see above), so the client is not known either.
+    client: 'none',
     allowlistVersion: policy?.version ?? '',
     explanation: reason === 'overloaded' ? 'shed under load' : 'internal error',
   };

@@ -66,6 +66,7 @@ export function auditRecord(
     http_method: facts.method,
     methods,
     tool: decision.tool,
+    client: decision.client,
     client_name: inspection.clientName,
     user_agent: inspection.userAgent,
     protocol_version: inspection.protocolVersion,

@@ -19,6 +19,7 @@
  */
 import type { Decision } from '../decision.js';
 import type { RequestFacts } from '../facts.js';
+import { classifyClient } from '../mcp/client.js';
 import type { InspectionDetail, McpInspection } from '../mcp/inspection.js';
 import type {
   AllowReason,
@@ -191,6 +192,7 @@ function allow(
   tool: string | undefined,
   explanation: string,
 ): Decision {
+  const isMcp = input.inspection.isMcp || input.facts.isConnect;
   return {
     id: input.decisionId,
     verdict: 'allow',
@@ -200,7 +202,8 @@ function allow(
     entry,
     server: entry?.id ?? serverName(input),
     tool,
-    isMcp: input.inspection.isMcp || input.facts.isConnect,
+    isMcp,
+    client: classifyClient(input.inspection, isMcp),
     allowlistVersion: input.policy.version,
     explanation,
   };
@@ -226,6 +229,7 @@ function deny(
     server: entry?.id ?? serverName(input),
     tool: tool ?? firstTool(input.inspection),
     isMcp: true,
+    client: classifyClient(input.inspection, true),
     allowlistVersion: input.policy.version,
     explanation: dryRun ? `dry-run, would deny: ${explanation}` : explanation,
   };

@@ -138,6 +138,7 @@ function handMade(policy: CompiledPolicy, input: FactsInput, reason: DenyReason)
     server: facts.host,
     tool: undefined,
     isMcp: inspection.isMcp,
+    client: inspection.isMcp ? 'other' : 'none',
     allowlistVersion: policy.version,
     explanation: reason,
   };
