@@ -7,6 +7,9 @@ import type { Registry } from 'prom-client';
 import { PolicyStore } from './config/policy-store.js';
 import type { ServeConfig } from './config/service-config.js';
 import { splitHostPort } from './config/service-config.js';
+import { readDiscoveryToken } from './discovery/endpoint.js';
+import { registerDiscoveryGauge } from './discovery/gauge.js';
+import { DiscoveryTable } from './discovery/table.js';
 import { createEnvoyRenderer } from './envoy-render/keep-rendered.js';
 import { createAuthzServer } from './envoy/server.js';
 import type { AuthzServer } from './envoy/server.js';
@@ -50,6 +53,8 @@ export interface RunningService {
   readonly httpPort: number;
   /** Keeps the gRPC TLS credentials current; undefined for a cleartext listener. */
   readonly tls: TlsReloader | undefined;
+  /** The shadow-MCP discovery table; undefined with --discovery-max-rows 0. */
+  readonly discovery: DiscoveryTable | undefined;
   /** Stops accepting checks, lets in-flight ones finish within the grace period, closes all. */
   stop(): Promise<void>;
 }
@@ -95,8 +100,23 @@ export async function startService(
     }
   }
 
+  const discoveryConfig = config.discovery;
+  if (discoveryConfig.tokenFile !== undefined) {
+    try {
+      // Checked now so a broken Secret mount stops the start instead of a first scrape.
+      await readDiscoveryToken(discoveryConfig.tokenFile);
+    } catch (err: unknown) {
+      throw new ConfigError('ERR_CONFIG_INVALID', (err as Error).message, { cause: err });
+    }
+  }
+  const discovery =
+    discoveryConfig.maxRows > 0 ? new DiscoveryTable(discoveryConfig.maxRows) : undefined;
+  if (discovery !== undefined) {
+    registerDiscoveryGauge(deps.registry, discovery, discoveryConfig.gaugeTop);
+  }
+
   const authz = createAuthzServer(
-    { store, logger: deps.logger, metrics, now: deps.now },
+    { store, logger: deps.logger, metrics, now: deps.now, discovery },
     {
       maxPendingChecks: config.maxPendingChecks,
       ...(tlsLoaded === undefined
@@ -111,6 +131,13 @@ export async function startService(
   const telemetry = createTelemetryServer({
     registry: deps.registry,
     isReady: () => store.current !== undefined && !stopping,
+    discovery:
+      discoveryConfig.tokenFile === undefined || discovery === undefined
+        ? undefined
+        : {
+            tokenFile: discoveryConfig.tokenFile,
+            snapshot: () => Promise.resolve(discovery.snapshot(deps.now())),
+          },
   });
 
   const socketPath = unixSocketPath(config.grpcListen);
@@ -184,6 +211,7 @@ export async function startService(
     grpcPort,
     httpPort,
     tls,
+    discovery,
     async stop() {
       stopping = true;
       store.stopWatching();

@@ -66,6 +66,18 @@ export interface ServeConfig {
   readonly workers: number;
   /** Re-render Envoy's interception config here after every load; undefined = never. */
   readonly envoyRender: EnvoyRenderConfig | undefined;
+  /** Shadow-MCP discovery (src/discovery/, docs/discovery.md). */
+  readonly discovery: DiscoveryConfig;
+}
+
+/** The discovery table's bounds and who may read it. */
+export interface DiscoveryConfig {
+  /** Bearer token file of GET /discovery; undefined = the endpoint answers 404. */
+  readonly tokenFile: string | undefined;
+  /** Rows the table keeps (Space-Saving); 0 records nothing. */
+  readonly maxRows: number;
+  /** Rows reported by mcp_gate_discovered_attempts. */
+  readonly gaugeTop: number;
 }
 
 /** One serve option: flag name, env var, default, and how to parse it. */
@@ -221,7 +233,28 @@ export const SERVE_OPTIONS = {
     help: 'Issuer or ClusterIssuer (default Issuer)',
     default: undefined,
   },
+  discoveryTokenFile: {
+    flag: 'discovery-token-file',
+    env: 'MCP_GATE_DISCOVERY_TOKEN_FILE',
+    help: 'serve GET /discovery to callers with the bearer token in this file (default: off, 404)',
+    default: undefined,
+  },
+  discoveryMaxRows: {
+    flag: 'discovery-max-rows',
+    env: 'MCP_GATE_DISCOVERY_MAX_ROWS',
+    help: 'servers the discovery table keeps (most-tried kept; 0 = record nothing)',
+    default: '1000',
+  },
+  discoveryGaugeTop: {
+    flag: 'discovery-gauge-top',
+    env: 'MCP_GATE_DISCOVERY_GAUGE_TOP',
+    help: 'most-tried servers reported in mcp_gate_discovered_attempts',
+    default: '50',
+  },
 } as const satisfies Record<string, OptionSpec>;
+
+/** The discovery table's largest size: about 10 KB a row at worst (docs/discovery.md). */
+const MAX_DISCOVERY_ROWS = 100_000;
 
 /** More worker processes than this is a typo, not a deployment. */
 const MAX_WORKERS = 64;
@@ -318,6 +351,16 @@ export function resolveServeConfig(
     );
   }
   const envoyRender = resolveEnvoyRender(pick, problems);
+  const discovery: DiscoveryConfig = Object.freeze({
+    tokenFile: pick('discoveryTokenFile'),
+    maxRows: integer('discoveryMaxRows', 0),
+    gaugeTop: integer('discoveryGaugeTop', 0),
+  });
+  if (discovery.maxRows > MAX_DISCOVERY_ROWS) {
+    problems.push(
+      `--discovery-max-rows / ${SERVE_OPTIONS.discoveryMaxRows.env} must be at most ${MAX_DISCOVERY_ROWS}, got ${discovery.maxRows}`,
+    );
+  }
   const config: ServeConfig = {
     allowlistPath: allowlistPath ?? '',
     knownHostsPath: knownHosts === NO_KNOWN_HOSTS ? undefined : knownHosts,
@@ -335,6 +378,7 @@ export function resolveServeConfig(
     maxPendingChecks: integer('maxPendingChecks', 1),
     workers,
     envoyRender,
+    discovery,
   };
   if (problems.length > 0) {
     throw new ConfigError(

@@ -11,6 +11,8 @@
  * `maxPendingChecks`, or past its deadline, a check is answered `overloaded` without inspection.
  */
 import type { Decision } from '../core/decision.js';
+import { attemptFromAudit } from '../discovery/attempt.js';
+import type { DiscoveryTable } from '../discovery/table.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
@@ -48,6 +50,8 @@ export interface AuthzServerDeps {
   readonly metrics: Metrics;
   /** Wall clock (epoch ms); injected so tests can fix dates. */
   readonly now: () => number;
+  /** Where shadow-MCP attempts are recorded (src/discovery/); absent, nowhere. */
+  readonly discovery?: DiscoveryTable | undefined;
 }
 
 export interface AuthzServerOptions {
@@ -287,7 +291,13 @@ export function check(deps: AuthzServerDeps, request: CheckRequest): CheckRespon
   try {
     deps.metrics.recordDecision(decision, seconds);
     if (decision.isMcp && facts !== undefined && inspection !== undefined) {
-      deps.logger.info(auditRecord(decision, facts, inspection, seconds * 1000), 'decision');
+      const record = auditRecord(decision, facts, inspection, seconds * 1000);
+      deps.logger.info(record, 'decision');
+      // Read back from the audit record, as `mcp-gate discover` reads audit lines: one rule.
+      if (deps.discovery !== undefined) {
+        const attempt = attemptFromAudit(record, deps.now());
+        if (attempt !== undefined) deps.discovery.record(attempt);
+      }
     }
   } catch (err: unknown) {
     deps.logger.error({ err, decision_id: decisionId }, 'recording the decision failed');

@@ -1,16 +1,21 @@
 /**
  * The telemetry HTTP listener: `/metrics` (Prometheus text), `/healthz` (the process is up) and
- * `/readyz` (an allowlist is loaded and the service is not shutting down). Kept off the gRPC port
+ * `/readyz` (an allowlist is loaded and the service is not shutting down), and `/discovery` (the
+ * shadow-MCP table, behind a bearer token: src/discovery/endpoint.ts). Kept off the gRPC port
  * so probes and scrapes never compete with Checks.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { serveDiscovery } from '../discovery/endpoint.js';
+import type { DiscoveryEndpoint } from '../discovery/endpoint.js';
 
 export interface TelemetryServerDeps {
   readonly registry: Registry;
   /** True when Checks can be answered against a loaded allowlist. */
   readonly isReady: () => boolean;
+  /** GET /discovery (src/discovery/endpoint.ts); absent, the path answers 404. */
+  readonly discovery?: DiscoveryEndpoint | undefined;
 }
 
 export interface TelemetryServer {
@@ -45,10 +50,16 @@ export function createTelemetryServer(deps: TelemetryServerDeps): TelemetryServe
             .end(`metrics failed: ${String(err)}\n`);
         },
       );
+    } else if (path === '/discovery') {
+      serveDiscovery(deps.discovery, req, res).catch((err: unknown) => {
+        res
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end(`discovery failed: ${String(err)}\n`);
+      });
     } else {
       res
         .writeHead(404, { 'content-type': 'text/plain' })
-        .end('paths: /metrics /healthz /readyz\n');
+        .end('paths: /metrics /healthz /readyz /discovery\n');
     }
   });
   return {
