@@ -142,7 +142,7 @@ describe('deploy/grafana/mcp-gate.json', () => {
       throw new Error('too few panels');
     }
     second.gridPos = { ...second.gridPos, x: first.gridPos?.x ?? 0, y: first.gridPos?.y ?? 0 };
-    second.id = first.id;
+    second.id = first.id ?? 1;
     third.datasource = { type: 'prometheus', uid: 'P1809F7CD0C75ACF3' };
     third.targets[0].expr =
       'sum(rate(mcp_gate_decisions_total{instance="10.0.0.7:9192"}[$window]))';
