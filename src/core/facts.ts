@@ -50,4 +50,16 @@ export interface RequestFacts {
   readonly requestId: string | undefined;
   /** TLS SNI, when Envoy sent `tls_session.sni`. */
   readonly sni: string | undefined;
+  /**
+   * The downstream peer as Envoy reports it (`source.address.socket_address`): the client's IP
+   * and port, or the last proxy's. For the audit log only; nothing decides on it.
+   */
+  readonly source: SourceAddress | undefined;
+}
+
+/** An IP address and port as Envoy reports them. */
+export interface SourceAddress {
+  readonly address: string;
+  /** `0` when Envoy sent no port. */
+  readonly port: number;
 }

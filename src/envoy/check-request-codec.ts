@@ -1,7 +1,7 @@
 /**
  * A lean decoder for `envoy.service.auth.v3.CheckRequest`: reads, straight from the wire bytes,
  * only the fields toRequestFacts (to-facts.ts) looks at, and skips the rest without building it
- * (peer addresses, timestamps, ids, sizes, metadata, context extensions).
+ * (the destination's address, timestamps, ids, sizes, metadata, context extensions).
  *
  * Why: the generic proto-loader decode builds every field twice (message, then plain object)
  * and is the largest single cost of a Check after HTTP/2 itself. The result has exactly the
@@ -10,7 +10,9 @@
  *
  * Field numbers (Envoy's attribute_context.proto, external_auth.proto, base.proto):
  *   CheckRequest.attributes = 1
- *   AttributeContext: destination = 2 (Peer.service = 2), request = 4, tls_session = 12 (sni = 1)
+ *   AttributeContext: source = 1 (Peer.address = 1), destination = 2 (Peer.service = 2),
+ *     request = 4, tls_session = 12 (sni = 1)
+ *   Address.socket_address = 1; SocketAddress: address = 2, port_value = 3
  *   Request.http = 2
  *   HttpRequest: method = 2, headers = 3 (map: key 1, value 2), path = 4, host = 5, scheme = 6,
  *     protocol = 10, body = 11, raw_body = 12, header_map = 13
@@ -71,6 +73,9 @@ function readAttributes(reader: Reader, into: Record<string, unknown>): Record<s
       continue;
     }
     switch (tag >>> 3) {
+      case 1:
+        into['source'] = readPeerAddress(reader, into['source']);
+        break;
       case 2:
         into['destination'] = readSingleString(reader, 2, 'service', into['destination']);
         break;
@@ -102,6 +107,50 @@ function readSingleString(
     else reader.skipType(tag & 7);
   }
   return into;
+}
+
+/** Mutable twin of `Peer` down to its socket address, the one part the audit line reports. */
+interface PeerAddress {
+  address?: {
+    socket_address?: { address?: string; port_value?: number };
+    address?: 'socket_address';
+  };
+}
+
+/** Peer → Address → SocketAddress; a pipe or internal address is skipped like any field. */
+function readPeerAddress(reader: Reader, previous: unknown): PeerAddress {
+  const peer = (previous as PeerAddress | undefined) ?? {};
+  const stopPeer = end(reader);
+  while (reader.pos < stopPeer) {
+    const peerTag = reader.uint32();
+    if (peerTag >>> 3 !== 1 || (peerTag & 7) !== LENGTH_DELIMITED) {
+      reader.skipType(peerTag & 7);
+      continue;
+    }
+    const stopAddress = end(reader);
+    while (reader.pos < stopAddress) {
+      const tag = reader.uint32();
+      if (tag >>> 3 === 1 && (tag & 7) === LENGTH_DELIMITED) {
+        const address = (peer.address ??= {});
+        address.address = 'socket_address';
+        readSocketAddress(reader, (address.socket_address ??= {}));
+      } else {
+        reader.skipType(tag & 7);
+      }
+    }
+  }
+  return peer;
+}
+
+function readSocketAddress(reader: Reader, into: { address?: string; port_value?: number }): void {
+  const stop = end(reader);
+  while (reader.pos < stop) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    if (field === 2 && (tag & 7) === LENGTH_DELIMITED) into.address = reader.string();
+    else if (field === 3 && (tag & 7) === 0) into.port_value = reader.uint32();
+    else reader.skipType(tag & 7);
+  }
 }
 
 function readRequest(

@@ -16,7 +16,7 @@
  *   with "," in both cases, so the two encodings give the same facts.
  * - Hot path: one Map for the headers, no copies of the body when Envoy sent bytes.
  */
-import type { RequestFacts } from '../core/facts.js';
+import type { RequestFacts, SourceAddress } from '../core/facts.js';
 import {
   normaliseAuthority,
   normalisePath,
@@ -42,6 +42,7 @@ const EMPTY_FACTS: RequestFacts = Object.freeze({
   bodyTruncated: false,
   requestId: undefined,
   sni: undefined,
+  source: undefined,
 });
 
 /** Envoy's own marker for a body cut at `max_request_bytes` ("true") or complete ("false"). */
@@ -134,7 +135,17 @@ function tlsOnlyFacts(sni: string, attributes: Bag): RequestFacts {
     port,
     isConnect: true,
     sni: withoutUserinfo(serverName),
+    source: sourceAddress(attributes),
   };
+}
+
+/** `source.address.socket_address`, when Envoy reported an IP address there. */
+function sourceAddress(attributes: Bag): SourceAddress | undefined {
+  const socket = bag(bag(bag(attributes['source'])?.['address'])?.['socket_address']);
+  const address = str(socket?.['address']);
+  if (address === '') return undefined;
+  const port = socket?.['port_value'];
+  return { address, port: typeof port === 'number' ? port : 0 };
 }
 
 function buildFacts(req: unknown): RequestFacts {
@@ -180,5 +191,6 @@ function buildFacts(req: unknown): RequestFacts {
     bodyTruncated: partial === 'true',
     requestId: headers.get('x-request-id'),
     sni: sni === '' ? undefined : withoutUserinfo(sni),
+    source: sourceAddress(attributes),
   };
 }

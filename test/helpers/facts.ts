@@ -3,7 +3,7 @@
  * of the pure core. End-to-end paths use the Envoy-faithful CheckRequest builder instead.
  */
 import { gzipSync } from 'node:zlib';
-import type { RequestFacts } from '../../src/core/facts.js';
+import type { RequestFacts, SourceAddress } from '../../src/core/facts.js';
 import { normaliseAuthority, normalisePath } from '../../src/core/normalise.js';
 
 export interface FactsInput {
@@ -14,6 +14,7 @@ export interface FactsInput {
   readonly body?: string | Uint8Array;
   readonly truncated?: boolean;
   readonly sni?: string;
+  readonly source?: SourceAddress;
 }
 
 /** Streamable HTTP POST headers as the TS SDK sends them. */
@@ -52,6 +53,7 @@ export function makeFacts(input: FactsInput = {}): RequestFacts {
     bodyTruncated: input.truncated ?? false,
     requestId: headers.get('x-request-id'),
     sni: input.sni,
+    source: input.source,
   };
 }
 
