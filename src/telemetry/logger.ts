@@ -10,12 +10,16 @@ import type { DestinationStream, Logger } from 'pino';
 import type { Decision } from '../core/decision.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
+import { createLogOutput, DEFAULT_LOG_BUFFER_BYTES } from './log-output.js';
 
 export type { Logger } from 'pino';
 
 export interface LoggerOptions {
   readonly level: string;
-  /** Where lines go; defaults to stdout. Tests pass a sink. */
+  /**
+   * Where lines go; defaults to a bounded stdout buffer (log-output.ts; `serve` passes its own,
+   * sized by --log-buffer-bytes). Tests pass a sink.
+   */
   readonly destination?: DestinationStream;
 }
 
@@ -41,11 +45,15 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ?? createLogOutput({ maxBufferedBytes: DEFAULT_LOG_BUFFER_BYTES }),
   );
 }
 
-/** The audit record of one MCP decision (field names are part of the log contract). */
+/**
+ * The audit record of one MCP decision. Field names and types are a stable contract, documented
+ * field by field in docs/audit-log.md (test/unit/telemetry/audit-schema.test.ts holds the two
+ * together): add fields, never rename or retype one.
+ */
 export function auditRecord(
   decision: Decision,
   facts: RequestFacts,
@@ -64,6 +72,7 @@ export function auditRecord(
     port: facts.port,
     path: facts.path,
     http_method: facts.method,
+    source: facts.source,
     methods,
     tool: decision.tool,
     client: decision.client,

@@ -1,14 +1,26 @@
 /**
  * Prometheus metrics. Every label value comes from a closed set or from the allowlist itself, so
- * a flood of random hosts or tool names cannot grow the number of series:
+ * a flood of random hosts, tool names or client names cannot grow the number of series:
  * - `server`: an entry id, `unlisted` (MCP to no entry) or `none` (not MCP);
  * - `tool`: a tool name only when the entry's tool rules spell it literally, else `other`
  *   (or `none` when no tool was called);
- * - `reason`, `decision`, `result`, `code`: fixed vocabularies.
+ * - `client`: one of CLIENT_NAMES (src/core/mcp/client.ts), whatever the request claims;
+ * - `reason`, `decision`, `result`, `code`, `cause`: fixed vocabularies.
+ * So `mcp_gate_decisions_total` has at most 3 decisions × 11 reasons × (entries + 2) servers ×
+ * (literal tool names + 2) × 13 clients series, a product of the allowlist's size and constants;
+ * test/integration/metrics-flood.test.ts floods random hosts, tools and clients and checks that
+ * the count does not move.
+ *
+ * Series that alert rules read with increase() exist from start-up at 0
+ * (deploy/prometheus/rules.yaml): a counter series born at 1 has no earlier sample, so
+ * increase() cannot see its first event, and the first unapproved attempt after a restart would
+ * go unalerted. `mcp_gate_decisions_total` cannot be pre-created (its label sets depend on the
+ * request), hence `mcp_gate_denials_total`, the same denials by reason alone.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Decision } from '../core/decision.js';
+import { DENY_REASONS } from '../core/policy/policy.js';
 import type { CompiledPolicy, ToolRule } from '../core/policy/policy.js';
 import type { ShedCause } from '../envoy/check-queue.js';
 
@@ -31,15 +43,31 @@ export interface Metrics {
   observeQueue(depth: () => number): void;
   /** The gRPC serving certificate now in use expires at this epoch ms (TLS listeners only). */
   recordTlsCertificate(notAfterMs: number): void;
+  /** Reports, at every scrape, the log lines the log output has dropped (log-output.ts). */
+  observeDroppedLogLines(total: () => number): void;
 }
 
 /** Creates the metrics on the given registry (tests pass a fresh one). */
 export function createMetrics(registry: Registry): Metrics {
   const decisions = new Counter({
     name: 'mcp_gate_decisions_total',
-    help: 'Authorization decisions by outcome (allow, deny, would_deny in dry-run), reason, server (allowlist entry) and tool.',
-    labelNames: ['decision', 'reason', 'server', 'tool'] as const,
+    help: 'Authorization decisions by outcome (allow, deny, would_deny in dry-run), reason, server (allowlist entry), tool and AI client (self-reported, from a fixed list).',
+    labelNames: ['decision', 'reason', 'server', 'tool', 'client'] as const,
     registers: [registry],
+  });
+  const denials = new Counter({
+    name: 'mcp_gate_denials_total',
+    help: 'Denials (deny, or would_deny in dry-run) by reason only: the same events as mcp_gate_decisions_total, but every series exists from start-up at 0, so an increase() alert sees the first one after a restart.',
+    labelNames: ['decision', 'reason'] as const,
+    registers: [registry],
+  });
+  const approvalExpiry = new Gauge({
+    name: 'mcp_gate_approval_expiry_timestamp_seconds',
+    help: 'Per allowlist entry (server), the Unix time from which it is expired: the start of the UTC day after its expires_on. Requests to it are denied (reason expired) once time() reaches this value.',
+    labelNames: ['server'] as const,
+    registers: [registry],
+    // Under --workers: the earliest expiry any worker holds for the entry.
+    aggregator: 'min',
   });
   const duration = new Histogram({
     name: 'mcp_gate_check_duration_seconds',
@@ -102,12 +130,30 @@ export function createMetrics(registry: Registry): Metrics {
       this.set(queueDepth());
     },
   });
+  let droppedLines = (): number => 0;
+  let droppedReported = 0;
+  const droppedLogLines = new Counter({
+    name: 'mcp_gate_audit_lines_dropped_total',
+    help: 'Log lines (audit and operational) dropped whole because stdout was not read fast enough and the log buffer (--log-buffer-bytes) was full; Checks never wait for the log.',
+    registers: [registry],
+    collect() {
+      // The output counts on its own (it exists before these metrics): report what is new.
+      const total = droppedLines();
+      if (total > droppedReported) this.inc(total - droppedReported);
+      droppedReported = Math.max(droppedReported, total);
+    },
+  });
+  droppedLogLines.inc(0);
   // Created on first use: an unset gauge would read 0, and an expiry alert would then fire for
   // every cleartext deployment.
   let tlsExpiry: Gauge | undefined;
   for (const result of ['success', 'failure'] as const) reloads.inc({ result }, 0);
   for (const cause of ['queue_full', 'deadline_exceeded', 'cancelled'] as const) {
     shed.inc({ cause }, 0);
+  }
+  for (const result of ['success', 'failure'] as const) envoyRenders.inc({ result }, 0);
+  for (const decision of ['deny', 'would_deny'] as const) {
+    for (const reason of DENY_REASONS) denials.inc({ decision, reason }, 0);
   }
 
   return {
@@ -118,7 +164,9 @@ export function createMetrics(registry: Registry): Metrics {
         reason: decision.reason,
         server: serverLabel(decision),
         tool: toolLabel(decision),
+        client: decision.client,
       });
+      if (outcome !== 'allow') denials.inc({ decision: outcome, reason: decision.reason });
       duration.observe(seconds);
     },
     recordReload(result, policy, nowMs) {
@@ -128,6 +176,11 @@ export function createMetrics(registry: Registry): Metrics {
         lastSuccess.set(nowMs / 1000);
         info.reset();
         info.set({ version: policy.version, sha256: policy.sha256 }, 1);
+        // Reset first, so an entry removed from the allowlist loses its series.
+        approvalExpiry.reset();
+        for (const entry of policy.entries) {
+          approvalExpiry.set({ server: entry.id }, entry.expiresAtMs / 1000);
+        }
       }
     },
     recordError(code) {
@@ -141,6 +194,9 @@ export function createMetrics(registry: Registry): Metrics {
     },
     observeQueue(depth) {
       queueDepth = depth;
+    },
+    observeDroppedLogLines(total) {
+      droppedLines = total;
     },
     recordTlsCertificate(notAfterMs) {
       tlsExpiry ??= new Gauge({
