@@ -41,6 +41,8 @@ export interface ServiceDeps {
    * second worker would find the first one's live socket there.
    */
   readonly claimSocket?: boolean;
+  /** Log lines the log output has dropped so far (log-output.ts), reported at every scrape. */
+  readonly droppedLogLines?: () => number;
 }
 
 export interface RunningService {
@@ -65,6 +67,7 @@ export async function startService(
   deps: ServiceDeps,
 ): Promise<RunningService> {
   const metrics = createMetrics(deps.registry);
+  if (deps.droppedLogLines !== undefined) metrics.observeDroppedLogLines(deps.droppedLogLines);
   const store = new PolicyStore({
     allowlistPath: config.allowlistPath,
     knownHostsPath: config.knownHostsPath,

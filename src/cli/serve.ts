@@ -18,6 +18,7 @@ import type { ErrorCode } from '../errors.js';
 import { describeError, FAULT_MESSAGES, setFaultReporter } from '../process-faults.js';
 import type { FaultKind } from '../process-faults.js';
 import { startService } from '../service.js';
+import { createLogOutput } from '../telemetry/log-output.js';
 import { createLogger } from '../telemetry/logger.js';
 import type { CliIo } from './io.js';
 
@@ -64,11 +65,16 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
+  // One per process: under --workers the primary and every worker each bound their own lines.
+  const output = createLogOutput({ maxBufferedBytes: config.logBufferBytes });
   if (config.workers > 1 && cluster.isPrimary) {
-    return runPrimary(config, { logger: createLogger({ level: config.logLevel }), io });
+    return runPrimary(config, {
+      logger: createLogger({ level: config.logLevel, destination: output }),
+      io,
+    });
   }
   const workerId = clusterWorkerId();
-  const rootLogger = createLogger({ level: config.logLevel });
+  const rootLogger = createLogger({ level: config.logLevel, destination: output });
   // Workers share stdout: each line says which one wrote it.
   const logger = workerId === undefined ? rootLogger : rootLogger.child({ worker: workerId });
   const registry = workerId === undefined ? new Registry() : createWorkerRegistry();
@@ -96,6 +102,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       now: Date.now,
       telemetry: workerId === undefined,
       claimSocket: workerId === undefined,
+      droppedLogLines: () => output.dropped(),
     });
   } catch (err: unknown) {
     process.off('SIGTERM', onTerm);
@@ -136,19 +143,24 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      // The grace period bounds the whole stop: checks in flight, then the buffered log lines
+      // (what is still buffered at the deadline is left to the exit flush in log-output.ts).
+      const deadlineMs = Date.now() + config.shutdownGraceMs;
+      const finish = (code: number): void => {
+        void output.drain(deadlineMs).then(() => {
+          restoreFaultReporter();
+          resolveExit(code);
+        });
+      };
       logger.info({ signal }, 'shutting down');
       service.stop().then(
         () => {
           logger.info('stopped');
-          logger.flush();
-          restoreFaultReporter();
-          resolveExit(0);
+          finish(0);
         },
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
-          logger.flush();
-          restoreFaultReporter();
-          resolveExit(1);
+          finish(1);
         },
       );
     };

@@ -14,6 +14,7 @@ import {
   DEFAULT_MCP_GATE_CLIENT_DIR,
 } from '../envoy-render/layout.js';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_LOG_BUFFER_BYTES } from '../telemetry/log-output.js';
 
 /**
  * The known-MCP-host list shipped in the package, found relative to this module (src/config or
@@ -54,6 +55,8 @@ export interface ServeConfig {
   readonly maxBodyBytes: number;
   readonly maxBatchElements: number;
   readonly logLevel: string;
+  /** Bytes of log lines that may wait for stdout; beyond it lines are dropped and counted. */
+  readonly logBufferBytes: number;
   /** How long in-flight checks may take to finish on SIGTERM before the server is forced down. */
   readonly shutdownGraceMs: number;
   /** Interval of the periodic re-read that backs up the file watcher. */
@@ -160,6 +163,12 @@ export const SERVE_OPTIONS = {
     env: 'MCP_GATE_LOG_LEVEL',
     help: 'trace|debug|info|warn|error',
     default: 'info',
+  },
+  logBufferBytes: {
+    flag: 'log-buffer-bytes',
+    env: 'MCP_GATE_LOG_BUFFER_BYTES',
+    help: 'log lines waiting for a slow stdout reader, in bytes; beyond it lines are dropped and counted',
+    default: String(DEFAULT_LOG_BUFFER_BYTES),
   },
   shutdownGrace: {
     flag: 'shutdown-grace-ms',
@@ -372,6 +381,8 @@ export function resolveServeConfig(
     maxBodyBytes: integer('maxBodyBytes', 1),
     maxBatchElements: integer('maxBatch', 1),
     logLevel,
+    // Below 64 KiB a burst of ordinary lines could be dropped with the reader keeping up.
+    logBufferBytes: integer('logBufferBytes', 64 * 1024),
     shutdownGraceMs: integer('shutdownGrace', 0),
     reloadPollMs: integer('reloadPoll', 0),
     reloadWatch: reloadWatch === 'on',
