@@ -1,5 +1,6 @@
 /**
- * A flood of 100,000 distinct random hosts and tool names through the Check path (the same
+ * A flood of 100,000 distinct random hosts, tool names and AI client names (clientInfo and
+ * User-Agent) through the Check path (the same
  * `check()` the gRPC handler runs, with the real store, metrics and logger) leaves the
  * `/metrics` series count under the documented cap and the heap flat: no label, cache or
  * per-key structure grows with what clients send.
@@ -15,6 +16,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { PolicyStore } from '../../src/config/policy-store.js';
+import { CLIENT_NAMES } from '../../src/core/mcp/client.js';
 import type { CheckRequest } from '../../src/envoy/check-types.js';
 import { check } from '../../src/envoy/server.js';
 import type { AuthzServerDeps } from '../../src/envoy/server.js';
@@ -40,12 +42,12 @@ const ALLOWLIST = githubAllowlist({
 });
 
 /**
- * The documented cap (README "Telemetry"): decisions_total has at most
- * 3 decisions × 11 reasons × (entries + 2) servers × (literal tool names + 2) tools; every other
- * mcp_gate_ family has a fixed, small number of series. For this allowlist: 2 entries,
- * 2 literal names (list_issues, delete_repo).
+ * The documented cap (src/telemetry/metrics.ts, README "Telemetry"): decisions_total has at most
+ * 3 decisions × 11 reasons × (entries + 2) servers × (literal tool names + 2) tools ×
+ * CLIENT_NAMES clients; every other mcp_gate_ family has a fixed, small number of series. For
+ * this allowlist: 2 entries, 2 literal names (list_issues, delete_repo).
  */
-const DECISION_SERIES_CAP = 3 * 11 * (2 + 2) * (2 + 2);
+const DECISION_SERIES_CAP = 3 * 11 * (2 + 2) * (2 + 2) * CLIENT_NAMES.length;
 const OTHER_SERIES_CAP = 64;
 
 let dir: string;
@@ -89,7 +91,7 @@ const TOOL_CALL = githubToolCall('placeholder');
  * TOOL_CALL (built as Envoy builds it) with another host and body: building every request from
  * scratch would make the flood measure the test's builder rather than the service.
  */
-function variant(host: string, body: string): CheckRequest {
+function variant(host: string, body: string, userAgent: string): CheckRequest {
   const http = TOOL_CALL.attributes?.request?.http;
   if (http === undefined) throw new Error('template has no HTTP attributes');
   return {
@@ -101,7 +103,7 @@ function variant(host: string, body: string): CheckRequest {
         http: {
           ...http,
           host,
-          headers: { ...http.headers, ':authority': host },
+          headers: { ...http.headers, ':authority': host, 'user-agent': userAgent },
           body,
           size: String(Buffer.byteLength(body)),
         },
@@ -110,19 +112,43 @@ function variant(host: string, body: string): CheckRequest {
   };
 }
 
-/** The i-th request of the flood: alternately a random tool on an approved server and a random host. */
+/** Known clients among the random ones, so the client label takes several values. */
+const KNOWN_USER_AGENTS = ['claude-code/2.1.0', 'node', 'python-httpx/0.28.1'];
+
+/**
+ * The i-th request of the flood: alternately a random tool on an approved server and a random
+ * host; a random User-Agent, and on every third request a random 2026 `_meta` client name.
+ */
 function floodRequest(i: number): CheckRequest {
   const name = randomBytes(9).toString('base64url');
+  const userAgent =
+    i % 5 === 0 ? (KNOWN_USER_AGENTS[i % 3] ?? 'node') : `${name}/1.${i} (\u0000${name})`;
+  const params: Record<string, unknown> = { arguments: {} };
+  if (i % 3 === 0) {
+    params['_meta'] = { 'io.modelcontextprotocol/clientInfo': { name: `agent-${name}` } };
+  }
   if (i % 2 === 0) {
     return variant(
       'api.githubcopilot.com',
-      rpc('tools/call', { name: `run_${name}`, arguments: {} }, i),
+      rpc('tools/call', { ...params, name: `run_${name}` }, i),
+      userAgent,
     );
   }
   return variant(
     `${name.toLowerCase()}.mcp-${i}.example`,
-    rpc('tools/call', { name, arguments: {} }, i),
+    rpc('tools/call', { ...params, name }, i),
+    userAgent,
   );
+}
+
+/** The sum of every decisions_total sample whose labels include all of `labels`. */
+function decisionsWith(text: string, labels: readonly string[]): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('mcp_gate_decisions_total{')) continue;
+    if (labels.every((l) => line.includes(l))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
 }
 
 function seriesCounts(text: string): { decisions: number; other: number } {
@@ -161,12 +187,16 @@ describe('metrics under a flood of random names', () => {
     expect(countsAfter.decisions).toBeLessThanOrEqual(DECISION_SERIES_CAP);
     expect(countsAfter.other).toBeLessThanOrEqual(OTHER_SERIES_CAP);
     const text = await registry.metrics();
-    expect(text).toContain(
-      'mcp_gate_decisions_total{decision="deny",reason="tool_not_allowed",server="github-official",tool="other"} 50000',
+    const githubOther = ['reason="tool_not_allowed"', 'server="github-official"', 'tool="other"'];
+    const unlisted = ['reason="unapproved"', 'server="unlisted"', 'tool="other"'];
+    expect(decisionsWith(text, githubOther)).toBe(FLOOD / 2);
+    expect(decisionsWith(text, unlisted)).toBe(FLOOD / 2);
+    // Random client names all land on `other`; the known User-Agents on their own names.
+    const clients = new Set([...text.matchAll(/client="([^"]*)"/g)].map((m) => m[1]));
+    expect([...clients].sort()).toEqual(
+      ['claude-code', 'mcp-sdk-python', 'mcp-sdk-typescript', 'other'].sort(),
     );
-    expect(text).toContain(
-      'mcp_gate_decisions_total{decision="deny",reason="unapproved",server="unlisted",tool="other"} 50000',
-    );
+    expect(text).toContain('mcp_gate_denials_total{decision="deny",reason="unapproved"} 50000');
     // 80,000 requests retained nothing per request: a few MB of slack for the allocator.
     expect(heapAfter - heapBefore).toBeLessThan(8 * 1024 * 1024);
     console.log(

@@ -261,7 +261,7 @@ describe('overload', () => {
     expect(
       await metric(
         httpAddress,
-        'mcp_gate_decisions_total{decision="deny",reason="overloaded",server="none",tool="none"}',
+        'mcp_gate_decisions_total{decision="deny",reason="overloaded",server="none",tool="none",client="none"}',
       ),
     ).toBe(overloaded.length);
     await serve.waitForLog(

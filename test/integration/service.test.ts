@@ -287,16 +287,16 @@ describe('Check over gRPC', () => {
     );
     const text = await (await fetch(`${svc.httpUrl}/metrics`)).text();
     expect(text).toContain(
-      'mcp_gate_decisions_total{decision="deny",reason="tool_not_allowed",server="github-official",tool="delete_repo"} 1',
+      'mcp_gate_decisions_total{decision="deny",reason="tool_not_allowed",server="github-official",tool="delete_repo",client="claude-code"} 1',
     );
     expect(text).toContain(
-      'mcp_gate_decisions_total{decision="deny",reason="tool_not_allowed",server="github-official",tool="other"} 1',
+      'mcp_gate_decisions_total{decision="deny",reason="tool_not_allowed",server="github-official",tool="other",client="claude-code"} 1',
     );
     expect(text).toContain(
-      'mcp_gate_decisions_total{decision="allow",reason="approved",server="github-official",tool="other"} 1',
+      'mcp_gate_decisions_total{decision="allow",reason="approved",server="github-official",tool="other",client="claude-code"} 1',
     );
     expect(text).toContain(
-      'mcp_gate_decisions_total{decision="deny",reason="unapproved",server="unlisted",tool="other"} 2',
+      'mcp_gate_decisions_total{decision="deny",reason="unapproved",server="unlisted",tool="other",client="claude-code"} 2',
     );
     expect(text).not.toContain('random-1');
     expect(text).toContain('mcp_gate_allowlist_entries 1');

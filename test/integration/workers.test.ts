@@ -229,7 +229,7 @@ describe('serve --workers 2', () => {
       expect(
         series(
           text,
-          'mcp_gate_decisions_total{decision="allow",reason="approved",server="github-official",tool="other"}',
+          'mcp_gate_decisions_total{decision="allow",reason="approved",server="github-official",tool="other",client="other"}',
         ),
       ).toBe(2);
       expect(series(text, 'mcp_gate_allowlist_reloads_total{result="success"}')).toBe(2);

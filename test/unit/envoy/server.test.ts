@@ -180,7 +180,7 @@ describe('check(): faults become internal_error denials', () => {
     const text = await metricsText(h.registry);
     expect(text).toContain('mcp_gate_errors_total{code="ERR_CHECK_FAILED"} 1');
     expect(text).toContain(
-      'mcp_gate_decisions_total{decision="deny",reason="internal_error",server="none",tool="none"} 1',
+      'mcp_gate_decisions_total{decision="deny",reason="internal_error",server="none",tool="none",client="none"} 1',
     );
     expect(text).toMatch(/^mcp_gate_check_duration_seconds_count 1$/m);
     const errors = h.logs.filter((l) => l['level'] === 'error');
@@ -195,7 +195,7 @@ describe('check(): faults become internal_error denials', () => {
     const text = await metricsText(h.registry);
     expect(text).toContain('mcp_gate_errors_total{code="ERR_CHECK_FAILED"} 1');
     expect(text).toContain(
-      'mcp_gate_decisions_total{decision="deny",reason="internal_error",server="none",tool="none"} 1',
+      'mcp_gate_decisions_total{decision="deny",reason="internal_error",server="none",tool="none",client="none"} 1',
     );
     const errors = h.logs.filter((l) => l['level'] === 'error');
     expect(errors[0]).toMatchObject({ msg: 'check failed; denied' });
@@ -214,7 +214,7 @@ describe('check(): faults become internal_error denials', () => {
       const text = await metricsText(h.registry);
       expect(text).toContain('mcp_gate_errors_total{code="ERR_CHECK_FAILED"} 1');
       expect(text).toContain(
-        'mcp_gate_decisions_total{decision="deny",reason="internal_error",server="none",tool="none"} 1',
+        'mcp_gate_decisions_total{decision="deny",reason="internal_error",server="none",tool="none",client="none"} 1',
       );
       expect(text).not.toContain('decision="would_deny"');
       expect(text).not.toContain('decision="allow"');
@@ -255,7 +255,7 @@ describe('check(): the same path without a fault (contrast)', () => {
     const text = await metricsText(h.registry);
     expect(text).not.toContain('mcp_gate_errors_total{code=');
     expect(text).toContain(
-      'mcp_gate_decisions_total{decision="would_deny",reason="tool_not_allowed",server="github-official",tool="other"} 1',
+      'mcp_gate_decisions_total{decision="would_deny",reason="tool_not_allowed",server="github-official",tool="other",client="other"} 1',
     );
     expect(h.logs.find((l) => l['msg'] === 'decision')).toMatchObject({
       decision: 'would_deny',
