@@ -2,6 +2,7 @@
  * The command line: `mcp-gate serve | validate | explain | stamp`. Each command returns an exit
  * code; only main.ts turns it into process.exit.
  */
+import { DISCOVER_USAGE, readStdin, runDiscover } from './cli/discover.js';
 import { EXPLAIN_USAGE, runExplain } from './cli/explain.js';
 import { RENDER_ENVOY_USAGE, runRenderEnvoy } from './cli/render-envoy.js';
 import type { CliIo } from './cli/io.js';
@@ -27,6 +28,8 @@ commands:
             write review_sha256 into approved entries, keeping comments and layout
   render-envoy --allowlist FILE --out DIR [--known-hosts FILE] [--certs-dir DIR] [--cert-manager-issuer NAME]
             write Envoy's interception config (lds, cds, rds, sds) for the allowlist's inspection set
+  discover  [FILE...] [--top N]
+            draft allowlist entries for the most-tried unapproved servers, from GET /discovery JSON or audit lines
   issue-certs --allowlist FILE --ca-cert FILE --ca-key FILE --out DIR [--days 90] [--renew-before-days 30]
             issue and rotate the interception certificates (tls.crt, tls.key) from a CA; --create-ca DIR for a trial CA
 
@@ -36,7 +39,9 @@ ${EXPLAIN_USAGE}
 
 ${RENDER_ENVOY_USAGE}
 
-${ISSUE_CERTS_USAGE}`;
+${ISSUE_CERTS_USAGE}
+
+${DISCOVER_USAGE}`;
 
 /** Runs one command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -54,6 +59,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runRenderEnvoy(rest, io);
     case 'issue-certs':
       return runIssueCerts(rest, io);
+    case 'discover':
+      return runDiscover(rest, { ...io, stdin: readStdin });
     case '--version':
     case '-v':
       io.stdout(`${packageVersion()}\n`);

@@ -44,8 +44,22 @@ function checkedString(check: (value: string) => string | undefined): z.ZodStrin
   });
 }
 
+/**
+ * What `mcp-gate discover` writes where only a person can answer (review_ticket, reviewed_by,
+ * the dates): such a value is refused, so a draft entry cannot be merged as it was printed.
+ */
+export const PLACEHOLDER_PREFIX = 'TODO-';
+
+/** The refusal of a placeholder value, or undefined for any other value. */
+function placeholderProblem(value: string): string | undefined {
+  return value.trim().startsWith(PLACEHOLDER_PREFIX)
+    ? `${JSON.stringify(value)} is a placeholder left by "mcp-gate discover"; the reviewer must ` +
+        'replace it with the real value'
+    : undefined;
+}
+
 const nonEmpty = (value: string): string | undefined =>
-  value.trim() === '' ? 'must not be empty' : undefined;
+  value.trim() === '' ? 'must not be empty' : placeholderProblem(value);
 
 /** `version`: a free-form revision label, taken as written (see load-allowlist.ts). */
 export const VersionSchema = checkedString((value) => {
@@ -84,10 +98,12 @@ export const EntryUrlSchema = checkedString((value) => {
 });
 
 /** A `YYYY-MM-DD` calendar date, kept as a string (the YAML core schema has no timestamps). */
-export const DateSchema = checkedString((value) =>
-  utcDayStartMs(value) === undefined
-    ? `${JSON.stringify(value)} is not a real calendar date in the form YYYY-MM-DD`
-    : undefined,
+export const DateSchema = checkedString(
+  (value) =>
+    placeholderProblem(value) ??
+    (utcDayStartMs(value) === undefined
+      ? `${JSON.stringify(value)} is not a real calendar date in the form YYYY-MM-DD`
+      : undefined),
 );
 
 /** A tool glob (see glob.ts for the language). */

@@ -129,6 +129,15 @@ const INVALID: { file: string; errors: string[] }[] = [
     ],
   },
   {
+    file: 'invalid-discover-placeholders.yaml',
+    errors: [
+      '9:20 approved[0].review_ticket: "TODO-ticket" is a placeholder left by "mcp-gate discover"; the reviewer must replace it with the real value',
+      '10:18 approved[0].reviewed_by: "TODO-reviewer" is a placeholder left by "mcp-gate discover"; the reviewer must replace it with the real value',
+      '11:18 approved[0].reviewed_on: "TODO-YYYY-MM-DD" is a placeholder left by "mcp-gate discover"; the reviewer must replace it with the real value',
+      '12:17 approved[0].expires_on: "TODO-YYYY-MM-DD" is a placeholder left by "mcp-gate discover"; the reviewer must replace it with the real value',
+    ],
+  },
+  {
     file: 'invalid-deny-reasons-keys.yaml',
     errors: [
       '12:3 deny_reasons: unknown key "not_approved" (did you mean "unapproved"?)',
