@@ -4,7 +4,8 @@
  * refuses a kustomization above one it already visited, so deploy/ cannot hold one for its own
  * files). The files are:
  *
- * - byte-for-byte copies of the allowlist, the known-MCP-host list and the Envoy bootstraps;
+ * - byte-for-byte copies of the allowlist, the known-MCP-host list, the Envoy bootstraps and
+ *   the Grafana dashboard (components/monitoring);
  * - `mcp-gate render-envoy` of the allowlist into deploy/kubernetes/rendered/ (Envoy's dynamic
  *   files and the cert-manager Certificates), plus that directory's kustomization.yaml: a
  *   Component that turns the rendered files into a ConfigMap and mounts it, and each intercepted
@@ -42,6 +43,7 @@ export const COPIES: readonly (readonly [string, string])[] = [
   ['deploy/known-mcp-hosts.yaml', 'deploy/kubernetes/policy/files/known-mcp-hosts.yaml'],
   ['envoy/egress-proxy.yaml', 'deploy/kubernetes/overlays/egress-gateway/files/envoy.yaml'],
   ['envoy/sidecar.yaml', 'deploy/kubernetes/components/sidecar/files/envoy.yaml'],
+  ['deploy/grafana/mcp-gate.json', 'deploy/kubernetes/components/monitoring/files/mcp-gate.json'],
 ];
 
 /** Every synced file's expected content (undefined: absent), by path relative to the repository. */

@@ -1,8 +1,8 @@
 /**
  * Validates rendered Kubernetes objects against the JSON schemas that kubernetes-models generates
- * from Kubernetes' OpenAPI spec (and @kubernetes-models/cert-manager from cert-manager's CRDs),
- * offline. The model class is found from apiVersion and kind; an object of a kind neither package
- * models is an error, never a pass.
+ * from Kubernetes' OpenAPI spec (and @kubernetes-models/cert-manager and
+ * @kubernetes-models/prometheus-operator from those projects' CRDs), offline. The model class is
+ * found from apiVersion and kind; an object of a kind no package models is an error, never a pass.
  *
  * These schemas check types, enums, formats and required fields; like the API server without
  * strict field validation they let unknown fields through, so the tests assert the fields that
@@ -18,6 +18,7 @@ type ModelClass = new (data: unknown) => Model;
 /** The package that models each API group (the core group is ""). */
 const PACKAGES: Readonly<Record<string, string>> = {
   'cert-manager.io': '@kubernetes-models/cert-manager/cert-manager.io',
+  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator/monitoring.coreos.com',
 };
 
 async function modelOf(apiVersion: string, kind: string): Promise<ModelClass> {

@@ -12,7 +12,9 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { ICertificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
+import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
@@ -41,6 +43,7 @@ const RENDERINGS = {
   'egress-gateway': 'deploy/kubernetes/overlays/egress-gateway',
   'workload-egress': 'deploy/kubernetes/overlays/egress-gateway/workload-egress',
   'sidecar-agent': 'deploy/kubernetes/examples/sidecar-agent',
+  monitoring: 'deploy/kubernetes/examples/monitoring',
 } as const;
 type Rendering = keyof typeof RENDERINGS;
 
@@ -215,7 +218,7 @@ suite('deploy/kubernetes', () => {
     }
     telemetry = createTelemetryServer({ registry: new Registry(), isReady: () => true });
     telemetryPort = await telemetry.listen('127.0.0.1', 0);
-    // Four renders; kubectl takes about half a second each here, a loaded CI machine longer.
+    // Five renders; kubectl takes about half a second each here, a loaded CI machine longer.
   }, 60_000);
 
   afterAll(async () => {
@@ -247,6 +250,11 @@ suite('deploy/kubernetes', () => {
     if (certificate?.spec === undefined) throw new Error('no Certificate rendered');
     delete (certificate.spec as { secretName?: string }).secretName;
     await expect(validateObject(certificate)).rejects.toThrow(/secretName/);
+
+    const monitor = structuredClone(ofKind<IServiceMonitor>('monitoring', 'ServiceMonitor')[0]);
+    if (monitor?.spec.endpoints[0] === undefined) throw new Error('no ServiceMonitor rendered');
+    (monitor.spec.endpoints[0] as { port: unknown }).port = 9192;
+    await expect(validateObject(monitor)).rejects.toThrow(/port must be string/);
 
     const unknownKind = { apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'x' } };
     await expect(validateObject(unknownKind)).rejects.toThrow(/no schema/);
@@ -432,5 +440,55 @@ suite('deploy/kubernetes', () => {
     expect(env['HTTP_PROXY']).toBe('http://127.0.0.1:10000');
     expect(env['NO_PROXY']).toContain('.svc');
     expect(provided('sidecar-agent', spec, agent, env['NODE_EXTRA_CA_CERTS'] ?? '')).toBe('file');
+  });
+  test('monitoring: Prometheus scrapes mcp-gate, Grafana finds the dashboard', async () => {
+    const monitors = ofKind<IServiceMonitor>('monitoring', 'ServiceMonitor');
+    expect(monitors.map((m) => m.metadata.name)).toEqual(['mcp-gate']);
+    const monitor = monitors[0];
+    if (monitor === undefined) throw new Error('no ServiceMonitor');
+    // It selects mcp-gate's Service alone (not Envoy's), in its own namespace.
+    const services = ofKind<IService>('monitoring', 'Service').filter((s) =>
+      selects(monitor.spec.selector.matchLabels, s.metadata.labels),
+    );
+    expect(services.map((s) => s.metadata.name)).toEqual(['mcp-gate']);
+    const service = services[0];
+    const deployment = ofKind<IDeployment>('monitoring', 'Deployment').find((d) =>
+      selects(service?.spec?.selector, d.spec?.template.metadata?.labels),
+    );
+    const container =
+      deployment && podSpec(deployment).containers.find((c) => c.name === 'mcp-gate');
+    if (container === undefined) throw new Error('no mcp-gate container behind the Service');
+    const listen = serveFlags(container)['http-listen'] ?? '';
+    for (const endpoint of monitor.spec.endpoints) {
+      // The named Service port leads to the container port mcp-gate serves telemetry on.
+      const port = service?.spec?.ports?.find((p) => p.name === endpoint.port);
+      const containerPort = container.ports?.find(
+        (p) => p.name === port?.targetPort || p.containerPort === port?.targetPort,
+      );
+      expect(listen.endsWith(`:${String(containerPort?.containerPort)}`), endpoint.port).toBe(true);
+      const answer = await fetch(
+        `http://127.0.0.1:${String(telemetryPort)}${endpoint.path ?? '/metrics'}`,
+      );
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toMatch(/^text\/plain/);
+      // The gateway's NetworkPolicy lets the scrape in from other namespaces.
+      const admitted = ofKind<INetworkPolicy>('monitoring', 'NetworkPolicy')
+        .filter((n) =>
+          selects(n.spec?.podSelector.matchLabels, deployment?.spec?.template.metadata?.labels),
+        )
+        .flatMap((n) => n.spec?.ingress ?? [])
+        .filter((rule) => rule.from?.some((f) => f.namespaceSelector !== undefined))
+        .flatMap((rule) => rule.ports ?? [])
+        .map((p) => p.port);
+      expect(admitted).toEqual(expect.arrayContaining([containerPort?.name]));
+    }
+
+    const dashboards = ofKind<IConfigMap>('monitoring', 'ConfigMap').filter(
+      (c) => c.metadata.labels?.['grafana_dashboard'] === '1',
+    );
+    expect(dashboards.map((c) => c.metadata.name)).toEqual(['mcp-gate-grafana-dashboard']);
+    expect(dashboards[0]?.data?.['mcp-gate.json']).toBe(
+      await readFile(path.join(ROOT, 'deploy/grafana/mcp-gate.json'), 'utf8'),
+    );
   });
 });
