@@ -324,6 +324,10 @@ suite('a real Prometheus scraping mcp-gate', () => {
       'would_deny',
     ]);
     expect(await values(byTitle('Dry-run: would deny'), 'server')).toEqual(['sentry']);
+    // clientInfo cursor-vscode (initialize) and User-Agent claude-code, mapped onto the fixed list.
+    expect(await values(byTitle('Blocked attempts by AI client'), 'client')).toEqual(
+      expect.arrayContaining(['claude-code', 'cursor']),
+    );
     // delete_repo matches github-official's deny glob, not a literal name: counted as "other".
     expect(await values(byTitle('Top blocked tools'), 'server')).toContain('github-official');
     expect(await values(byTitle('Top shadow servers'), 'host')).toEqual(
