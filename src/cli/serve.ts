@@ -10,6 +10,7 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { runPrimary } from '../cluster/primary.js';
+import { answerDiscoveryRequests } from '../cluster/discovery-link.js';
 import { clusterWorkerId, createWorkerRegistry, reportReady } from '../cluster/worker-link.js';
 import { resolveServeConfig, SERVE_OPTIONS } from '../config/service-config.js';
 import type { ServeConfig } from '../config/service-config.js';
@@ -136,7 +137,10 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     else logger.error(fields, FAULT_MESSAGES[kind]);
   });
 
-  if (workerId !== undefined) reportReady(service.grpcPort);
+  if (workerId !== undefined) {
+    answerDiscoveryRequests(service.discovery, Date.now);
+    reportReady(service.grpcPort);
+  }
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;

@@ -12,7 +12,8 @@
  * - Telemetry: this process serves --http-listen. /metrics merges the workers' registries
  *   (counters and histograms summed; what every worker holds alike, such as the allowlist in
  *   force, reported once), then adds `mcp_gate_worker_restarts_total`. /readyz is 200 only while
- *   all N workers are ready; /healthz while this process runs.
+ *   all N workers are ready; /healthz while this process runs. /discovery merges the ready
+ *   workers' tables (discovery-link.ts).
  * - Signals: SIGHUP goes to every ready worker, and each reloads (a worker still starting reads
  *   the files anyway). SIGTERM/SIGINT: /readyz fails, every worker gets SIGTERM and shuts down as
  *   a single process does; this process exits once all have exited, 0 when all exited cleanly.
@@ -31,6 +32,7 @@ import type { ServeConfig } from '../config/service-config.js';
 import { claimUnixSocketPath, UnixSocketError, unixSocketPath } from '../grpc/unix-socket.js';
 import { createTelemetryServer } from '../telemetry/http.js';
 import type { Logger } from '../telemetry/logger.js';
+import { gatherDiscovery } from './discovery-link.js';
 import { isReadyMessage } from './worker-link.js';
 
 /** First retry delay after a worker died before it was ready; doubles per failure in a row. */
@@ -86,9 +88,22 @@ export async function runPrimary(config: ServeConfig, deps: PrimaryDeps): Promis
   const allReady = (): boolean =>
     workers.size === config.workers && [...workers.values()].every((w) => w.ready);
 
+  const { tokenFile, maxRows } = config.discovery;
   const telemetry = createTelemetryServer({
     registry,
     isReady: () => phase === 'running' && allReady(),
+    discovery:
+      tokenFile === undefined || maxRows === 0
+        ? undefined
+        : {
+            tokenFile,
+            snapshot: () =>
+              gatherDiscovery(
+                [...workers.values()].filter((w) => w.ready).map((w) => w.worker),
+                maxRows,
+                Date.now(),
+              ),
+          },
   });
   const http = splitHostPort(config.httpListen);
   let httpPort: number;

@@ -23,7 +23,10 @@ import {
   envoyCheckRequestType,
   envoyCheckResponseType,
 } from '../helpers/envoy-protos.js';
-import { githubAllowlist, githubToolCall } from '../helpers/github-allowlist.js';
+import type { DiscoverySnapshot } from '../../src/discovery/table.js';
+import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
+import { rpc } from '../helpers/facts.js';
+import { githubAllowlist, githubToolCall, SESSION_HEADERS } from '../helpers/github-allowlist.js';
 import { cleanEnv, killServeProcesses, ROOT, trackChild } from '../helpers/serve-process.js';
 import type { Exit, LogLine } from '../helpers/serve-process.js';
 
@@ -328,6 +331,68 @@ describe('serve --workers 2', () => {
       expect(cluster.stderr().split('not starting: the allowlist is invalid').length - 1).toBe(1);
       // Only the first worker was started.
       expect(cluster.logs.some((l) => l['worker'] === 2)).toBe(false);
+    },
+    TEST_MS,
+  );
+
+  test(
+    'discovery: each worker keeps its own table; /discovery merges them and the gauge sums them',
+    async () => {
+      const allowlist = await allowlistFile(githubAllowlist());
+      const tokenFile = path.join(path.dirname(allowlist), 'discovery-token');
+      await writeFile(tokenFile, 'workers-discovery-token-0123456789\n');
+      const cluster = startCluster([
+        ...FLAGS,
+        '--allowlist',
+        allowlist,
+        '--grpc-listen',
+        '127.0.0.1:0',
+        '--http-listen',
+        '127.0.0.1:0',
+        '--discovery-token-file',
+        tokenFile,
+      ]);
+      const [ready] = await cluster.waitForLogs('mcp-gate listening', clusterListening);
+      const grpc = String(ready?.['grpc']);
+      const http = String(ready?.['http']);
+      // Two connections: one attempt at the shadow server on each worker.
+      for (const tool of ['search', 'fetch']) {
+        const request = envoyCheckRequest({
+          authority: 'mcp.shadow.example',
+          path: '/mcp',
+          headers: SESSION_HEADERS,
+          body: rpc('tools/call', { name: tool, arguments: {} }, 1),
+        });
+        expect(verdictOf(await checkOnNewConnection(grpc, request))).toBe('unapproved');
+      }
+      await cluster.waitForLogs('decisions', (l) => l['msg'] === 'decision', 2);
+      expect(decidingWorkers(cluster.logs, 'search')).not.toEqual(
+        decidingWorkers(cluster.logs, 'fetch'),
+      );
+
+      expect((await fetch(`http://${http}/discovery`)).status).toBe(401);
+      const response = await fetch(`http://${http}/discovery`, {
+        headers: { authorization: 'Bearer workers-discovery-token-0123456789' },
+      });
+      expect(response.status).toBe(200);
+      const snapshot = (await response.json()) as DiscoverySnapshot;
+      expect(snapshot.attempts_recorded).toBe(2);
+      expect(snapshot.rows).toEqual([
+        expect.objectContaining({
+          host: 'mcp.shadow.example',
+          path_prefix: '/mcp',
+          attempts: 2,
+          tools: ['fetch', 'search'],
+        }),
+      ]);
+      // The gauge: each worker's own top rows, summed per host and client by the primary.
+      const text = await metricsText(http);
+      expect(
+        series(text, 'mcp_gate_discovered_attempts{host="mcp.shadow.example",client="other"}'),
+      ).toBe(2);
+
+      cluster.signal('SIGTERM');
+      expect((await cluster.exited).code).toBe(0);
     },
     TEST_MS,
   );
