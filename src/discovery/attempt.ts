@@ -69,10 +69,14 @@ const text = (value: unknown): string | undefined =>
 /**
  * The attempt an audit record describes, or undefined when it is not one (see the module
  * comment). `record` is a decision line's fields, trusted or not: every field is checked.
+ * `hostIsNormal` is the service's own knowledge that `host` is the request's normalised host
+ * (RequestFacts.host was not empty), which spares the Check path a second normalisation; read
+ * back from a log, the host is normalised again and kept only if that leaves it unchanged.
  */
 export function attemptFromAudit(
   record: Readonly<Record<string, unknown>>,
   atMs: number,
+  hostIsNormal?: boolean,
 ): DiscoveryAttempt | undefined {
   const reason = text(record['reason']);
   if (reason === undefined || !DISCOVERY_REASONS.has(reason)) return undefined;
@@ -82,7 +86,8 @@ export function attemptFromAudit(
   const host = text(record['host']);
   // The audit line falls back to the raw authority when no host could be read with certainty:
   // only a host that is already in normal form names a server.
-  if (host === undefined || host === '' || normaliseAuthority(host).host !== host) return undefined;
+  if (host === undefined || host === '' || hostIsNormal === false) return undefined;
+  if (hostIsNormal !== true && normaliseAuthority(host).host !== host) return undefined;
   const path = text(record['path']) ?? '';
   const methods = Array.isArray(record['methods'])
     ? record['methods'].filter((m): m is string => typeof m === 'string' && m !== 'response')

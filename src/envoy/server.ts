@@ -295,7 +295,7 @@ export function check(deps: AuthzServerDeps, request: CheckRequest): CheckRespon
       deps.logger.info(record, 'decision');
       // Read back from the audit record, as `mcp-gate discover` reads audit lines: one rule.
       if (deps.discovery !== undefined) {
-        const attempt = attemptFromAudit(record, deps.now());
+        const attempt = attemptFromAudit(record, deps.now(), facts.host !== '');
         if (attempt !== undefined) deps.discovery.record(attempt);
       }
     }
