@@ -262,8 +262,8 @@ export const SERVE_OPTIONS = {
   },
 } as const satisfies Record<string, OptionSpec>;
 
-/** The discovery table's largest size: about 10 KB a row at worst (docs/discovery.md). */
-const MAX_DISCOVERY_ROWS = 100_000;
+/** The discovery table's largest size: under 8 KB a row at worst (docs/discovery.md). */
+const MAX_DISCOVERY_ROWS = 20_000;
 
 /** More worker processes than this is a typo, not a deployment. */
 const MAX_WORKERS = 64;

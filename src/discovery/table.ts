@@ -18,7 +18,7 @@
  */
 import type { AttemptOutcome, DiscoveryAttempt } from './attempt.js';
 
-/** Rows by default: at most a few MB whatever is sent (docs/discovery.md). */
+/** Rows by default: under 8 MB whatever is sent, about 1.3 MB in practice (docs/discovery.md). */
 export const DEFAULT_DISCOVERY_ROWS = 1000;
 /** Names kept per set; more are counted in `*_overflow`. */
 export const MAX_TOOLS = 20;
@@ -26,8 +26,11 @@ export const MAX_METHODS = 20;
 export const MAX_REVISIONS = 8;
 /** Per-client counts kept per row (the client label has a fixed, smaller set of values). */
 const MAX_CLIENTS = 16;
-/** A name longer than this (the MCP spec's tool name limit) is counted, not kept. */
-export const MAX_NAME_CHARS = 128;
+/** A tool name longer than this (the MCP spec's limit for tool names) is counted, not kept. */
+export const MAX_TOOL_CHARS = 128;
+/** Method names and revisions are short (`notifications/roots/list_changed`, `2026-07-28`). */
+export const MAX_METHOD_CHARS = 64;
+export const MAX_REVISION_CHARS = 32;
 
 /** The JSON form's `format`, bumped on an incompatible change. */
 export const DISCOVERY_FORMAT = 'mcp-gate.discovery/v1';
@@ -69,12 +72,14 @@ class BoundedNames {
   readonly names = new Set<string>();
   overflow = 0;
   private readonly max: number;
-  constructor(max: number) {
+  private readonly maxChars: number;
+  constructor(max: number, maxChars: number) {
     this.max = max;
+    this.maxChars = maxChars;
   }
   add(name: string): void {
     if (this.names.has(name)) return;
-    if (this.names.size < this.max && name.length <= MAX_NAME_CHARS) this.names.add(name);
+    if (this.names.size < this.max && name.length <= this.maxChars) this.names.add(name);
     else this.overflow += 1;
   }
   clear(): void {
@@ -100,9 +105,9 @@ class Row {
   heapIndex = 0;
   readonly outcomes: Record<AttemptOutcome, number> = { deny: 0, would_deny: 0, allow: 0 };
   readonly clients = new Map<string, number>();
-  readonly methods = new BoundedNames(MAX_METHODS);
-  readonly tools = new BoundedNames(MAX_TOOLS);
-  readonly revisions = new BoundedNames(MAX_REVISIONS);
+  readonly methods = new BoundedNames(MAX_METHODS, MAX_METHOD_CHARS);
+  readonly tools = new BoundedNames(MAX_TOOLS, MAX_TOOL_CHARS);
+  readonly revisions = new BoundedNames(MAX_REVISIONS, MAX_REVISION_CHARS);
 
   /** Makes this row the one of `key`, starting from `inherited` attempts it may have missed. */
   reset(key: string, host: string, pathPrefix: string, inherited: number, atMs: number): void {

@@ -124,6 +124,32 @@ describe('discovery table', () => {
     );
   }, 60_000);
 
+  test('worst case: every row full of the longest names stays under the documented 8 KB a row', () => {
+    const capacity = 1000;
+    // Flat strings, as JSON.parse makes them.
+    const long = (seed: string, chars = 128): string =>
+      JSON.parse(JSON.stringify(seed.padEnd(chars, 'x'))) as string;
+    const heapBefore = heapAfterGc();
+    const table = new DiscoveryTable(capacity);
+    for (let r = 0; r < capacity; r++) {
+      const host = long(`${'h'.repeat(60)}.${r}.`, 253);
+      for (let n = 0; n < 20; n++) {
+        table.record(
+          attempt(host, {
+            pathPrefix: long(`/p${r}`),
+            tool: long(`t${r}-${n}`),
+            methods: [long(`m${r}-${n}`, 64)],
+            protocolVersion: n < 8 ? long(`v${r}-${n}`, 32) : undefined,
+          }),
+        );
+      }
+    }
+    const kbPerRow = (heapAfterGc() - heapBefore) / 1024 / capacity;
+    expect(table.size).toBe(capacity);
+    expect(kbPerRow).toBeLessThan(8);
+    console.log(`discovery worst case: ${kbPerRow.toFixed(1)} KB a row`);
+  });
+
   test("absorbing another table's rows adds counts and joins name sets", () => {
     const a = new DiscoveryTable(10);
     const b = new DiscoveryTable(10);
