@@ -261,6 +261,7 @@ describe('Check over gRPC', () => {
       http_method: 'POST',
       methods: ['tools/call'],
       tool: 'delete_repo',
+      client: 'claude-code',
       user_agent: 'claude-code/2.1.221 (cli)',
       protocol_version: '2025-11-25',
       entry: 'github-official',
