@@ -26,8 +26,14 @@ export const GRID_COLUMNS = 24;
 
 /** The one filter of every mcp-gate query: the job and instances picked at the top. */
 const SELECTED = 'job=~"$job", instance=~"$instance"';
-/** Envoy's ext_authz filter stats carry the filter's stat_prefix, `mcp_gate` in envoy/*.yaml. */
-const ENVOY_EXT_AUTHZ = 'envoy_ext_authz_prefix="mcp_gate"';
+/**
+ * Envoy's HTTP ext_authz filter stats carry the filter's stat_prefix, `mcp_gate` in envoy/*.yaml,
+ * as a label; the network filter of envoy/transparent.yaml (stat_prefix `mcp_gate_sni`) gets no
+ * label from Envoy, so its prefix is part of the metric name.
+ */
+const ENVOY_HTTP_EXT_AUTHZ = (stat: string): string =>
+  `envoy_http_ext_authz_${stat}{envoy_ext_authz_prefix="mcp_gate"}`;
+const ENVOY_SNI_EXT_AUTHZ = (stat: string): string => `envoy_ext_authz_mcp_gate_sni_${stat}`;
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
 
 /** One PromQL query of a panel. */
@@ -68,7 +74,7 @@ const latency = (quantile: number): PanelQuery => ({
   legend: `p${quantile * 100}`,
 });
 const envoyOutcome = (stat: string): PanelQuery => ({
-  expr: `sum(${rate(`envoy_http_ext_authz_${stat}{${ENVOY_EXT_AUTHZ}}`)})`,
+  expr: `sum(${rate(ENVOY_HTTP_EXT_AUTHZ(stat))} or ${rate(ENVOY_SNI_EXT_AUTHZ(stat))})`,
   legend: stat,
 });
 
@@ -297,7 +303,7 @@ export const PANELS: readonly (PanelSpec | RowSpec)[] = [
   {
     title: 'Envoy ext_authz outcomes',
     description:
-      "Envoy's own view of its ext_authz filter (stat_prefix mcp_gate), per second: ok and denied answers, errors (mcp-gate unreachable or too slow: answered 503), and failure_mode_allowed, requests let through unchecked, which the shipped configs never allow. Needs Envoy's admin /stats/prometheus scraped.",
+      "Envoy's own view of its ext_authz filters (HTTP: stat_prefix mcp_gate; transparent mode's SNI filter: mcp_gate_sni), per second: ok and denied answers, errors (mcp-gate unreachable or too slow: answered 503), and failure_mode_allowed, requests let through unchecked, which the shipped configs never allow. Needs Envoy's admin /stats/prometheus scraped.",
     type: 'timeseries',
     width: 24,
     height: 8,

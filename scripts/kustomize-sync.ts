@@ -4,8 +4,8 @@
  * refuses a kustomization above one it already visited, so deploy/ cannot hold one for its own
  * files). The files are:
  *
- * - byte-for-byte copies of the allowlist, the known-MCP-host list, the Envoy bootstraps and
- *   the Grafana dashboard (components/monitoring);
+ * - byte-for-byte copies of the allowlist, the known-MCP-host list, the Envoy bootstraps, and
+ *   the Grafana dashboard and the PrometheusRule that components/monitoring installs;
  * - `mcp-gate render-envoy` of the allowlist into deploy/kubernetes/rendered/ (Envoy's dynamic
  *   files and the cert-manager Certificates), plus that directory's kustomization.yaml: a
  *   Component that turns the rendered files into a ConfigMap and mounts it, and each intercepted
@@ -44,6 +44,10 @@ export const COPIES: readonly (readonly [string, string])[] = [
   ['envoy/egress-proxy.yaml', 'deploy/kubernetes/overlays/egress-gateway/files/envoy.yaml'],
   ['envoy/sidecar.yaml', 'deploy/kubernetes/components/sidecar/files/envoy.yaml'],
   ['deploy/grafana/mcp-gate.json', 'deploy/kubernetes/components/monitoring/files/mcp-gate.json'],
+  [
+    'deploy/prometheus/prometheus-rule.yaml',
+    'deploy/kubernetes/components/monitoring/prometheus-rule.yaml',
+  ],
 ];
 
 /** Every synced file's expected content (undefined: absent), by path relative to the repository. */

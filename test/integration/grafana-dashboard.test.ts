@@ -95,7 +95,7 @@ function problems(board: Dashboard): string[] {
         }
       }
       if (/instance\s*=\s*"/.test(expr)) found.push(`${where}: a hard-coded instance`);
-      for (const [selector] of expr.matchAll(/mcp_gate_\w+(\{[^}]*\})?/g)) {
+      for (const [selector] of expr.matchAll(/\bmcp_gate_\w+(\{[^}]*\})?/g)) {
         if (!selector.includes('job=~"$job"') || !selector.includes('instance=~"$instance"')) {
           found.push(`${where}: ${selector} lacks the job/instance filter`);
         }

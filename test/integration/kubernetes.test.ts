@@ -441,7 +441,7 @@ suite('deploy/kubernetes', () => {
     expect(env['NO_PROXY']).toContain('.svc');
     expect(provided('sidecar-agent', spec, agent, env['NODE_EXTRA_CA_CERTS'] ?? '')).toBe('file');
   });
-  test('monitoring: Prometheus scrapes mcp-gate, Grafana finds the dashboard', async () => {
+  test('monitoring: Prometheus scrapes mcp-gate and loads the rules, Grafana finds the dashboard', async () => {
     const monitors = ofKind<IServiceMonitor>('monitoring', 'ServiceMonitor');
     expect(monitors.map((m) => m.metadata.name)).toEqual(['mcp-gate']);
     const monitor = monitors[0];
@@ -490,5 +490,16 @@ suite('deploy/kubernetes', () => {
     expect(dashboards[0]?.data?.['mcp-gate.json']).toBe(
       await readFile(path.join(ROOT, 'deploy/grafana/mcp-gate.json'), 'utf8'),
     );
+
+    // The rules the cluster loads are the ones promtool tests (deploy/prometheus/rules.yaml).
+    const rules = ofKind<KubeObject & { spec?: { groups?: unknown } }>(
+      'monitoring',
+      'PrometheusRule',
+    );
+    expect(rules.map((r) => r.metadata.name)).toEqual(['mcp-gate']);
+    const shipped = parse(
+      await readFile(path.join(ROOT, 'deploy/prometheus/rules.yaml'), 'utf8'),
+    ) as { groups: unknown };
+    expect(rules[0]?.spec?.groups).toEqual(shipped.groups);
   });
 });

@@ -9,12 +9,13 @@
  *   the Envoy panel's queries parse and may be empty, since no Envoy runs here;
  * - the dashboard's job and instance variables find this mcp-gate.
  *
- * The shipped alert waits its `for:` before it fires, longer than a test should take. The rules
- * file is loaded unchanged (so it must load, and its alert goes pending on the first attempt),
- * and beside it a copy of that one alert that differs only in a short `for:` and a label that
- * tells it apart, which goes pending and then firing here. That the shipped `for:` fires within
- * the promised 15 minutes is promtool's part (`promtool test rules`, test/integration of the
- * rules), which runs on a simulated clock.
+ * deploy/prometheus/rules.yaml is loaded unchanged, so it must load in a real Prometheus and its
+ * unapproved-attempt alert must see the first attempt. That alert may wait a `for:` that a test
+ * cannot sit through (today it has none and fires on the first evaluation, which this test then
+ * expects), so beside it runs a copy of that one alert that differs only in a short `for:` and a
+ * label that tells it apart: it shows the pending state, then firing, on the same expression and
+ * the same scraped data. Timing with the shipped `for:` and the 15-minute window is promtool's
+ * part (test/integration/prometheus-rules.test.ts), on a simulated clock.
  *
  * Skipped when the prometheus binary is missing, except under CI=true, where that fails.
  */
@@ -337,6 +338,10 @@ suite('a real Prometheus scraping mcp-gate', () => {
     const github = expiry.find((s) => s.metric['server'] === 'github-official');
     // expires_on 2027-04-18: days ahead of today, whatever today is before then.
     expect(Number(github?.value[1])).toBeGreaterThan(0);
+
+    // Nothing else in the shipped rules fires on this traffic.
+    const firing = (await prom().alerts()).filter((a) => a.state === 'firing');
+    expect([...new Set(firing.map((a) => a.labels['alertname']))]).toEqual([unapprovedAlert.alert]);
   });
 
   test('the dashboard variables find this job and its instance', async () => {
