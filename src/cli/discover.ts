@@ -207,13 +207,22 @@ function summary(counts: ReadCounts, servers: number): string {
   );
 }
 
-/** A name from traffic, safe inside a YAML comment: printable ASCII as is, else JSON-escaped. */
-function shown(name: string): string {
-  if (/^[\x21-\x7e]+$/.test(name)) return name;
+/** JSON string syntax with every character outside printable ASCII escaped. */
+function asciiJson(name: string): string {
   return JSON.stringify(name).replace(
     /[^\x20-\x7e]/g,
     (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+}
+
+/** A name from traffic, safe inside a YAML comment: printable ASCII as is, else escaped. */
+function shown(name: string): string {
+  return /^[\x21-\x7e]+$/.test(name) ? name : asciiJson(name);
+}
+
+/** A name as an item of a YAML flow sequence (in a comment a reviewer may uncomment). */
+function flowName(name: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(name) ? name : asciiJson(name);
 }
 
 function listed(names: readonly string[], overflow: number): string {
@@ -288,7 +297,9 @@ export function toDraftYaml(rows: readonly DiscoveryRowJson[], now: Date): strin
     );
     if (urlOk) out.push(`    url: ${scalar(url)}`);
     out.push(
-      '    # tools: { allow: [...], deny: [...] }  # absent = every tool',
+      row.tools.length === 0
+        ? '    # tools: { allow: [...], deny: [...] }  # absent: every tool'
+        : `    # tools: { allow: [${row.tools.map(flowName).join(', ')}] }  # only the tools seen; absent: every tool`,
       `    review_ticket: ${PLACEHOLDER_PREFIX}ticket`,
       `    reviewed_by: ${PLACEHOLDER_PREFIX}reviewer`,
       `    reviewed_on: ${PLACEHOLDER_PREFIX}YYYY-MM-DD`,

@@ -131,6 +131,10 @@ describe('mcp-gate discover', () => {
     expect(stdout).toContain(
       '  # 1 attempt through a tunnel (CONNECT or TLS SNI): only the host was seen\n',
     );
+    // The tools seen, as a tool rule the reviewer may uncomment.
+    expect(stdout).toContain(
+      '    # tools: { allow: [fetch, search] }  # only the tools seen; absent: every tool\n',
+    );
   });
 
   test('validate refuses the drafts as printed and accepts them once a reviewer filled them in', async () => {
@@ -170,6 +174,7 @@ describe('mcp-gate discover', () => {
     expect(doc.approved.map((e) => e.id)).toEqual(['mcp.shadow.example-mcp']);
     expect(stdout).toContain('# tools: "x\\n  - id: evil\\n    host: evil.example"');
     expect(stdout).toContain('# methods: "a\\u2028b"');
+    expect(stdout).toContain('# tools: { allow: ["x\\n  - id: evil\\n    host: evil.example"] }');
   });
 
   test('GET /discovery documents of two replicas merge; --top keeps the most-tried', async () => {
