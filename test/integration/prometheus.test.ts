@@ -170,7 +170,12 @@ async function sendGarbage(address: string): Promise<void> {
   }
 }
 
-suite('a real Prometheus scraping mcp-gate', () => {
+const title =
+  version === undefined
+    ? 'a real Prometheus scraping mcp-gate (no prometheus binary on PATH; under CI=true this fails)'
+    : `a real Prometheus (${version}) scraping mcp-gate`;
+
+suite(title, () => {
   let svc: TestService | undefined;
   let client: AuthzClient | undefined;
   let prometheus: RunningPrometheus | undefined;
