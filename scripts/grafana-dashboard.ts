@@ -204,7 +204,7 @@ export const PANELS: readonly (PanelSpec | RowSpec)[] = [
       'The allowlist each instance enforces: its version label and the SHA-256 of the file. More than one row per version means the replicas disagree (a rollout, or a failed reload).',
     type: 'table',
     width: 12,
-    height: 8,
+    height: 9,
     unit: 'short',
     source: 'mcp-gate',
     queries: [
