@@ -216,8 +216,12 @@ describe('check(): faults become internal_error denials', () => {
       expect(text).toContain(
         'mcp_gate_decisions_total{decision="deny",reason="internal_error",server="none",tool="none",client="none"} 1',
       );
-      expect(text).not.toContain('decision="would_deny"');
-      expect(text).not.toContain('decision="allow"');
+      // Never counted as a dry-run would-deny or an allow, in either family.
+      expect(text).not.toMatch(/^mcp_gate_decisions_total\{decision="(would_deny|allow)"/m);
+      expect(text).toContain('mcp_gate_denials_total{decision="deny",reason="internal_error"} 1');
+      expect(text).toContain(
+        'mcp_gate_denials_total{decision="would_deny",reason="internal_error"} 0',
+      );
       const error = h.logs.find((l) => l['msg'] === 'check failed; denied');
       expect(error).toMatchObject({ level: 'error', decision_id: decisionId });
       expect(JSON.stringify(error?.['err'])).toContain('known-host lookup exploded');
