@@ -4,10 +4,12 @@
  * the gauge names the servers, and `mcp-gate discover` drafts the same entries from the JSON as
  * from the service's own audit lines.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
 import { runDiscover } from '../../src/cli/discover.js';
 import type { DiscoverySnapshot } from '../../src/discovery/table.js';
 import { createAuthzClient } from '../helpers/authz-client.js';
@@ -15,6 +17,7 @@ import type { AuthzClient } from '../helpers/authz-client.js';
 import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
 import { rpc, STREAMABLE_POST } from '../helpers/facts.js';
 import { githubAllowlist, githubToolCall, SESSION_HEADERS } from '../helpers/github-allowlist.js';
+import { cleanEnv, MAIN, trackChild } from '../helpers/serve-process.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
 
@@ -166,6 +169,33 @@ describe('GET /discovery', () => {
     // The audit line's time is pino's clock, the table's the service's injected one.
     const timeless = (text: string): string => text.replace(/first seen .*/g, 'first seen …');
     expect(timeless(await draft(auditLines))).toBe(timeless(fromJson));
+  });
+});
+
+describe('mcp-gate discover as a command (dist/main.js)', () => {
+  test("the service's audit lines on stdin: draft entries on stdout, the summary on stderr", async () => {
+    const child = spawn(process.execPath, [MAIN, 'discover', '--top', '1'], {
+      env: cleanEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    trackChild(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    child.stdin.end(`${svc.logs.map((line) => JSON.stringify(line)).join('\n')}\n`);
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(
+      /^discover: 2 unapproved servers from 0 discovery documents and \d+ log lines/,
+    );
+    const doc = parse(stdout) as { approved: { host: string; url?: string }[] };
+    expect(doc.approved).toEqual([
+      expect.objectContaining({
+        host: 'mcp.shadow.example',
+        url: 'https://mcp.shadow.example/mcp',
+      }),
+    ]);
   });
 });
 
