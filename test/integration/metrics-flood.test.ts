@@ -10,8 +10,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
@@ -23,6 +21,7 @@ import type { AuthzServerDeps } from '../../src/envoy/server.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { rpc } from '../helpers/facts.js';
+import { heapAfterGc } from '../helpers/heap.js';
 import { githubAllowlist, githubToolCall } from '../helpers/github-allowlist.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -155,14 +154,6 @@ function seriesCounts(text: string): { decisions: number; other: number } {
   const samples = text.split('\n').filter((l) => l.startsWith('mcp_gate_'));
   const decisions = samples.filter((l) => l.startsWith('mcp_gate_decisions_total')).length;
   return { decisions, other: samples.length - decisions };
-}
-
-function heapAfterGc(): number {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
 }
 
 function flood(from: number, to: number): void {
