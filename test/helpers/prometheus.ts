@@ -104,6 +104,22 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     ],
   };
   await writeFile(path.join(dir, 'prometheus.yml'), stringify(config));
+  // The free port may be taken again before Prometheus binds it; then it exits and we try anew.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(dir, options.job, options.targets.length);
+    } catch (err: unknown) {
+      const taken = err instanceof Error && err.message.includes('address already in use');
+      if (!taken || attempt === 3) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+}
+
+/** One start of prometheus on a fresh port, with the config in `dir`; stop() removes `dir`. */
+async function launch(dir: string, job: string, targets: number): Promise<RunningPrometheus> {
   const port = await freePort();
   const url = `http://127.0.0.1:${String(port)}`;
   const child = spawn(
@@ -137,6 +153,15 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     return body.data;
   };
 
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+
   const running: RunningPrometheus = {
     url,
     child,
@@ -158,12 +183,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     },
     stderr: () => stderr,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await kill();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -175,13 +195,13 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
         if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
         const ready = await fetch(`${url}/-/ready`).catch(() => undefined);
         if (ready?.status !== 200) return false;
-        const up = await running.query(`up{job="${options.job}"} == 1`);
-        return up.length === options.targets.length;
+        const up = await running.query(`up{job="${job}"} == 1`);
+        return up.length === targets;
       },
       () => stderr,
     );
   } catch (err: unknown) {
-    await running.stop();
+    await kill();
     throw err;
   }
   return running;
