@@ -365,6 +365,10 @@ export function resolveServeConfig(
     maxRows: integer('discoveryMaxRows', 0),
     gaugeTop: integer('discoveryGaugeTop', 0),
   });
+  if (discovery.maxRows === 0 && discovery.tokenFile !== undefined) {
+    // A token for a table that records nothing would serve an empty table as if all were well.
+    problems.push('--discovery-token-file needs a discovery table: --discovery-max-rows is 0');
+  }
   if (discovery.maxRows > MAX_DISCOVERY_ROWS) {
     problems.push(
       `--discovery-max-rows / ${SERVE_OPTIONS.discoveryMaxRows.env} must be at most ${MAX_DISCOVERY_ROWS}, got ${discovery.maxRows}`,

@@ -16,13 +16,16 @@ describe('serve config – discovery', () => {
   test('flags, then MCP_GATE_* variables', () => {
     const config = resolveServeConfig(
       { ...BASE, 'discovery-token-file': '/run/secrets/discovery-token' },
-      { MCP_GATE_DISCOVERY_MAX_ROWS: '0', MCP_GATE_DISCOVERY_GAUGE_TOP: '10' },
+      { MCP_GATE_DISCOVERY_MAX_ROWS: '200', MCP_GATE_DISCOVERY_GAUGE_TOP: '10' },
     );
     expect(config.discovery).toEqual({
       tokenFile: '/run/secrets/discovery-token',
-      maxRows: 0,
+      maxRows: 200,
       gaugeTop: 10,
     });
+    expect(resolveServeConfig(BASE, { MCP_GATE_DISCOVERY_MAX_ROWS: '0' }).discovery.maxRows).toBe(
+      0,
+    );
   });
 
   test.each([
@@ -33,5 +36,14 @@ describe('serve config – discovery', () => {
     expect(() => resolveServeConfig({ ...BASE, [flag]: value }, {})).toThrow(
       new RegExp(`--${flag} / MCP_GATE_[A-Z_]+ ${message}`),
     );
+  });
+
+  test('a token file with a table that records nothing is refused', () => {
+    expect(() =>
+      resolveServeConfig(
+        { ...BASE, 'discovery-token-file': '/run/t', 'discovery-max-rows': '0' },
+        {},
+      ),
+    ).toThrow('--discovery-token-file needs a discovery table: --discovery-max-rows is 0');
   });
 });
