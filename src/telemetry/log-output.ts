@@ -12,8 +12,8 @@
  *   that does not fit is dropped whole and counted (`dropped()`, which the metrics report as
  *   `mcp_gate_audit_lines_dropped_total`); a line is never cut.
  * - The first line that fits after a drop is preceded by a warn line saying how many lines were
- *   dropped, at most one such note per NOTE_INTERVAL_MS (the counter has the totals); `drain`
- *   writes the last note regardless.
+ *   dropped, at most one such note per NOTE_INTERVAL_MS (the counter has the totals). Once
+ *   `drain` has been called, the note still owed goes out as soon as there is room for it.
  * - Writing never waits: lines go to process.stdout, which Node writes without blocking for
  *   pipes and sockets (and synchronously for files and terminals), one chunk at a time. A chunk
  *   is whole lines of at most CHUNK_BYTES, the pipe's atomic write size, so under `--workers`,
@@ -82,6 +82,8 @@ export function createLogOutput(options: LogOutputOptions): LogOutput {
   let unreported = 0;
   let lastNoteMs = Number.NEGATIVE_INFINITY;
   let broken = false;
+  /** Set by drain: the note still owed is written as soon as there is room for it. */
+  let closing = false;
   const idleWaiters = new Set<() => void>();
 
   const enqueue = (text: string, bytes: number): void => {
@@ -116,8 +118,12 @@ export function createLogOutput(options: LogOutputOptions): LogOutput {
     stream.write(chunk.text, (err) => {
       inFlight = undefined;
       buffered -= chunk.bytes;
-      if (err === null || err === undefined) pump();
-      else giveUp();
+      if (err !== null && err !== undefined) {
+        giveUp();
+        return;
+      }
+      if (closing && unreported > 0) addNote(0);
+      pump();
     });
   };
 
@@ -168,6 +174,7 @@ export function createLogOutput(options: LogOutputOptions): LogOutput {
       idleWaiters.add(wake);
     },
     drain(deadlineMs) {
+      closing = true;
       if (!broken && unreported > 0) {
         addNote(0);
         if (inFlight === undefined) pump();
@@ -197,7 +204,6 @@ function noteLine(count: number, total: number, nowMs: number): string {
   const note = {
     level: 'warn',
     time: new Date(nowMs).toISOString(),
-    name: 'mcp-gate',
     pid: process.pid,
     dropped_lines: count,
     dropped_total: total,
