@@ -143,7 +143,7 @@ export const SERVE_OPTIONS = {
   httpListen: {
     flag: 'http-listen',
     env: 'MCP_GATE_HTTP_LISTEN',
-    help: 'HTTP listener for /metrics, /healthz, /readyz',
+    help: 'HTTP listener for /metrics, /healthz, /readyz (and /discovery with a token file)',
     default: '0.0.0.0:9192',
   },
   maxBodyBytes: {
