@@ -13,8 +13,9 @@
  *   maxUntracked]. Rankings use `attempts`, so inherited counts never lift a one-off host;
  * - first and last seen, attempts per client label, outcomes, and bounded name sets (methods,
  *   tools, revisions) with a count of what did not fit.
- * The rows live in a min-heap on (count, last seen): O(log capacity) per attempt, no allocation
- * for a server already in the table. docs/discovery.md documents the cap and the JSON form.
+ * The rows live in a min-heap on (count, last seen): O(log capacity) per attempt, and a row is
+ * reused, never reallocated, when it is taken over. docs/discovery.md documents the cap and the
+ * JSON form.
  */
 import type { AttemptOutcome, DiscoveryAttempt } from './attempt.js';
 
@@ -26,7 +27,7 @@ export const MAX_METHODS = 20;
 export const MAX_REVISIONS = 8;
 /** Per-client counts kept per row (the client label has a fixed, smaller set of values). */
 const MAX_CLIENTS = 16;
-/** A tool name longer than this (the MCP spec's limit for tool names) is counted, not kept. */
+/** A tool name longer than this is counted, not kept (real ones are short identifiers). */
 export const MAX_TOOL_CHARS = 128;
 /** Method names and revisions are short (`notifications/roots/list_changed`, `2026-07-28`). */
 export const MAX_METHOD_CHARS = 64;
