@@ -14,8 +14,9 @@
  * - The first line that fits after a drop is preceded by a warn line saying how many lines were
  *   dropped, at most one such note per NOTE_INTERVAL_MS (the counter has the totals). Once
  *   `drain` has been called, the note still owed goes out as soon as there is room for it.
- * - Writing never waits: lines go to process.stdout, which Node writes without blocking for
- *   pipes and sockets (and synchronously for files and terminals), one chunk at a time. A chunk
+ * - A Check never waits for its line: lines go to process.stdout, which Node writes without
+ *   blocking for pipes and sockets (files and terminals it writes synchronously, as it always
+ *   does), one chunk at a time, the next once the last is written. A chunk
  *   is whole lines of at most CHUNK_BYTES, the pipe's atomic write size, so under `--workers`,
  *   where several processes write into one pipe, a chunk lands in one piece and lines from two
  *   processes never interleave. A single longer line is written alone.
