@@ -5,7 +5,7 @@
  * from the service's own audit lines.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -137,6 +137,19 @@ describe('GET /discovery', () => {
         methods: [],
       }),
     ]);
+  });
+
+  test('a token file that became unreadable: 503 for everyone, never an open endpoint', async () => {
+    const tokenFile = path.join(tokenDir, 'token');
+    await rename(tokenFile, `${tokenFile}.away`);
+    try {
+      const response = await getDiscovery(`Bearer ${TOKEN}`);
+      expect(response.status).toBe(503);
+      expect(await response.text()).toMatch(/--discovery-token-file .*token: cannot read: ENOENT/);
+    } finally {
+      await rename(`${tokenFile}.away`, tokenFile);
+    }
+    expect((await getDiscovery(`Bearer ${TOKEN}`)).status).toBe(200);
   });
 
   test('the gauge names the servers by host and client', async () => {
