@@ -6,7 +6,8 @@
  * runs the same comparison).
  *
  * The file is Grafana's classic dashboard model (what file provisioning and the dashboard
- * sidecar load) at schemaVersion 42. The datasource is the variable `datasource`; `job` and
+ * sidecar load), typed here by @grafana/schema, Grafana's own generated types of that model, and
+ * at the schemaVersion that package's defaultDashboard carries (the test compares them). The datasource is the variable `datasource`; `job` and
  * `instance` are chosen from the series mcp-gate itself exports, so nothing names a deployment.
  * test/integration/prometheus.test.ts runs every query against a real Prometheus scraping
  * mcp-gate.
@@ -14,6 +15,14 @@
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  DashboardCursorSync,
+  FieldColorModeId,
+  ThresholdsMode,
+  VariableRefresh,
+  VariableSort,
+} from '@grafana/schema';
+import type { Dashboard, GridPos, Panel, RowPanel, VariableModel } from '@grafana/schema';
 import { format, resolveConfig } from 'prettier';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -318,8 +327,8 @@ export function isRow(spec: PanelSpec | RowSpec): spec is RowSpec {
 }
 
 /** Panels placed left to right, wrapping to the next band when a panel no longer fits. */
-function layout(): Record<string, unknown>[] {
-  const panels: Record<string, unknown>[] = [];
+function layout(): (Panel | RowPanel)[] {
+  const panels: (Panel | RowPanel)[] = [];
   let x = 0;
   let y = 0;
   let bandHeight = 0;
@@ -352,11 +361,7 @@ function layout(): Record<string, unknown>[] {
   return panels;
 }
 
-function panel(
-  id: number,
-  spec: PanelSpec,
-  gridPos: { x: number; y: number; w: number; h: number },
-): Record<string, unknown> {
+function panel(id: number, spec: PanelSpec, gridPos: GridPos): Panel {
   const steps = (spec.thresholds ?? [['green', null]]).map(([color, value]) => ({ color, value }));
   return {
     id,
@@ -368,8 +373,13 @@ function panel(
     fieldConfig: {
       defaults: {
         unit: spec.unit,
-        color: { mode: spec.thresholds === undefined ? 'palette-classic' : 'thresholds' },
-        thresholds: { mode: 'absolute', steps },
+        color: {
+          mode:
+            spec.thresholds === undefined
+              ? FieldColorModeId.PaletteClassic
+              : FieldColorModeId.Thresholds,
+        },
+        thresholds: { mode: ThresholdsMode.Absolute, steps },
         ...(spec.type === 'timeseries'
           ? {
               custom: {
@@ -422,7 +432,7 @@ function options(spec: PanelSpec): Record<string, unknown> {
 }
 
 /** A query variable over a label of mcp_gate_allowlist_info, which every instance exports. */
-function labelVariable(name: string, label: string, matchers: string): Record<string, unknown> {
+function labelVariable(name: string, label: string, matchers: string): VariableModel {
   const query = `label_values(mcp_gate_allowlist_info${matchers}, ${name})`;
   return {
     name,
@@ -430,8 +440,8 @@ function labelVariable(name: string, label: string, matchers: string): Record<st
     type: 'query',
     datasource: DATASOURCE,
     query: { qryType: 1, query, refId: `PrometheusVariableQueryEditor-${name}` },
-    definition: query,
-    refresh: 2,
+    // Re-read when the time range changes, so new instances show up.
+    refresh: VariableRefresh.onTimeRangeChanged,
     multi: true,
     includeAll: true,
     // "All" as a regex over whatever exists, not a list frozen when the dashboard loaded.
@@ -439,13 +449,12 @@ function labelVariable(name: string, label: string, matchers: string): Record<st
     current: { selected: true, text: ['All'], value: ['$__all'] },
     options: [],
     regex: '',
-    sort: 1,
-    hide: 0,
+    sort: VariableSort.alphabeticalAsc,
   };
 }
 
 /** The dashboard as Grafana's classic JSON model. */
-export function dashboard(): Record<string, unknown> {
+export function dashboard(): Dashboard {
   return {
     uid: DASHBOARD_UID,
     title: 'mcp-gate: shadow MCP and allowlist enforcement',
@@ -453,7 +462,7 @@ export function dashboard(): Record<string, unknown> {
       'What mcp-gate blocks and why, which unapproved MCP servers people try, approvals close to expiry, and whether the service keeps up. Panels and their queries: README, section Monitoring.',
     tags: ['mcp-gate', 'mcp', 'security'],
     editable: true,
-    graphTooltip: 1,
+    graphTooltip: DashboardCursorSync.Crosshair,
     timezone: 'browser',
     time: { from: 'now-6h', to: 'now' },
     timepicker: {},
@@ -469,11 +478,9 @@ export function dashboard(): Record<string, unknown> {
           label: 'Data source',
           type: 'datasource',
           query: 'prometheus',
-          current: {},
           options: [],
-          refresh: 1,
+          refresh: VariableRefresh.onDashboardLoad,
           regex: '',
-          hide: 0,
         },
         labelVariable('job', 'Job', ''),
         labelVariable('instance', 'Instance', '{job=~"$job"}'),

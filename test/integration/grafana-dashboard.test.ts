@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { defaultDashboard } from '@grafana/schema';
 import { describe, expect, test } from 'vitest';
 
 import {
@@ -114,6 +115,9 @@ describe('deploy/grafana/mcp-gate.json', () => {
   test('current schema, unique ids, no overlap, ${datasource} and the job/instance filter everywhere', async () => {
     const board = JSON.parse(await readFile(path.join(ROOT, DASHBOARD_FILE), 'utf8')) as Dashboard;
     expect(board.schemaVersion).toBe(SCHEMA_VERSION);
+    // Grafana's own schema package names the current version; a newer one means reading the
+    // migrations Grafana added (apps/dashboard/pkg/migration/schemaversion) before bumping ours.
+    expect(SCHEMA_VERSION).toBe(defaultDashboard.schemaVersion);
     expect(problems(board)).toEqual([]);
     // Every panel the issue asks for, by its title.
     const titles = (board.panels ?? []).map((p) => p.title);

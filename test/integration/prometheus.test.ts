@@ -350,14 +350,15 @@ suite(title, () => {
   });
 
   test('the dashboard variables find this job and its instance', async () => {
-    const variables = (
-      dashboard()['templating'] as { list: { name: string; definition?: string }[] }
-    ).list;
+    const variables = dashboard().templating?.list ?? [];
     const [job, instance] = ['job', 'instance'].map((n) => variables.find((v) => v.name === n));
-    const match = (definition: string | undefined): string =>
-      expand(/^label_values\((.+), \w+\)$/.exec(definition ?? '')?.[1] ?? 'missing');
-    expect(await prom().labelValues('job', match(job?.definition))).toEqual([JOB]);
-    expect(await prom().labelValues('instance', match(instance?.definition))).toEqual([
+    // The variable's query, label_values(SERIES, LABEL), asked of Prometheus as Grafana does.
+    const match = (variable: (typeof variables)[number] | undefined): string => {
+      const query = (variable?.query as { query?: string } | undefined)?.query ?? '';
+      return expand(/^label_values\((.+), \w+\)$/.exec(query)?.[1] ?? 'missing');
+    };
+    expect(await prom().labelValues('job', match(job))).toEqual([JOB]);
+    expect(await prom().labelValues('instance', match(instance))).toEqual([
       new URL(svc?.httpUrl ?? 'http://missing').host,
     ]);
   });
