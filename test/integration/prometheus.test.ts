@@ -247,7 +247,10 @@ suite(title, () => {
     const before = await prom().query(series);
     expect(before.length, 'unapproved series exported from start-up').toBeGreaterThan(0);
     expect(before.every((s) => Number(s.value[1]) === 0)).toBe(true);
-    await pollUntil('a rule evaluation after the zero-valued scrape', async () => {
+    const zeroScrapeMs = Math.max(
+      ...(await prom().query(`timestamp(${series})`)).map((s) => Number(s.value[1]) * 1000),
+    );
+    await pollUntil('both copies of the alert evaluated after the zero-valued scrape', async () => {
       const rules = await fetch(`${prom().url}/api/v1/rules?type=alert`);
       const body = (await rules.json()) as {
         data: { groups: { rules: { name: string; lastEvaluation: string }[] }[] };
@@ -256,9 +259,7 @@ suite(title, () => {
         .flatMap((g) => g.rules)
         .filter((r) => r.name === name)
         .map((r) => Date.parse(r.lastEvaluation));
-      const scraped = await prom().query(`timestamp(${series})`);
-      const firstScrape = Math.min(...scraped.map((s) => Number(s.value[1]) * 1000));
-      return evaluated.length === 2 && evaluated.every((t) => t > firstScrape);
+      return evaluated.length === 2 && evaluated.every((t) => t > zeroScrapeMs);
     });
     expect(ours(await prom().alerts())).toEqual([]);
 
