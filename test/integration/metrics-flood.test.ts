@@ -41,7 +41,7 @@ const ALLOWLIST = githubAllowlist({
 });
 
 /**
- * The documented cap (src/telemetry/metrics.ts, README "Telemetry"): decisions_total has at most
+ * The documented cap (src/telemetry/metrics.ts, README "Monitoring"): decisions_total has at most
  * 3 decisions × 11 reasons × (entries + 2) servers × (literal tool names + 2) tools ×
  * CLIENT_NAMES clients; every other mcp_gate_ family has a fixed, small number of series. For
  * this allowlist: 2 entries, 2 literal names (list_issues, delete_repo).
