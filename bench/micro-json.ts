@@ -9,7 +9,7 @@
  * - `utf8+JSON.parse`: Buffer → string → JSON.parse, the body work of the issue's "null + parse"
  *   baseline;
  * - `decodeBody`: content codings and fatal UTF-8 decoding (src/core/mcp/decode-body.ts);
- * - `parseStrictJson`: the full strict parser on the decoded text (src/core/mcp/strict-json.ts);
+ * - `parseStrictJson`: the strict parser the tests use as an oracle (test/oracles/strict-json.ts);
  * - `parseJsonRpcBody`: what inspection parses with (src/core/mcp/json-rpc-body.ts);
  * - `inspectMcp`: the whole MCP inspection of a request with that body (src/core/mcp/inspect.ts),
  *   which is the body's share of a Check;
@@ -22,7 +22,7 @@ import type { RequestFacts } from '../src/core/facts.js';
 import { decodeBody } from '../src/core/mcp/decode-body.js';
 import { inspectMcp } from '../src/core/mcp/inspect.js';
 import { parseJsonRpcBody } from '../src/core/mcp/json-rpc-body.js';
-import { parseStrictJson } from '../src/core/mcp/strict-json.js';
+import { parseStrictJson } from '../test/oracles/strict-json.js';
 import { cpuNsPerCall, cpuTimeSink } from './stats.js';
 
 const LIMITS = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };

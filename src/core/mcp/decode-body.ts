@@ -35,7 +35,7 @@
  *   `Request.json()` (MCP TypeScript SDK v2, Hono) and body-parser/raw-body (iconv-lite) strip it
  *   before parsing, so stripping yields exactly the text they parse, and a server that rejects a
  *   BOM rejects the request anyway, so stripping can never turn into an allow. A second BOM stays
- *   in the text as U+FEFF, which strict-json.ts rejects. UTF-16/32 BOMs (FE FF, FF FE) are
+ *   in the text as U+FEFF, which JSON.parse rejects. UTF-16/32 BOMs (FE FF, FF FE) are
  *   `undecodable` (never valid UTF-8 in any case).
  */
 import * as zlib from 'node:zlib';

@@ -50,7 +50,7 @@ import { foldJsonKey, foldedLength } from './json-key.js';
 import { batchExceeds, membersExceed, parseJsonRpcBody } from './json-rpc-body.js';
 import { trimOws } from './ows.js';
 import { showsJsonRpcSignal } from './json-rpc-signal.js';
-import type { JsonObject, JsonValue } from './strict-json.js';
+import type { JsonObject, JsonValue } from './json-rpc-body.js';
 
 /** Nesting deeper than this is not a JSON-RPC envelope anyone sends; it is an attack. */
 const MAX_JSON_DEPTH = 64;

@@ -3,35 +3,57 @@
  * a body, computed without building every value twice.
  *
  * Contract (pure: no I/O, no clock; never throws, whatever the input). The result is exactly what
- * {@link parseStrictJson} plus inspect's envelope filter gave; json-rpc-body.test.ts checks it
- * against that parser on generated bodies:
- * - A text is accepted exactly when {@link parseStrictJson} accepts it (RFC 8259; nesting at most
- *   `maxDepth` containers). A rejected text gets that parser's own failure, error and message.
+ * a full strict parse plus inspect's envelope filter gives; json-rpc-body.test.ts checks it against
+ * such a parser (test/oracles/strict-json.ts) on generated bodies:
+ * - A text is accepted exactly when it is RFC 8259 JSON nesting at most `maxDepth` containers. A
+ *   rejected text gets V8's own syntax error as its message, or the depth limit it passed.
  * - `envelopeDuplicates` lists the keys that occur twice in one object at the levels where a
  *   duplicate lets a client show us one value and the server another: `jsonrpc`, `method`, `id`
  *   and `params` in a message (the top-level object or an object element of a top-level array),
  *   and `name`, `uri` and `protocolVersion` in a message's `params` object. Keys are compared
  *   after unescaping and, as Go servers match them, folded (json-key.ts): `Name` and `name\u0000`
- *   are both `name`, so `{"name":"a","Name":"b"}` reports `params.name`. Paths and order are
- *   those of `duplicateKeys` in strict-json.ts (`method`, `[1].params.name`; each key once per
- *   object, in the order the duplicate's value ends).
+ *   are both `name`, so `{"name":"a","Name":"b"}` reports `params.name`. A path is built from the
+ *   message: `method`, `params.name`, and in a batch `[1].params.name`; each key is reported once
+ *   per object, in the order the duplicate's value ends.
  *   Duplicates elsewhere (inside `arguments`, `_meta`…) are not reported: nothing reads them.
- * - `topLevelIds`: the raw text of each message's last `id`, as in strict-json.ts.
+ * - `topLevelIds`: the raw text of each message's last `id`, so ids are echoed byte-exact.
  * - `value` is `JSON.parse`'s: the same values, the last of duplicate keys winning, `__proto__`
  *   an own data key; but objects have `Object.prototype`, so read members only through
  *   `Object.hasOwn` (never `in`, never an inherited name).
  *
  * How: V8's `JSON.parse` accepts exactly the RFC 8259 grammar (ECMA-262 JSON.parse), in native
- * code, two to four times faster than strict-json.ts walks it in JavaScript (bench/micro-json.ts).
+ * code, two to four times faster than a strict parser walks it in JavaScript (bench/micro-json.ts).
  * Once it has accepted the text, one more pass reads only the structure: it jumps over strings
- * with `indexOf`, keeps no values, reads the keys of envelope objects, and counts nesting. Anything `JSON.parse`
- * refuses, and any text nested too deep, goes to {@link parseStrictJson} for the exact failure;
- * rejected bodies are denied or not MCP, so their cost matters less.
+ * with `indexOf`, keeps no values, reads the keys of envelope objects, and counts nesting. A text
+ * `JSON.parse` refuses is rejected with its error; rejected bodies are denied or not MCP.
  */
 import { foldJsonKey, foldedLength } from './json-key.js';
 import { closingQuote } from './json-string.js';
-import { parseStrictJson } from './strict-json.js';
-import type { JsonValue, StrictJsonFailure, StrictJsonOptions } from './strict-json.js';
+
+/** A parsed JSON value. */
+export type JsonValue = null | boolean | number | string | JsonArray | JsonObject;
+
+/** A parsed JSON array (an ordinary array: indices cannot reach a prototype). */
+export type JsonArray = readonly JsonValue[];
+
+/**
+ * A parsed JSON object. Every key, `__proto__` included, is an own data property; the prototype
+ * may be `Object.prototype`, so read members with bracket access after `Object.hasOwn`, never
+ * through `in` or an inherited name. Read-only by type only: nothing is frozen, to keep the hot
+ * path cheap.
+ */
+export interface JsonObject {
+  readonly [key: string]: JsonValue;
+}
+
+/** Options for {@link parseJsonRpcBody}. */
+export interface JsonRpcBodyOptions {
+  /**
+   * Maximum container nesting: a scalar nests 0 deep, `[]` or `{}` 1 deep, `[[]]` 2 deep. A value
+   * that is not a number `>= 0` (e.g. `NaN`) counts as `0`, so only scalars parse (fail closed).
+   */
+  readonly maxDepth: number;
+}
 
 /** A body that is exactly one JSON value, with what the MCP decision needs from its text. */
 export interface JsonRpcBodySuccess {
@@ -40,35 +62,56 @@ export interface JsonRpcBodySuccess {
   readonly value: JsonValue;
   /** Duplicate envelope keys as paths (see the module comment); empty when there are none. */
   readonly envelopeDuplicates: readonly string[];
-  /** Raw `id` text per message, exactly as `topLevelIds` of strict-json.ts. */
+  /**
+   * Raw `id` text per message: `[id]` for a top-level object; for a top-level array, entry `i`
+   * belongs to element `i` (`undefined` when that element is not an object); `[]` for a scalar.
+   * An entry is `undefined` when the message has no `id`.
+   */
   readonly topLevelIds: readonly (string | undefined)[];
 }
 
-/** Result of {@link parseJsonRpcBody}: a rejection is strict-json.ts's own. */
-export type JsonRpcBodyResult = JsonRpcBodySuccess | StrictJsonFailure;
+/** A body that is not accepted; `message` says why (V8's syntax error, or the depth limit). */
+export interface JsonRpcBodyFailure {
+  readonly ok: false;
+  /** `syntax`: not RFC 8259 JSON; `too_deep`: containers nested deeper than `maxDepth`. */
+  readonly error: 'syntax' | 'too_deep';
+  readonly message: string;
+}
+
+/** Result of {@link parseJsonRpcBody}. */
+export type JsonRpcBodyResult = JsonRpcBodySuccess | JsonRpcBodyFailure;
 
 /**
  * Parses a decoded request body. Never throws.
  *
  * @param text - the decoded body (no BOM; see decode-body.ts)
- * @param opts - the nesting limit, as for {@link parseStrictJson}
+ * @param opts - the nesting limit
  * @returns the value with envelope duplicates and raw ids, or why the text was rejected
  */
-export function parseJsonRpcBody(text: string, opts: StrictJsonOptions): JsonRpcBodyResult {
+export function parseJsonRpcBody(text: string, opts: JsonRpcBodyOptions): JsonRpcBodyResult {
   let value: JsonValue;
   try {
     // JSON.parse yields nothing but JSON values; typed as such for the readers downstream.
     value = JSON.parse(text) as JsonValue;
-  } catch {
-    return rejected(text, opts);
+  } catch (err: unknown) {
+    // V8 says what and where ("... in JSON at position 23"); that is the message explain shows.
+    return {
+      ok: false,
+      error: 'syntax',
+      message: err instanceof Error ? err.message : String(err),
+    };
   }
-  const scan = new EnvelopeScan(text, opts.maxDepth >= 0 ? opts.maxDepth : 0);
+  // `>= 0` is false for NaN, so a broken limit means "scalars only" rather than "unlimited".
+  const maxDepth = opts.maxDepth >= 0 ? opts.maxDepth : 0;
+  const scan = new EnvelopeScan(text, maxDepth);
   try {
     scan.run();
-  } catch {
-    // Too deep: the strict parser reports it exactly. A fault of the scan on a text the strict
-    // parser accepts fails closed (see rejected).
-    return rejected(text, opts);
+  } catch (err: unknown) {
+    if (err instanceof TooDeep) {
+      return { ok: false, error: 'too_deep', message: `nesting deeper than ${String(maxDepth)}` };
+    }
+    // The scan meets only texts JSON.parse accepted; should it fault on one, nothing is accepted.
+    return { ok: false, error: 'syntax', message: 'the envelope scan failed' };
   }
   return {
     ok: true,
@@ -135,14 +178,6 @@ export function membersExceed(text: string, max: number): boolean {
     }
   }
   return false;
-}
-
-/** The strict parser's failure for a text the fast path did not accept. */
-function rejected(text: string, opts: StrictJsonOptions): StrictJsonFailure {
-  const strict = parseStrictJson(text, opts);
-  if (!strict.ok) return strict;
-  // Both paths implement one grammar; should they ever disagree, nothing is accepted.
-  return { ok: false, error: 'syntax', message: 'the fast path and the strict parser disagree' };
 }
 
 // Char codes, named so the scan reads like the grammar.
@@ -248,7 +283,7 @@ class EnvelopeScan {
           ? this.scanObject(valueStart, depth + 1, index, PARAMS)
           : this.skipValue(valueStart, depth);
       if (isMessage && key === ID_KEY) this.messageId = text.slice(valueStart, i);
-      // Recorded once the value has ended, as strict-json.ts does: that fixes the order.
+      // Recorded once the value has ended: that fixes the order of the paths.
       if (key !== NOT_ENVELOPE) {
         const bit = 1 << key;
         if ((seen & bit) === 0) {

@@ -435,7 +435,7 @@ const ROWS: readonly Row[] = [
     name: 'two UTF-8 BOMs keep the second',
     input: { body: concat(bytes(0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf), JSON_BYTES) },
     want: { ok: true, text: `\ufeff${JSON_TEXT}` },
-    rationale: 'only one is stripped; strict-json rejects the remaining U+FEFF',
+    rationale: 'only one is stripped; JSON.parse rejects the remaining U+FEFF',
   },
   {
     name: 'UTF-16 BE BOM',

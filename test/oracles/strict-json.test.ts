@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 
-import { isJsonObject, parseStrictJson } from '../../../../src/core/mcp/strict-json.js';
-import type { StrictJsonError } from '../../../../src/core/mcp/strict-json.js';
+import { isJsonObject, parseStrictJson } from './strict-json.js';
+import type { StrictJsonError } from './strict-json.js';
 
 const DEPTH = 64;
 

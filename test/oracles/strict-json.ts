@@ -24,36 +24,22 @@
  * - Nesting deeper than `maxDepth` containers is `too_deep`. The parser keeps its own stack (no
  *   recursion), so even 100,000 nested `[` cannot overflow the call stack.
  *
- * Speed: request bodies are parsed by json-rpc-body.ts, which leaves only the bodies JSON.parse
- * refuses or that nest too deep to this parser (for the exact failure). It walks char codes, takes
- * one `slice` per escape-free string, and computes short integers without allocating.
+ * Where it is used: only in tests, as the oracle that src/core/mcp/json-rpc-body.ts (JSON.parse
+ * plus an envelope scan, what the service runs) is checked against. It walks char codes, takes one
+ * `slice` per escape-free string, and computes short integers without allocating.
  */
+import type {
+  JsonArray,
+  JsonObject,
+  JsonRpcBodyOptions,
+  JsonValue,
+} from '../../src/core/mcp/json-rpc-body.js';
 
-/** A parsed JSON value. Objects are {@link JsonObject}s with a `null` prototype. */
-export type JsonValue = null | boolean | number | string | JsonArray | JsonObject;
+/** Parsed values have the shapes the service's reader declares; here objects have a `null` prototype. */
+export type { JsonArray, JsonObject, JsonValue };
 
-/** A parsed JSON array (an ordinary array: indices cannot reach a prototype). */
-export type JsonArray = readonly JsonValue[];
-
-/**
- * A parsed JSON object. Created with `Object.create(null)`: every key, `__proto__` included, is
- * an own data property, and `Object.getPrototypeOf(obj) === null`. Read members with bracket
- * access (`obj['method']`) and test presence with `Object.hasOwn` or `in`, never through
- * inherited methods such as `obj.hasOwnProperty` (there are none). Read-only by type only: the
- * parser does not freeze, to keep the hot path cheap.
- */
-export interface JsonObject {
-  readonly [key: string]: JsonValue;
-}
-
-/** Options for {@link parseStrictJson}. */
-export interface StrictJsonOptions {
-  /**
-   * Maximum container nesting: a scalar nests 0 deep, `[]` or `{}` 1 deep, `[[]]` 2 deep. A value
-   * that is not a number `>= 0` (e.g. `NaN`) counts as `0`, so only scalars parse (fail closed).
-   */
-  readonly maxDepth: number;
-}
+/** Options for {@link parseStrictJson}: the same nesting limit as the service's reader. */
+export type StrictJsonOptions = JsonRpcBodyOptions;
 
 /** Why a text was rejected. */
 export type StrictJsonError =
