@@ -511,7 +511,7 @@ function validateSimpleAllowlist(
   const rules = checkAllowlistRules(raw, { schemaValid: true });
   if (rules.errors.length > 0) return undefined;
   const doc = parsed.data;
-  const entries = doc.approved.map(compileEntry);
+  const entries = doc.approved.map((entry) => compileEntry(entry, computeReviewSha256(entry)));
 
   const unplaced: DocPath[] = [];
   const place = (path: DocPath, message: string): Issue => {
@@ -564,7 +564,7 @@ export function validateAllowlistPrecisely(
     ok: true,
     fileName,
     doc,
-    entries: doc.approved.map(compileEntry),
+    entries: doc.approved.map((entry) => compileEntry(entry, computeReviewSha256(entry))),
     sha256: sha256OfText(text),
     warnings,
   };

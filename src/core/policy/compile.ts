@@ -14,16 +14,16 @@
  *
  * Invariants: only http entries are indexed (stdio servers never cross the proxy); every object
  * returned is frozen; lookups never throw; the input host must already be normalised
- * (lower-case, no port, no trailing dot), as RequestFacts guarantees. Pure, apart from hashing.
+ * (lower-case, no port, no trailing dot), as RequestFacts guarantees. Pure: the review stamp is
+ * hashed by the caller (src/config/review-stamp.ts) and passed in.
  */
-import { computeReviewSha256 } from '../../config/review-stamp.js';
-import type { AllowlistDoc, AllowlistEntry } from '../../config/allowlist-schema.js';
 import { normalisePath, pathHasPrefix } from '../normalise.js';
 import { DEFAULT_DENY_TEXTS } from './deny-texts.js';
 import { compileGlobSet } from './glob.js';
 import type { GlobMatcher } from './glob.js';
 import { needsInspection } from './inspection-set.js';
 import type { CompiledEntry, CompiledPolicy, DenyReason, HostPattern, ToolRule } from './policy.js';
+import type { PolicyEntryInput, PolicyHeaderInput, PolicyInput } from './policy-input.js';
 
 const DAY_MS = 86_400_000;
 
@@ -294,14 +294,23 @@ export interface CompileOptions {
   readonly sha256: string;
 }
 
+/** CompileOptions, plus the review stamp of an entry as it is now (computeReviewSha256). */
+export interface CompilePolicyOptions<E extends PolicyEntryInput> extends CompileOptions {
+  readonly reviewSha256: (entry: E) => string;
+}
+
 /**
  * Compiles a validated document (AllowlistSchema output that also passed checkAllowlistRules).
  * Values that validation guarantees are not re-checked, except where a bad value would widen
  * access: those fail closed (an unparsable host is not indexed, an unparsable date is expired).
  */
-export function compilePolicy(doc: AllowlistDoc, options: CompileOptions): CompiledPolicy {
+export function compilePolicy<E extends PolicyEntryInput>(
+  doc: PolicyInput<E>,
+  options: CompilePolicyOptions<E>,
+): CompiledPolicy {
   const builder = createPolicyBuilder();
-  for (const source of doc.approved) builder.add(compileEntry(source));
+  for (const source of doc.approved)
+    builder.add(compileEntry(source, options.reviewSha256(source)));
   return builder.build(toPolicyHeader(doc, options));
 }
 
@@ -312,7 +321,7 @@ export type PolicyHeader = Pick<
 >;
 
 /** The document-level part of a validated document. */
-export function toPolicyHeader(doc: AllowlistDoc, options: CompileOptions): PolicyHeader {
+export function toPolicyHeader(doc: PolicyHeaderInput, options: CompileOptions): PolicyHeader {
   const denyTexts: Record<DenyReason, string> = { ...DEFAULT_DENY_TEXTS };
   for (const [reason, text] of Object.entries(doc.deny_reasons ?? {}) as [
     DenyReason,
@@ -437,8 +446,12 @@ function broadest(candidates: readonly Candidate[]): Candidate | undefined {
   return best;
 }
 
-/** One validated entry as plain, frozen data (no functions: it may cross a thread). */
-export function compileEntry(source: AllowlistEntry): CompiledEntry {
+/**
+ * One validated entry as plain, frozen data (no functions: it may cross a thread).
+ * `reviewSha256` is the entry's review stamp recomputed from its keys (computeReviewSha256); a
+ * written `review_sha256` that differs from it marks the entry for rotation.
+ */
+export function compileEntry(source: PolicyEntryInput, reviewSha256: string): CompiledEntry {
   const host = source.host === undefined ? undefined : parseHostPattern(source.host);
   const url = source.url === undefined ? undefined : parseEntryUrl(source.url);
   const urlValue = url?.ok === true ? url.value : undefined;
@@ -450,7 +463,6 @@ export function compileEntry(source: AllowlistEntry): CompiledEntry {
             source.tools.allow === undefined ? undefined : Object.freeze([...source.tools.allow]),
           deny: Object.freeze([...(source.tools.deny ?? [])]),
         });
-  const computed = computeReviewSha256(source);
   return Object.freeze({
     id: source.id,
     transport: source.transport,
@@ -466,7 +478,7 @@ export function compileEntry(source: AllowlistEntry): CompiledEntry {
     reviewedOn: source.reviewed_on,
     expiresOn: source.expires_on,
     expiresAtMs: expiresAtMs(source.expires_on),
-    stampMismatch: source.review_sha256 !== undefined && source.review_sha256 !== computed,
+    stampMismatch: source.review_sha256 !== undefined && source.review_sha256 !== reviewSha256,
   });
 }
 

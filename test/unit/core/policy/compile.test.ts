@@ -32,7 +32,7 @@ function policyOf(approved: AllowlistEntry[], extra: Partial<AllowlistDoc> = {})
     approved,
     ...extra,
   };
-  return compilePolicy(doc, { sha256: 'f'.repeat(64) });
+  return compilePolicy(doc, { sha256: 'f'.repeat(64), reviewSha256: computeReviewSha256 });
 }
 
 describe('parseHostPattern', () => {

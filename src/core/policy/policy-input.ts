@@ -1,0 +1,49 @@
+/**
+ * What compilePolicy compiles: the core's own declaration of a validated allowlist, so that the
+ * core depends on no schema. Keys are spelled as in the file. src/config/allowlist-schema.ts
+ * validates a document onto these shapes (its output types are assignable to them), and the
+ * review stamp, which is defined over the file's keys, is computed there and passed in.
+ */
+import type { DenyReason, DenyStyle, Mode } from './policy.js';
+
+/** One validated approval: the keys compileEntry reads. */
+export interface PolicyEntryInput {
+  readonly id: string;
+  readonly transport: 'http' | 'stdio';
+  readonly host?: string | undefined;
+  readonly url?: string | undefined;
+  readonly scopes?: readonly string[] | undefined;
+  readonly tools?:
+    | {
+        readonly allow?: readonly string[] | undefined;
+        readonly deny?: readonly string[] | undefined;
+      }
+    | undefined;
+  readonly mode?: Mode | undefined;
+  readonly inspection?: 'required' | 'host_only' | undefined;
+  readonly review_ticket: string;
+  readonly reviewed_by: string;
+  /** `YYYY-MM-DD`. */
+  readonly reviewed_on: string;
+  /** `YYYY-MM-DD`, the last day the approval is valid. */
+  readonly expires_on: string;
+  /** The review stamp as written in the file, if any. */
+  readonly review_sha256?: string | undefined;
+}
+
+/** The document-level keys (defaults applied). */
+export interface PolicyHeaderInput {
+  readonly version: string;
+  readonly default_action: 'allow' | 'deny';
+  readonly mode: Mode;
+  readonly review_url: string;
+  readonly deny_style: DenyStyle;
+  readonly deny_reasons?: Readonly<Partial<Record<DenyReason, string | undefined>>> | undefined;
+}
+
+/** A whole validated document whose entries are of type E. */
+export interface PolicyInput<
+  E extends PolicyEntryInput = PolicyEntryInput,
+> extends PolicyHeaderInput {
+  readonly approved: readonly E[];
+}
