@@ -338,7 +338,7 @@ const trusted: FieldReader = (entry, key) => entry[key] as AllowlistEntry[typeof
 export interface RuleOptions {
   /**
    * The caller has checked the document against AllowlistSchema and it passed: fields are read
-   * without validating each again (the loader's fast path, where that was a third of the time).
+   * without validating each again, which would repeat the schema's work on every field.
    */
   readonly schemaValid?: boolean;
 }

@@ -16,9 +16,8 @@
  *   strictly (invalid UTF-8 is an error, a BOM is kept), so that equals the file bytes.
  * - Warnings never block a load: approvals expired or expiring within 30 days of `now`, review
  *   stamps that no longer match, and url details that matching ignores.
- * - Two paths, one answer (validateAllowlist): a valid file in the plain subset of YAML that
- *   simple-yaml.ts reads takes the fast path; any other file, and every invalid one, the
- *   precise path with the `yaml` package, which alone words and places errors.
+ * - One reader: the `yaml` package, with positions, words and places every error. A second
+ *   reader of a security file could come to read it differently from the first.
  * The YAML helpers here are shared with load-known-hosts.ts and stamp-file.ts.
  */
 import { createHash } from 'node:crypto';
@@ -43,8 +42,6 @@ import {
 } from './allowlist-schema.js';
 import type { AllowlistDoc, DocPath } from './allowlist-schema.js';
 import { computeReviewSha256 } from './review-stamp.js';
-import { parseSimpleYaml } from './simple-yaml.js';
-import type { SimpleYaml } from './simple-yaml.js';
 
 /** One problem or warning, at a 1-based line and column of the file. */
 export interface Issue {
@@ -476,65 +473,8 @@ export function parseAllowlist(text: string, options: ParseAllowlistOptions): Pa
 /**
  * Every check of parseAllowlist, and the compilation of each entry: the result is plain data,
  * so the policy store can run this (the expensive part) in a worker thread. Pure; never throws.
- *
- * Two paths, one answer. Most files are written in the plain subset of YAML that
- * parseSimpleYaml (simple-yaml.ts) reads twenty times faster than the `yaml` package; when it
- * reads the file and the file is valid, that is the answer. Any other file, and every invalid
- * one, goes through the precise path (the `yaml` package with positions), which reports each
- * problem where it is. The fast path can only ever say "valid" for a file the precise path
- * finds valid, with the same document, entries and warnings: it has no error messages at all.
  */
 export function validateAllowlist(
-  text: string,
-  options: ParseAllowlistOptions,
-): ValidateAllowlistResult {
-  return validateSimpleAllowlist(text, options) ?? validateAllowlistPrecisely(text, options);
-}
-
-/** The fast path: a valid file in the plain subset of YAML; undefined for anything else. */
-function validateSimpleAllowlist(
-  text: string,
-  options: ParseAllowlistOptions,
-): ValidateAllowlistResult | undefined {
-  let simple: SimpleYaml | undefined;
-  try {
-    simple = parseSimpleYaml(text, { numbersAsWritten: ['version'] });
-  } catch {
-    // Unreachable by design (the reader never throws); if it ever does, the precise path
-    // still judges the file, so a bug here costs time, never a verdict.
-    return undefined;
-  }
-  if (simple === undefined) return undefined;
-  const raw = simple.value;
-  const parsed = AllowlistSchema.safeParse(raw);
-  if (!parsed.success) return undefined;
-  const rules = checkAllowlistRules(raw, { schemaValid: true });
-  if (rules.errors.length > 0) return undefined;
-  const doc = parsed.data;
-  const entries = doc.approved.map((entry) => compileEntry(entry, computeReviewSha256(entry)));
-
-  const unplaced: DocPath[] = [];
-  const place = (path: DocPath, message: string): Issue => {
-    const position = simple.positionOf(path);
-    if (position === undefined) unplaced.push(path);
-    return { ...(position ?? { line: 1, col: 1 }), message };
-  };
-  const warnings = rules.notes.map((note) => place(note.path, note.message));
-  warnings.push(
-    ...entryWarnings(raw, options.now, place, (_, index) => entries[index]?.stampMismatch === true),
-  );
-  // A warning the reader cannot place is a reader bug; the precise path places it.
-  if (unplaced.length > 0) return undefined;
-  sortIssues(warnings);
-  const { fileName } = options;
-  return { ok: true, fileName, doc, entries, sha256: sha256OfText(text), warnings };
-}
-
-/**
- * The precise path alone: the `yaml` package with positions, every error where it is. Exported
- * so tests can hold the fast path to its answers.
- */
-export function validateAllowlistPrecisely(
   text: string,
   options: ParseAllowlistOptions,
 ): ValidateAllowlistResult {
@@ -548,7 +488,8 @@ export function validateAllowlistPrecisely(
   const parsed = AllowlistSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success)
     errors.push(...zodIssuesToIssues(source, parsed.error.issues, allowedKeysAt));
-  const rules = checkAllowlistRules(raw);
+  // A document the schema accepted need not have each field validated again by the rules.
+  const rules = checkAllowlistRules(raw, { schemaValid: parsed.success });
   for (const rule of rules.errors) errors.push(issueAt(source, rule.path, rule.at, rule.message));
 
   const place = (path: DocPath, message: string): Issue => issueAt(source, path, 'value', message);
@@ -586,7 +527,7 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A warning about the value at `path`, placed by whichever path read the file. */
+/** A warning about the value at `path`, placed in the file. */
 type PlaceWarning = (path: DocPath, message: string) => Issue;
 
 /**

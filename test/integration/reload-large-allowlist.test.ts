@@ -32,10 +32,6 @@ const MIN_PARSE_MS = 500;
  */
 function largeAllowlist(version: string, tools: string): string {
   const lines = [
-    // A document marker is valid YAML outside the fast reader's subset (simple-yaml.ts), so
-    // this file takes the slow, precise path: the test needs a parse long enough that a
-    // blocked event loop would show, whatever the fast path's speed.
-    '---',
     `version: ${version}`,
     'review_url: https://mcp-review.corp.example/request',
     'approved:',

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { generateAllowlist } from '../../../bench/allowlist-gen.js';
+import { githubAllowlist } from '../../helpers/github-allowlist.js';
 import { loadAllowlistFile, parseAllowlist } from '../../../src/config/load-allowlist.js';
 import type { Issue, ParseAllowlistResult } from '../../../src/config/load-allowlist.js';
 
@@ -88,7 +90,7 @@ describe('valid allowlists', () => {
     expect(result.ok ? [] : lines(result.errors)).toEqual([]);
     // Kept on purpose: the example shows what validate says about a wildcard with tool rules.
     expect(lines(result.warnings)).toEqual([
-      '107:11 approved[5].host: *.mcp.cloudflare.com matches hosts at any depth, but the interception certificate for it covers one label only (x.mcp.cloudflare.com, not x.y.mcp.cloudflare.com), so clients refuse inspected TLS to deeper hosts; approve those as their own patterns (\"*.y.mcp.cloudflare.com\") or exact hosts',
+      '107:11 approved[5].host: *.mcp.cloudflare.com matches hosts at any depth, but the interception certificate for it covers one label only (x.mcp.cloudflare.com, not x.y.mcp.cloudflare.com), so clients refuse inspected TLS to deeper hosts; approve those as their own patterns ("*.y.mcp.cloudflare.com") or exact hosts',
     ]);
     if (!result.ok) return;
     expect(result.policy.entries.every((entry) => !entry.stampMismatch)).toBe(true);
@@ -429,6 +431,132 @@ describe('warnings', () => {
     const result = await parseFixture('invalid-expiry-before-review.yaml');
     expect(result.ok).toBe(false);
     expect(result.warnings).toHaveLength(2);
+  });
+});
+
+describe('YAML 1.2 scalars and layout', () => {
+  const BASE = githubAllowlist({ expiresOn: '2027-04-18' });
+  const SEC = '    reviewed_by: security-platform';
+
+  test.each([
+    { name: 'yes stays a string', text: BASE.replace(SEC, '    reviewed_by: yes'), errors: [] },
+    {
+      name: 'true is a boolean',
+      text: BASE.replace(SEC, '    reviewed_by: true'),
+      errors: ['11:18 approved[0].reviewed_by: expected a string, got true'],
+    },
+    {
+      name: '0x10 is a number',
+      text: BASE.replace(SEC, '    reviewed_by: 0x10'),
+      errors: ['11:18 approved[0].reviewed_by: expected a string, got 16'],
+    },
+    {
+      name: 'null is an empty value',
+      text: BASE.replace(SEC, '    reviewed_by: null'),
+      errors: ['11:18 approved[0].reviewed_by: expected a string, got an empty value'],
+    },
+    {
+      name: 'a block list',
+      text: BASE.replace('[repo.read]', '\n      - repo.read\n      - "x"'),
+      errors: [],
+    },
+    { name: 'comments after values', text: BASE.replace(/\n/g, '  # c\n'), errors: [] },
+  ])('$name', ({ text, errors }) => {
+    const result = parseAllowlist(text, { fileName: 'x', now: NOW });
+    expect(result.ok ? [] : lines(result.errors)).toEqual(errors);
+  });
+
+  test('CRLF line ends: warnings are placed on the same lines as with LF', () => {
+    const expired = BASE.replace('2027-04-18', '2026-11-01');
+    const lf = parseAllowlist(expired, { fileName: 'x', now: NOW });
+    const crlf = parseAllowlist(expired.replace(/\n/g, '\r\n'), { fileName: 'x', now: NOW });
+    expect(lines(crlf.warnings)).toEqual([
+      '13:17 approved[0].expires_on: approval "github-official" expired after 2026-11-01 (UTC); matching requests are denied with reason "expired" until it is renewed',
+    ]);
+    expect(crlf.warnings).toEqual(lf.warnings);
+  });
+});
+
+describe('generated allowlists of 1,000 entries (bench/allowlist-gen.ts)', () => {
+  const TODAY = new Date('2026-11-21T00:00:00Z');
+  const DAY_MS = 86_400_000;
+  const notInterception = (issues: readonly Issue[]): Issue[] =>
+    issues.filter((w) => !w.message.includes('the interception certificate'));
+
+  test.each([1, 2, 3])('seed %i: valid, and every entry warned of as its expiry nears', (seed) => {
+    const text = generateAllowlist(1000, TODAY, seed);
+    const today = parseAllowlist(text, { fileName: 'x', now: TODAY });
+    expect(today.ok).toBe(true);
+    if (today.ok) expect(today.policy.entries).toHaveLength(1000);
+    // Only the notes about wildcard hosts with tool rules (interception certificates) today.
+    expect(notInterception(today.warnings)).toEqual([]);
+    const soon = parseAllowlist(text, {
+      fileName: 'x',
+      now: new Date(TODAY.getTime() + 170 * DAY_MS),
+    });
+    const soonWarnings = notInterception(soon.warnings);
+    expect(soonWarnings).toHaveLength(1000);
+    expect(soonWarnings.every((w) => w.message.includes('expires after'))).toBe(true);
+    const later = parseAllowlist(text, {
+      fileName: 'x',
+      now: new Date(TODAY.getTime() + 400 * DAY_MS),
+    });
+    const laterWarnings = notInterception(later.warnings);
+    expect(laterWarnings).toHaveLength(1000);
+    expect(laterWarnings.every((w) => w.message.includes('expired after'))).toBe(true);
+  });
+
+  test('stale stamps: one warning each, on its own line', () => {
+    let stale = 0;
+    // Every tenth stamp goes stale.
+    const text = generateAllowlist(1000, TODAY, 4).replace(
+      /review_sha256: ([0-9a-f]{64})/g,
+      (line, stamp: string) => {
+        if (stale++ % 10 !== 0) return line;
+        return `review_sha256: ${stamp.replace(/^./, (c) => (c === '0' ? '1' : '0'))}`;
+      },
+    );
+    const result = parseAllowlist(text, { fileName: 'x', now: TODAY });
+    expect(result.ok).toBe(true);
+    const warnings = notInterception(result.warnings);
+    expect(warnings).toHaveLength(100);
+    const textLines = text.split('\n');
+    for (const w of warnings) {
+      expect(w.message).toContain('.review_sha256: does not match');
+      expect(textLines[w.line - 1]).toMatch(/^ +review_sha256: /);
+    }
+  });
+
+  test('url queries: a note each, on its own line, and the stamp no longer matches', () => {
+    let queries = 0;
+    // Every seventh entry's url gains a query, which matching ignores; the url is a stamped field.
+    const text = generateAllowlist(1000, TODAY, 4).replace(
+      /(\n {4}url: https:\/\/\S+)\n/g,
+      (line, url: string) => (queries++ % 7 === 0 ? `${url}?team=a\n` : line),
+    );
+    const changed = Math.ceil(queries / 7);
+    const result = parseAllowlist(text, { fileName: 'x', now: TODAY });
+    expect(result.ok).toBe(true);
+    const warnings = notInterception(result.warnings);
+    const urls = warnings.filter((w) => w.message.includes('the query is ignored'));
+    const stamps = warnings.filter((w) => w.message.includes('.review_sha256: does not match'));
+    expect(urls).toHaveLength(changed);
+    expect(stamps).toHaveLength(changed);
+    expect(warnings).toHaveLength(2 * changed);
+    const textLines = text.split('\n');
+    for (const w of urls) expect(textLines[w.line - 1]).toMatch(/^ +url: .*\?team=a$/);
+  });
+
+  test('an invalid entry among 1,000 is reported where it is', () => {
+    const text = generateAllowlist(1000, TODAY, 5).replace(
+      /(\n {4}host: )mcp\.vendor00500\.example\n/,
+      '$1MCP.vendor00500.example\n',
+    );
+    const result = parseAllowlist(text, { fileName: 'x', now: TODAY });
+    expect(result.ok).toBe(false);
+    const line = text.split('\n').findIndex((l) => l.includes('MCP.vendor00500.example')) + 1;
+    expect(line).toBeGreaterThan(0);
+    expect(result.ok ? [] : result.errors.map((e) => e.line)).toEqual([line]);
   });
 });
 
