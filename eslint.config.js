@@ -3,6 +3,32 @@ import prettier from 'eslint-config-prettier/flat';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
+/**
+ * src/core/ imports only itself and the Node built-ins that compute without I/O (the same list,
+ * and why each, in test/unit/import-graph.test.ts, which also checks the whole graph for cycles).
+ * `depth` is how many folders below src/core/ the files are: a relative specifier climbing that
+ * many levels plus one leaves the core.
+ */
+const CORE_BUILT_INS = ['buffer', 'crypto', 'net', 'url', 'zlib'];
+function coreImports(depth, extraPackages = []) {
+  const allowed = [...CORE_BUILT_INS.map((name) => `node:${name}`), ...extraPackages];
+  const escape = '\\.\\./'.repeat(depth + 1);
+  return {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `^(?!\\.|(?:${allowed.join('|')})$)`,
+            message: 'src/core/ imports only itself and pure Node built-ins.',
+          },
+          { regex: `^${escape}`, message: 'src/core/ imports nothing from outside src/core/.' },
+        ],
+      },
+    ],
+  };
+}
+
 export default defineConfig(
   globalIgnores(['dist/', 'coverage/', 'node_modules/', '.ci/out/']),
   js.configs.recommended,
@@ -42,6 +68,10 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-argument': 'off',
     },
   },
+  { files: ['src/core/*.ts'], rules: coreImports(0) },
+  { files: ['src/core/*/*.ts'], rules: coreImports(1) },
+  // The one package import the core still has (KNOWN_CORE_ESCAPES in the graph test).
+  { files: ['src/core/mcp/decode-body.ts'], rules: coreImports(1, ['iconv-lite']) },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
   prettier,
 );
