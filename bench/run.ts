@@ -387,7 +387,7 @@ async function main(): Promise<number> {
         warnings,
         settings: load?.settings ?? null,
         shapes: load?.shapes ?? {},
-        micro: micro === undefined ? null : { decision: micro.decision, load_10k: micro.load_10k },
+        micro: micro === undefined ? null : { decision: micro.decision, reload: micro.reload },
         problems,
       };
       process.stdout.write(`${JSON.stringify(report)}\n`);
