@@ -17,7 +17,7 @@ import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
 import { authorize } from '../core/pipeline.js';
-import type { PolicyStore } from '../config/policy-store.js';
+import type { PolicySnapshot } from '../core/pipeline.js';
 import type { CompiledPolicy } from '../core/policy/policy.js';
 import { GrpcServer } from '../grpc/server.js';
 import type { GrpcCall } from '../grpc/server.js';
@@ -44,8 +44,18 @@ export const HEALTH_SERVICES: ReadonlySet<string> = new Set([
 
 type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
+/**
+ * Where Checks read the policy: the snapshot in force (undefined before the first load) and a
+ * signal when it is replaced. src/config/policy-store.ts's PolicyStore is one; the edge needs no
+ * more of it.
+ */
+export interface SnapshotSource {
+  readonly current: PolicySnapshot | undefined;
+  onChange(listener: (snapshot: PolicySnapshot) => void): unknown;
+}
+
 export interface AuthzServerDeps {
-  readonly store: PolicyStore;
+  readonly store: SnapshotSource;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Wall clock (epoch ms); injected so tests can fix dates. */
