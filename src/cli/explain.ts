@@ -13,7 +13,8 @@ import type { McpInspection } from '../core/mcp/inspection.js';
 import { authorize } from '../core/pipeline.js';
 import type { KnownHosts } from '../core/policy/policy.js';
 import type { CheckResponse, ProtoStruct, ProtoValue } from '../envoy/check-types.js';
-import { checkRequestFromJson } from '../envoy/proto-json.js';
+import { checkRequestJsonToBytes } from '../envoy/check-request-json.js';
+import { decodeCheckRequest } from '../envoy/check-request-codec.js';
 import { toRequestFacts } from '../envoy/to-facts.js';
 import { toCheckResponse } from '../envoy/to-response.js';
 import type { CliIo } from './io.js';
@@ -107,7 +108,9 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
   if (requestText === undefined) return 1;
   let facts: RequestFacts;
   try {
-    facts = toRequestFacts(checkRequestFromJson(JSON.parse(requestText) as unknown));
+    // JSON → the bytes Envoy would send → the server's own decoder, so serve reads them alike.
+    const bytes = checkRequestJsonToBytes(JSON.parse(requestText) as unknown);
+    facts = toRequestFacts(decodeCheckRequest(bytes));
   } catch (err: unknown) {
     io.stderr(`${values.request}: not a CheckRequest in proto3 JSON: ${(err as Error).message}\n`);
     return 1;

@@ -131,8 +131,8 @@ export const healthService = requireService(HEALTH_SERVICE_NAME, {
 
 /**
  * Loads proto/ into a fresh protobufjs Root with the same field naming as the service
- * definitions (`keepCase`), for reflection-driven code such as proto-json.ts. Throws if a file is
- * missing or invalid.
+ * definitions (`keepCase`), for reflection-driven code such as check-request-json.ts. Throws if a
+ * file is missing or invalid.
  */
 export function loadProtoRoot(): Root {
   const root = new protobuf.Root();

@@ -1,6 +1,8 @@
 /**
  * Proto3 JSON (the canonical protobuf JSON mapping: what Envoy's docs, OPA-Envoy decision logs
- * and `protojson` print) → CheckRequest in exactly the shape proto-loader decodes.
+ * and `protojson` print) → the protobuf bytes of a CheckRequest, which `explain` then decodes with
+ * the server's own decoder (check-request-codec.ts), so that explain and serve cannot read one
+ * request differently. This module only maps JSON onto the schema; it decodes nothing.
  *
  * Contract:
  * - Accepts both field-name spellings the mapping allows, lowerCamelCase (`rawBody`) and the
@@ -15,20 +17,19 @@
  *   names the JSON path. Exception: the keys OPA-Envoy adds beside `attributes` in its `input`
  *   document (`parsed_path`, `parsed_body`, ...) are ignored at the top level, so an OPA decision
  *   log can be replayed as is.
- * - The converted message is encoded with our protos and decoded with the server's own
- *   `requestDeserialize`, so the result has the same shape as a request that came over the wire
- *   (omitted defaults, oneof discriminators, Buffers, int64 strings).
+ * - The bytes are protobufjs's: the mapped object goes through `fromObject` and `encode` on the
+ *   CheckRequest type of proto/. protobufjs's `fromObject` alone takes only one field spelling and
+ *   none of the well-known types' JSON forms, which is why the mapping above comes first.
  * - Meant for the CLI (`explain`), not the hot path: it reflects over the schema per call.
  */
 import protobuf from 'protobufjs';
 import type { Field, Root, Type } from 'protobufjs';
 
 import { AppError } from '../errors.js';
-import type { CheckRequest } from './check-types.js';
-import { authorizationService, loadProtoRoot } from './proto.js';
+import { loadProtoRoot } from './proto.js';
 
-/** Options for {@link checkRequestFromJson}. */
-export interface CheckRequestFromJsonOptions {
+/** Options for {@link checkRequestJsonToBytes}. */
+export interface CheckRequestJsonOptions {
   /** Skip unknown fields everywhere instead of throwing (protojson's DiscardUnknown). */
   readonly ignoreUnknownFields?: boolean;
 }
@@ -61,14 +62,14 @@ function schema(): { readonly root: Root; readonly checkRequest: Type } {
 }
 
 /**
- * Converts a CheckRequest written in proto3 JSON into the decoded proto-loader shape (see
- * check-types.ts). Throws AppError `ERR_REQUEST_INVALID` with the offending JSON path when the
- * input is not a valid CheckRequest.
+ * Encodes a CheckRequest written in proto3 JSON as protobuf bytes (without the gRPC frame
+ * header), as Envoy would send it. Throws AppError `ERR_REQUEST_INVALID` with the offending JSON
+ * path when the input is not a valid CheckRequest.
  */
-export function checkRequestFromJson(
+export function checkRequestJsonToBytes(
   json: unknown,
-  options: CheckRequestFromJsonOptions = {},
-): CheckRequest {
+  options: CheckRequestJsonOptions = {},
+): Buffer {
   const { root, checkRequest } = schema();
   const ctx: Context = { root, ignoreUnknown: options.ignoreUnknownFields ?? false };
   if (!isObject(json)) fail('$', 'expected a JSON object (a CheckRequest)');
@@ -76,8 +77,7 @@ export function checkRequestFromJson(
   if (!ctx.ignoreUnknown) {
     top = Object.fromEntries(Object.entries(json).filter(([key]) => !OPA_INPUT_EXTRAS.has(key)));
   }
-  const encoded = encode(checkRequest, convertMessage(ctx, checkRequest, top, '$'), '$');
-  return authorizationService.Check.requestDeserialize(encoded);
+  return encode(checkRequest, convertMessage(ctx, checkRequest, top, '$'), '$');
 }
 
 function fail(path: string, message: string): never {

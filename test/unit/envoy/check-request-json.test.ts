@@ -1,9 +1,26 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { describe, expect, test } from 'vitest';
 
-import { checkRequestFromJson } from '../../../src/envoy/proto-json.js';
+import type { CheckRequest } from '../../../src/envoy/check-types.js';
+import { decodeCheckRequest } from '../../../src/envoy/check-request-codec.js';
+import { checkRequestJsonToBytes } from '../../../src/envoy/check-request-json.js';
+import type { CheckRequestJsonOptions } from '../../../src/envoy/check-request-json.js';
+import { authorizationService } from '../../../src/envoy/proto.js';
 import { toRequestFacts } from '../../../src/envoy/to-facts.js';
 import { AppError } from '../../../src/errors.js';
 import { envoyCheckRequest } from '../../helpers/envoy-check-request.js';
+
+/**
+ * The mapping read back with proto-loader's generic decode, the oracle that sees every field
+ * (the server's lean decoder reads only those the facts need).
+ */
+function checkRequestFromJson(json: unknown, options?: CheckRequestJsonOptions): CheckRequest {
+  return authorizationService.Check.requestDeserialize(checkRequestJsonToBytes(json, options));
+}
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/check-requests');
 
 const BODY = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
 const b64 = (s: string | Uint8Array): string => Buffer.from(s).toString('base64');
@@ -89,7 +106,26 @@ const SNAKE = {
 // JSON.stringify drops the undefined key, as reading a file would.
 const snakeJson = JSON.parse(JSON.stringify(SNAKE)) as unknown;
 
-describe('checkRequestFromJson', () => {
+describe('explain reads a request as serve does', () => {
+  const fixtures = readdirSync(FIXTURES).filter((name) => name.endsWith('.json'));
+
+  test('the fixtures are there', () => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(5);
+  });
+
+  test.each([...fixtures, 'CAMEL'])(
+    '%s: the lean decoder gives the facts of the generic one',
+    (name) => {
+      const json: unknown =
+        name === 'CAMEL' ? CAMEL : JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8'));
+      const bytes = checkRequestJsonToBytes(json);
+      const lean = toRequestFacts(decodeCheckRequest(bytes));
+      expect(lean).toEqual(toRequestFacts(authorizationService.Check.requestDeserialize(bytes)));
+    },
+  );
+});
+
+describe('checkRequestJsonToBytes', () => {
   test('camelCase and snake_case give the same request', () => {
     expect(checkRequestFromJson(CAMEL)).toEqual(checkRequestFromJson(snakeJson));
   });
