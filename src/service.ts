@@ -6,7 +6,7 @@
 import type { Registry } from 'prom-client';
 import { PolicyStore } from './config/policy-store.js';
 import type { ServeConfig } from './config/service-config.js';
-import { splitHostPort } from './config/service-config.js';
+import { splitHostPort } from './net/host-port.js';
 import { readDiscoveryToken } from './discovery/endpoint.js';
 import { registerDiscoveryGauge } from './discovery/gauge.js';
 import { DiscoveryTable } from './discovery/table.js';

@@ -27,7 +27,7 @@ import type { Worker } from 'node:cluster';
 import { AggregatorRegistry, Counter } from 'prom-client';
 import type { PrometheusContentType } from 'prom-client';
 import type { CliIo } from '../cli/io.js';
-import { splitHostPort } from '../config/service-config.js';
+import { splitHostPort } from '../net/host-port.js';
 import type { ServeConfig } from '../config/service-config.js';
 import { claimUnixSocketPath, UnixSocketError, unixSocketPath } from '../grpc/unix-socket.js';
 import { createTelemetryServer } from '../telemetry/http.js';

@@ -14,6 +14,7 @@ import {
   DEFAULT_MCP_GATE_CLIENT_DIR,
 } from '../envoy-render/layout.js';
 import { ConfigError } from '../errors.js';
+import { splitHostPort } from '../net/host-port.js';
 import { DEFAULT_LOG_BUFFER_BYTES } from '../telemetry/log-output.js';
 
 /**
@@ -461,14 +462,4 @@ function resolveEnvoyRender(
 function isListenAddress(value: string, allowUnix: boolean): boolean {
   if (allowUnix && value.startsWith('unix:')) return value.length > 'unix:'.length;
   return splitHostPort(value) !== undefined;
-}
-
-/** Splits `host:port` / `[v6]:port`; undefined when it is not of that form. */
-export function splitHostPort(value: string): { host: string; port: number } | undefined {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5})$/.exec(value);
-  if (match === null) return undefined;
-  const port = Number(match[2]);
-  if (port > 65535) return undefined;
-  const host = (match[1] ?? '').replace(/^\[(.*)\]$/, '$1');
-  return { host, port };
 }

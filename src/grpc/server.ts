@@ -33,7 +33,7 @@ import type {
   OutgoingHttpHeaders,
   ServerHttp2Stream,
 } from 'node:http2';
-import { splitHostPort } from '../config/service-config.js';
+import { splitHostPort } from '../net/host-port.js';
 import {
   ACCEPTED_ENCODINGS,
   PREFIX_BYTES,
