@@ -14,6 +14,7 @@ import {
   DEFAULT_MCP_GATE_CLIENT_DIR,
 } from '../envoy-render/layout.js';
 import { ConfigError } from '../errors.js';
+import type { GrpcTlsFiles } from '../grpc/tls-credentials.js';
 import { splitHostPort } from '../net/host-port.js';
 import { DEFAULT_LOG_BUFFER_BYTES } from '../telemetry/log-output.js';
 
@@ -28,16 +29,6 @@ export const BUNDLED_KNOWN_HOSTS: string = path.resolve(
 
 /** `--known-hosts none`: run with no known-MCP-host list at all. */
 export const NO_KNOWN_HOSTS = 'none';
-
-/** The gRPC listener's TLS files (src/grpc/tls-credentials.ts reads and checks them). */
-export interface GrpcTlsFiles {
-  /** PEM certificate chain, leaf first. */
-  readonly certPath: string;
-  /** PEM private key of the leaf. */
-  readonly keyPath: string;
-  /** PEM CA bundle; when set, clients must present a certificate it issued (mTLS). */
-  readonly clientCaPath: string | undefined;
-}
 
 export interface ServeConfig {
   readonly allowlistPath: string;

@@ -16,8 +16,17 @@ import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { keyMatchesCertificate, readPrivateKey, splitCertificates } from '../certs/x509.js';
-import type { GrpcTlsFiles } from '../config/service-config.js';
 import { AppError } from '../errors.js';
+
+/** The gRPC listener's TLS files, as the service configuration names them. */
+export interface GrpcTlsFiles {
+  /** PEM certificate chain, leaf first. */
+  readonly certPath: string;
+  /** PEM private key of the leaf. */
+  readonly keyPath: string;
+  /** PEM CA bundle; when set, clients must present a certificate it issued (mTLS). */
+  readonly clientCaPath: string | undefined;
+}
 
 /** What node's TLS server is given: PEM bytes, exactly as read. */
 export interface TlsCredentials {

@@ -14,12 +14,12 @@
  *   the next good content is taken up as any change is.
  */
 import { coalesceReloads, ReloadTriggers } from '../config/reload-triggers.js';
-import type { GrpcTlsFiles } from '../config/service-config.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { NO_ALPN_H2 } from './server.js';
 import { checkTlsFiles, readTlsFiles } from './tls-credentials.js';
 import type {
+  GrpcTlsFiles,
   LoadedTlsCredentials,
   ServingCertificateInfo,
   TlsCredentials,

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { GrpcTlsFiles } from '../../../src/config/service-config.js';
+import type { GrpcTlsFiles } from '../../../src/grpc/tls-credentials.js';
 import { loadTlsCredentials, TlsFilesError } from '../../../src/grpc/tls-credentials.js';
 import { createGrpcTlsPki, issueServerCertificate } from '../../helpers/grpc-tls-pki.js';
 import type { GrpcTlsPki } from '../../helpers/grpc-tls-pki.js';
