@@ -17,11 +17,11 @@
  *   it changes.
  * - A crash or hang of the worker is a failed reload like any other.
  *
- * Triggers (reload-triggers.ts): a watcher on the files' *directories* (a ConfigMap swaps a `..data`
- * symlink, which a watch on the file itself never sees), SIGHUP (wired in cli/serve.ts), and a
- * periodic re-read, because watchers miss events on some volumes. A directory that is replaced
- * is watched again at the next reload. Triggers that arrive while a reload runs are coalesced
- * into one more reload.
+ * Triggers (fs/reload-triggers.ts): a watcher on the files' *directories* (a ConfigMap swaps a
+ * `..data` symlink, which a watch on the file itself never sees), SIGHUP (wired in cli/serve.ts),
+ * and a periodic re-read, because watchers miss events on some volumes. A directory that is
+ * replaced is watched again at the next reload. Triggers that arrive while a reload runs are
+ * coalesced into one more reload.
  */
 import type { PolicySnapshot } from '../core/pipeline.js';
 import { ConfigError } from '../errors.js';
@@ -32,7 +32,7 @@ import { buildSnapshot } from './policy-data.js';
 import type { PolicyData, PolicyLoadRequest } from './policy-data.js';
 import { createInProcessPolicyLoader, createWorkerPolicyLoader } from './policy-loader.js';
 import type { LoaderResult, PolicyLoader } from './policy-loader.js';
-import { coalesceReloads, ReloadTriggers } from './reload-triggers.js';
+import { coalesceReloads, ReloadTriggers } from '../fs/reload-triggers.js';
 const DEFAULT_SETTLE_MS = 200;
 const DEFAULT_SETTLE_ATTEMPTS = 3;
 const DEFAULT_LOAD_TIMEOUT_MS = 120_000;

@@ -1,7 +1,7 @@
 /**
  * Keeps the gRPC listener's TLS credentials current without a restart: cert-manager renews a
  * Secret, kubelet swaps the volume's `..data` symlink, and the next handshake presents the new
- * certificate. Triggers are the allowlist's (config/reload-triggers.ts: directory watchers plus
+ * certificate. Triggers are the allowlist's (fs/reload-triggers.ts: directory watchers plus
  * the periodic re-read) and SIGHUP.
  *
  * - Content that is already in force (a poll, a touch) is told by hash and changes nothing.
@@ -13,7 +13,7 @@
  *   `mcp_gate_errors_total{code="ERR_TLS_INVALID"}`; the last good credentials keep serving, and
  *   the next good content is taken up as any change is.
  */
-import { coalesceReloads, ReloadTriggers } from '../config/reload-triggers.js';
+import { coalesceReloads, ReloadTriggers } from '../fs/reload-triggers.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { NO_ALPN_H2 } from './server.js';

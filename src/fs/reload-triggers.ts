@@ -1,6 +1,6 @@
 /**
  * When to read a set of files again: a watcher on each file's *directory*, and a periodic re-read
- * behind it. Shared by the allowlist (policy-store.ts) and the gRPC TLS files
+ * behind it. Shared by the allowlist (config/policy-store.ts) and the gRPC TLS files
  * (grpc/tls-reloader.ts); the owner decides what a reload is and whether anything changed.
  *
  * - Directories, not files: Kubernetes ConfigMap and Secret volumes swap a `..data` symlink, and
