@@ -122,21 +122,31 @@ export function clientFromUserAgent(userAgent: string | undefined): ClientName |
   if (userAgent === undefined) return undefined;
   const products = new Set<string>();
   // Product tokens are `name[/version]` separated by spaces; comments in parentheses hold
-  // platform details, never the product, and are skipped.
+  // platform details, never the product, and are skipped. Tokens are sliced, not built a
+  // character at a time: this runs on every MCP Check.
   const text = userAgent.slice(0, MAX_INSPECTED_CHARS).toLowerCase();
   let depth = 0;
-  let token = '';
-  for (const ch of text) {
-    if (ch === '(') depth++;
-    else if (ch === ')') depth = Math.max(0, depth - 1);
-    else if (depth === 0 && ch !== ' ' && ch !== '\t') {
-      token += ch;
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? text.charCodeAt(i) : SPACE;
+    if (depth === 0 && code !== SPACE && code !== TAB && code !== OPEN && code !== CLOSE) {
+      if (start === -1) start = i;
       continue;
     }
-    if (token !== '') products.add(token.split('/', 1)[0] ?? '');
-    token = '';
+    if (start !== -1) {
+      const token = text.slice(start, i);
+      const slash = token.indexOf('/');
+      products.add(slash === -1 ? token : token.slice(0, slash));
+      start = -1;
+    }
+    if (code === OPEN) depth++;
+    else if (code === CLOSE) depth = Math.max(0, depth - 1);
   }
-  if (token !== '') products.add(token.split('/', 1)[0] ?? '');
   for (const [product, client] of BY_PRODUCT) if (products.has(product)) return client;
   return undefined;
 }
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const OPEN = 0x28;
+const CLOSE = 0x29;
