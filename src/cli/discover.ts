@@ -17,7 +17,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { text as readStream } from 'node:stream/consumers';
-import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { PLACEHOLDER_PREFIX } from '../config/allowlist-schema.js';
 import { normaliseAuthority } from '../core/normalise.js';
@@ -25,6 +24,7 @@ import { parseEntryUrl } from '../core/policy/compile.js';
 import { attemptFromAudit } from '../discovery/attempt.js';
 import { DISCOVERY_FORMAT, DiscoveryTable } from '../discovery/table.js';
 import type { DiscoveryRowJson } from '../discovery/table.js';
+import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
 export const DISCOVER_USAGE = `usage: mcp-gate discover [FILE...] [--top N]
@@ -77,23 +77,18 @@ interface ReadCounts {
 
 /** Runs discover; resolves with the exit code. */
 export async function runDiscover(args: string[], io: DiscoverIo): Promise<number> {
-  let values: { top?: string | undefined; help?: boolean | undefined };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
+  const flags = parseCommandArgs(
+    {
       args,
       options: { top: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: true,
-    }));
-  } catch (err: unknown) {
-    io.stderr(`${err instanceof Error ? err.message : String(err)}\n${DISCOVER_USAGE}\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    io.stdout(`${DISCOVER_USAGE}\n`);
-    return 0;
-  }
+    },
+    DISCOVER_USAGE,
+    io,
+  );
+  if (typeof flags === 'number') return flags;
+  const { values, positionals } = flags;
   const top = values.top === undefined ? DEFAULT_TOP : Number(values.top);
   if (!/^\d+$/.test(values.top ?? '1') || !Number.isSafeInteger(top) || top < 1) {
     io.stderr(`--top must be a positive integer, got ${JSON.stringify(values.top)}\n`);

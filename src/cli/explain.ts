@@ -3,7 +3,6 @@
  * runs one CheckRequest (proto3 JSON, camelCase or snake_case, as Envoy's docs and OPA decision
  * logs show it) through exactly the path the service uses and prints the decision as JSON.
  */
-import { parseArgs } from 'node:util';
 import { formatIssue, parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
 import { EMPTY_KNOWN_HOSTS, parseKnownHosts } from '../config/load-known-hosts.js';
 import { BUNDLED_KNOWN_HOSTS, NO_KNOWN_HOSTS } from '../config/service-config.js';
@@ -17,6 +16,7 @@ import { checkRequestJsonToBytes } from '../envoy/check-request-json.js';
 import { decodeCheckRequest } from '../envoy/check-request-codec.js';
 import { toRequestFacts } from '../envoy/to-facts.js';
 import { toCheckResponse } from '../envoy/to-response.js';
+import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
 export const EXPLAIN_USAGE = `usage: mcp-gate explain --allowlist FILE --request FILE [--known-hosts FILE] [--now ISO-DATE]
@@ -37,9 +37,8 @@ const SECRET_HEADERS: ReadonlySet<string> = new Set([
 
 /** Runs explain; returns the exit code. */
 export async function runExplain(args: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const flags = parseCommandArgs(
+    {
       args,
       options: {
         allowlist: { type: 'string' },
@@ -52,15 +51,12 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
       },
       strict: true,
       allowPositionals: false,
-    }));
-  } catch (err: unknown) {
-    io.stderr(`${(err as Error).message}\n${EXPLAIN_USAGE}\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    io.stdout(`${EXPLAIN_USAGE}\n`);
-    return 0;
-  }
+    },
+    EXPLAIN_USAGE,
+    io,
+  );
+  if (typeof flags === 'number') return flags;
+  const { values } = flags;
   if (values.allowlist === undefined || values.request === undefined) {
     io.stderr(`--allowlist and --request are required\n${EXPLAIN_USAGE}\n`);
     return 2;

@@ -10,7 +10,6 @@
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 
 import { issueForInspectionSet, staleNames } from '../certs/issue-set.js';
 import type { HostOutcome } from '../certs/issue-set.js';
@@ -25,6 +24,7 @@ import type { CertificateAndKey } from '../certs/x509.js';
 import { loadPolicyForCommand } from '../config/load-policy.js';
 import { inspectionSet } from '../core/policy/inspection-set.js';
 import { replaceFiles } from '../fs/atomic-file.js';
+import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
 export const ISSUE_CERTS_USAGE = `usage: mcp-gate issue-certs --allowlist FILE --ca-cert FILE --ca-key FILE --out DIR
@@ -48,9 +48,8 @@ const DEFAULT_CA_DAYS = 365;
 
 /** Runs issue-certs; resolves with the exit code. */
 export async function runIssueCerts(args: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const flags = parseCommandArgs(
+    {
       args,
       options: {
         allowlist: { type: 'string' },
@@ -66,14 +65,12 @@ export async function runIssueCerts(args: string[], io: CliIo): Promise<number> 
       },
       strict: true,
       allowPositionals: false,
-    }));
-  } catch (err: unknown) {
-    return usageError(io, (err as Error).message);
-  }
-  if (values.help === true) {
-    io.stdout(`${ISSUE_CERTS_USAGE}\n`);
-    return 0;
-  }
+    },
+    ISSUE_CERTS_USAGE,
+    io,
+  );
+  if (typeof flags === 'number') return flags;
+  const { values } = flags;
   const now = values.now === undefined ? io.now : new Date(values.now);
   if (Number.isNaN(now.getTime()))
     return usageError(io, `--now: not an ISO date: ${values.now ?? ''}`);

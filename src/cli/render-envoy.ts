@@ -4,7 +4,6 @@
  * it into DIR, each file atomically. The allowlist and known-host list go through exactly the
  * loader the service uses, so a file serve would refuse renders nothing.
  */
-import { parseArgs } from 'node:util';
 import { loadPolicyForCommand } from '../config/load-policy.js';
 import { inspectionSet } from '../core/policy/inspection-set.js';
 import { parseIssuer } from '../envoy-render/certificates.js';
@@ -16,6 +15,7 @@ import {
 } from '../envoy-render/layout.js';
 import { renderEnvoy } from '../envoy-render/render.js';
 import { writeRenderedFiles } from '../envoy-render/write.js';
+import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
 export const RENDER_ENVOY_USAGE = `usage: mcp-gate render-envoy --allowlist FILE --out DIR [--known-hosts FILE]
@@ -35,9 +35,8 @@ Exit status: 0 written, 1 invalid allowlist or write failure, 2 usage error.`;
 
 /** Runs render-envoy; resolves with the exit code. */
 export async function runRenderEnvoy(args: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const flags = parseCommandArgs(
+    {
       args,
       options: {
         allowlist: { type: 'string' },
@@ -53,15 +52,12 @@ export async function runRenderEnvoy(args: string[], io: CliIo): Promise<number>
       },
       strict: true,
       allowPositionals: false,
-    }));
-  } catch (err: unknown) {
-    io.stderr(`${(err as Error).message}\n${RENDER_ENVOY_USAGE}\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    io.stdout(`${RENDER_ENVOY_USAGE}\n`);
-    return 0;
-  }
+    },
+    RENDER_ENVOY_USAGE,
+    io,
+  );
+  if (typeof flags === 'number') return flags;
+  const { values } = flags;
   if (values.allowlist === undefined || values.out === undefined) {
     io.stderr(`--allowlist and --out are required\n${RENDER_ENVOY_USAGE}\n`);
     return 2;

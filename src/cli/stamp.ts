@@ -9,11 +9,11 @@
  * 1 refused or failed, 2 usage error.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
 import { stampAllowlistText } from '../config/stamp-file.js';
 import { AppError } from '../errors.js';
 import { prepareFile } from '../fs/atomic-file.js';
+import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 import { formatIssue } from './validate.js';
 
@@ -32,23 +32,18 @@ export type StampIo = Pick<CliIo, 'stdout' | 'stderr' | 'now'>;
 
 /** Runs stamp; resolves with the exit code. */
 export async function runStamp(args: string[], io: StampIo): Promise<number> {
-  let values: { id?: string | undefined; help?: boolean | undefined };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
+  const flags = parseCommandArgs(
+    {
       args,
       options: { id: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: true,
-    }));
-  } catch (err: unknown) {
-    io.stderr(`${err instanceof Error ? err.message : String(err)}\n${STAMP_USAGE}\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    io.stdout(`${STAMP_USAGE}\n`);
-    return 0;
-  }
+    },
+    STAMP_USAGE,
+    io,
+  );
+  if (typeof flags === 'number') return flags;
+  const { values, positionals } = flags;
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0) {
     io.stderr(`stamp takes exactly one FILE\n${STAMP_USAGE}\n`);

@@ -9,10 +9,10 @@
  * - stdout: one summary line.
  * - exit status: 0 valid (warnings allowed), 1 invalid or unreadable, 2 usage error.
  */
-import { parseArgs } from 'node:util';
 import { parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
 import type { Issue } from '../config/load-allowlist.js';
 import { looksLikeKnownHosts, parseKnownHosts } from '../config/load-known-hosts.js';
+import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
 /** `mcp-gate validate --help`. */
@@ -72,23 +72,18 @@ export async function runValidate(args: string[], io: ValidateIo): Promise<numbe
 }
 
 function parseCommand(args: string[], io: ValidateIo): { file: string; now: Date } | number {
-  let values: { now?: string | undefined; help?: boolean | undefined };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
+  const flags = parseCommandArgs(
+    {
       args,
       options: { now: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: true,
-    }));
-  } catch (err: unknown) {
-    io.stderr(`${err instanceof Error ? err.message : String(err)}\n${VALIDATE_USAGE}\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    io.stdout(`${VALIDATE_USAGE}\n`);
-    return 0;
-  }
+    },
+    VALIDATE_USAGE,
+    io,
+  );
+  if (typeof flags === 'number') return flags;
+  const { values, positionals } = flags;
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0) {
     io.stderr(`validate takes exactly one FILE\n${VALIDATE_USAGE}\n`);
