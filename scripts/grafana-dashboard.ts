@@ -12,9 +12,7 @@
  * test/integration/prometheus.test.ts runs every query against a real Prometheus scraping
  * mcp-gate.
  */
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   DashboardCursorSync,
   FieldColorModeId,
@@ -24,8 +22,8 @@ import {
 } from '@grafana/schema';
 import type { Dashboard, GridPos, Panel, RowPanel, VariableModel } from '@grafana/schema';
 import { format, resolveConfig } from 'prettier';
+import { ROOT, runGenerator } from './generated-files.js';
 
-export const ROOT = path.resolve(import.meta.dirname, '..');
 export const DASHBOARD_FILE = 'deploy/grafana/mcp-gate.json';
 export const DASHBOARD_UID = 'mcp-gate';
 /** Grafana's classic model version this file is written in (see the module comment). */
@@ -497,22 +495,9 @@ export async function dashboardText(): Promise<string> {
   return format(JSON.stringify(dashboard()), { ...config, filepath: file });
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { check: { type: 'boolean' } } });
-  const expected = await dashboardText();
-  const file = path.join(ROOT, DASHBOARD_FILE);
-  const actual = await readFile(file, 'utf8').catch(() => undefined);
-  if (values.check === true) {
-    if (actual === expected) return 0;
-    process.stderr.write(`out of date: ${DASHBOARD_FILE}\nrun: npm run grafana:dashboard\n`);
-    return 1;
-  }
-  if (actual !== expected) {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, expected);
-    process.stdout.write(`wrote ${DASHBOARD_FILE}\n`);
-  }
-  return 0;
+if (process.argv[1] === import.meta.filename) {
+  process.exitCode = await runGenerator(
+    new Map([[DASHBOARD_FILE, await dashboardText()]]),
+    'npm run grafana:dashboard',
+  );
 }
-
-if (process.argv[1] === import.meta.filename) process.exitCode = await main();

@@ -15,10 +15,9 @@
  * With --check nothing is written: it exits 1 and names every file that differs, which is what
  * test/integration/kubernetes.test.ts runs, so an edit to an original without a sync fails CI.
  */
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { runCli } from '../src/cli.js';
 import {
@@ -26,8 +25,9 @@ import {
   DEFAULT_CERTS_DIR,
   DEFAULT_DYNAMIC_DIR,
 } from '../src/envoy-render/layout.js';
+import { driftedFiles, ROOT, runGenerator } from './generated-files.js';
+import type { GeneratedFiles } from './generated-files.js';
 
-export const ROOT = path.resolve(import.meta.dirname, '..');
 export const RENDERED_DIR = 'deploy/kubernetes/rendered';
 /** The Issuer that signs interception certificates (overlays/egress-gateway/issuers.yaml). */
 export const INTERCEPTION_ISSUER = 'mcp-gate-ca';
@@ -208,15 +208,12 @@ function renderedComponent(rendered: ReadonlyMap<string, string>): string {
   );
 }
 
-/** Paths (relative to the repository) whose content differs from `expected`, or that are stale. */
-export async function driftedFiles(
-  expected: ReadonlyMap<string, string | undefined>,
-): Promise<string[]> {
-  const drifted: string[] = [];
-  for (const [file, content] of expected) {
-    const actual = await readFile(path.join(ROOT, file), 'utf8').catch(() => undefined);
-    if (actual !== content) drifted.push(file);
-  }
+/**
+ * Paths (relative to the repository) whose content differs from `expected`, and files under the
+ * rendered directory that the render no longer writes (removed by a sync).
+ */
+export async function syncDrift(expected: GeneratedFiles): Promise<string[]> {
+  const drifted = await driftedFiles(expected);
   for (const file of await filesUnder(RENDERED_DIR)) {
     if (!expected.has(file)) drifted.push(file);
   }
@@ -233,28 +230,6 @@ async function filesUnder(dir: string): Promise<string[]> {
     .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { check: { type: 'boolean' } } });
-  const expected = await expectedFiles();
-  const drifted = await driftedFiles(expected);
-  if (values.check === true) {
-    for (const file of drifted) process.stderr.write(`out of date: ${file}\n`);
-    if (drifted.length > 0) process.stderr.write('run: npm run kustomize:sync\n');
-    return drifted.length === 0 ? 0 : 1;
-  }
-  for (const file of drifted) {
-    const content = expected.get(file);
-    const target = path.join(ROOT, file);
-    if (content === undefined) {
-      await rm(target, { force: true });
-      process.stdout.write(`removed ${file}\n`);
-      continue;
-    }
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, content);
-    process.stdout.write(`wrote ${file}\n`);
-  }
-  return 0;
+if (process.argv[1] === import.meta.filename) {
+  process.exitCode = await runGenerator(await expectedFiles(), 'npm run kustomize:sync', syncDrift);
 }
-
-if (process.argv[1] === import.meta.filename) process.exitCode = await main();

@@ -16,13 +16,11 @@
  * Every increase() here reads a series that exists from start-up at 0 (src/telemetry/metrics.ts;
  * Envoy creates its filter counters with the filter), so the first event after a restart counts.
  */
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
 import { stringify } from 'yaml';
+import { driftedFiles, ROOT, runGenerator } from './generated-files.js';
 
-export const ROOT = path.resolve(import.meta.dirname, '..');
 export const RULES_FILE = 'deploy/prometheus/rules.yaml';
 export const PROMETHEUS_RULE_FILE = 'deploy/prometheus/prometheus-rule.yaml';
 /**
@@ -228,29 +226,9 @@ export async function renderRuleFiles(): Promise<Map<string, string>> {
 
 /** The generated files whose committed copy differs (missing counts as differing). */
 export async function staleRuleFiles(): Promise<string[]> {
-  const stale: string[] = [];
-  for (const [file, text] of await renderRuleFiles()) {
-    const committed = await readFile(path.join(ROOT, file), 'utf8').catch(() => undefined);
-    if (committed !== text) stale.push(file);
-  }
-  return stale;
-}
-
-async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } });
-  if (values.check) {
-    const stale = await staleRuleFiles();
-    for (const file of stale) console.error(`${file} differs from scripts/prometheus-rules.ts`);
-    return stale.length === 0 ? 0 : 1;
-  }
-  for (const [file, text] of await renderRuleFiles()) {
-    await mkdir(path.dirname(path.join(ROOT, file)), { recursive: true });
-    await writeFile(path.join(ROOT, file), text);
-    console.log(`wrote ${file}`);
-  }
-  return 0;
+  return driftedFiles(await renderRuleFiles());
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === import.meta.filename) {
-  process.exitCode = await main();
+  process.exitCode = await runGenerator(await renderRuleFiles(), 'npm run prometheus:rules');
 }

@@ -16,9 +16,9 @@ import {
   dashboard,
   dashboardText,
   GRID_COLUMNS,
-  ROOT,
   SCHEMA_VERSION,
 } from '../../scripts/grafana-dashboard.js';
+import { ROOT } from '../../scripts/generated-files.js';
 
 interface Target {
   refId?: string;

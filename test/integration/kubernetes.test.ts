@@ -31,7 +31,7 @@ import { parse } from 'yaml';
 import { resolveServeConfig, SERVE_OPTIONS } from '../../src/config/service-config.js';
 import { DEFAULT_CA_BUNDLE } from '../../src/envoy-render/layout.js';
 import { createTelemetryServer } from '../../src/telemetry/http.js';
-import { driftedFiles, expectedFiles } from '../../scripts/kustomize-sync.js';
+import { expectedFiles, syncDrift } from '../../scripts/kustomize-sync.js';
 import { validateObject } from '../helpers/kube-schema.js';
 import { findKustomize, kustomize } from '../helpers/kustomize.js';
 import type { KubeObject } from '../helpers/kustomize.js';
@@ -227,7 +227,7 @@ suite('deploy/kubernetes', () => {
 
   test('the synced copies and the rendered Envoy files match their originals', async () => {
     // npm run kustomize:sync writes them; an edit to an original without a sync fails here.
-    expect(await driftedFiles(await expectedFiles())).toEqual([]);
+    expect(await syncDrift(await expectedFiles())).toEqual([]);
   });
 
   test.each(Object.keys(RENDERINGS) as Rendering[])(

@@ -18,10 +18,10 @@ import { parse, stringify } from 'yaml';
 import {
   ALERTS,
   PROMETHEUS_RULE_FILE,
-  ROOT,
   RULES_FILE,
   staleRuleFiles,
 } from '../../scripts/prometheus-rules.js';
+import { ROOT } from '../../scripts/generated-files.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { validateObject } from '../helpers/kube-schema.js';
 import type { KubeObject } from '../helpers/kustomize.js';
