@@ -75,6 +75,9 @@ function factsFor(body: Uint8Array): RequestFacts {
     requestId: '6f1c3c1e-2c8e-4a53-9a36-0b9d8f2f6a11',
     sni: undefined,
     source: undefined,
+    peerPrincipal: '',
+    peerCertificate: '',
+    metadata: new Map(),
   };
 }
 

@@ -17,6 +17,7 @@
  * - Hot path: one Map for the headers, no copies of the body when Envoy sent bytes.
  */
 import type { RequestFacts, SourceAddress } from '../core/facts.js';
+import type { JsonObject, JsonValue } from '../core/mcp/json-rpc-body.js';
 import {
   normaliseAuthority,
   normalisePath,
@@ -26,6 +27,7 @@ import {
 import type { CheckRequest } from './check-types.js';
 
 const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
+const EMPTY_METADATA: ReadonlyMap<string, JsonObject> = new Map();
 
 const EMPTY_FACTS: RequestFacts = Object.freeze({
   method: '',
@@ -43,6 +45,9 @@ const EMPTY_FACTS: RequestFacts = Object.freeze({
   requestId: undefined,
   sni: undefined,
   source: undefined,
+  peerPrincipal: '',
+  peerCertificate: '',
+  metadata: EMPTY_METADATA,
 });
 
 /** Envoy's own marker for a body cut at `max_request_bytes` ("true") or complete ("false"). */
@@ -136,6 +141,7 @@ function tlsOnlyFacts(sni: string, attributes: Bag): RequestFacts {
     isConnect: true,
     sni: withoutUserinfo(serverName),
     source: sourceAddress(attributes),
+    ...peerIdentity(attributes),
   };
 }
 
@@ -192,5 +198,69 @@ function buildFacts(req: unknown): RequestFacts {
     requestId: headers.get('x-request-id'),
     sni: sni === '' ? undefined : withoutUserinfo(sni),
     source: sourceAddress(attributes),
+    ...peerIdentity(attributes),
   };
+}
+
+/** The TLS peer's principal and certificate, and the dynamic metadata Envoy passed on. */
+function peerIdentity(
+  attributes: Bag,
+): Pick<RequestFacts, 'peerPrincipal' | 'peerCertificate' | 'metadata'> {
+  const source = bag(attributes['source']);
+  return {
+    peerPrincipal: str(source?.['principal']),
+    peerCertificate: str(source?.['certificate']),
+    metadata: filterMetadata(bag(bag(attributes['metadata_context'])?.['filter_metadata'])),
+  };
+}
+
+/** `filter_metadata` (namespace → Struct in wire shape) as plain JSON objects. */
+function filterMetadata(namespaces: Bag | undefined): ReadonlyMap<string, JsonObject> {
+  if (namespaces === undefined) return EMPTY_METADATA;
+  const map = new Map<string, JsonObject>();
+  for (const name in namespaces) {
+    if (!Object.hasOwn(namespaces, name)) continue;
+    const struct = bag(namespaces[name]);
+    if (struct !== undefined) map.set(name, structToJson(struct));
+  }
+  return map.size === 0 ? EMPTY_METADATA : map;
+}
+
+// A Struct nests as deep as its sender built it; Envoy's own filters write a few levels. Deeper
+// values read as null rather than risk the stack.
+const MAX_STRUCT_DEPTH = 32;
+
+function structToJson(struct: Bag, depth = 0): JsonObject {
+  const out: Record<string, JsonValue> = {};
+  const fields = bag(struct['fields']);
+  if (fields === undefined) return out;
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
+    // defineProperty: a `__proto__` key must stay a plain own member, as JSON.parse makes it.
+    Object.defineProperty(out, key, {
+      value: valueToJson(fields[key], depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+function valueToJson(value: unknown, depth: number): JsonValue {
+  const v = bag(value);
+  if (v === undefined || depth > MAX_STRUCT_DEPTH) return null;
+  if (typeof v['stringValue'] === 'string') return v['stringValue'];
+  if (typeof v['numberValue'] === 'number') return v['numberValue'];
+  if (typeof v['boolValue'] === 'boolean') return v['boolValue'];
+  const struct = bag(v['structValue']);
+  if (struct !== undefined) return structToJson(struct, depth);
+  const list = bag(v['listValue']);
+  if (list !== undefined) {
+    const values = list['values'];
+    return Array.isArray(values)
+      ? (values as readonly unknown[]).map((item) => valueToJson(item, depth + 1))
+      : [];
+  }
+  return null;
 }

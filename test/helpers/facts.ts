@@ -4,6 +4,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { RequestFacts, SourceAddress } from '../../src/core/facts.js';
+import type { JsonObject } from '../../src/core/mcp/json-rpc-body.js';
 import { normaliseAuthority, normalisePath } from '../../src/core/normalise.js';
 
 export interface FactsInput {
@@ -15,6 +16,9 @@ export interface FactsInput {
   readonly truncated?: boolean;
   readonly sni?: string;
   readonly source?: SourceAddress;
+  readonly peerPrincipal?: string;
+  /** `metadata_context.filter_metadata` as plain JSON. */
+  readonly metadata?: Readonly<Record<string, JsonObject>>;
 }
 
 /** Streamable HTTP POST headers as the TS SDK sends them. */
@@ -54,6 +58,9 @@ export function makeFacts(input: FactsInput = {}): RequestFacts {
     requestId: headers.get('x-request-id'),
     sni: input.sni,
     source: input.source,
+    peerPrincipal: input.peerPrincipal ?? '',
+    peerCertificate: '',
+    metadata: new Map(Object.entries(input.metadata ?? {})),
   };
 }
 

@@ -37,6 +37,17 @@ export const INSPECTION_DETAILS = [
    * or port rules): Envoy should have intercepted it (src/core/policy/inspection-set.ts).
    */
   'tunnel_not_inspected',
+  /**
+   * Tool arguments that a condition reads hold keys a case-insensitive server (Go's
+   * encoding/json) could read differently: two keys that fold alike, or a key that folds onto
+   * a name the condition reads while spelled otherwise.
+   */
+  'ambiguous_arguments',
+  /**
+   * Not an inspection failure: the detail of `principal_not_allowed` when an access rule needs
+   * an identity and the request carries none.
+   */
+  'identity_missing',
 ] as const;
 export type InspectionDetail = (typeof INSPECTION_DETAILS)[number];
 

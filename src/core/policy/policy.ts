@@ -3,6 +3,10 @@
  * lookups on the request path. Built by src/core/policy/compile.ts from a validated document;
  * read by src/core/policy/decide.ts.
  */
+import type { AccessMatcher, AccessRule } from './access.js';
+import type { ConditionEngine, ConditionProgram, ConditionSource } from './condition.js';
+import type { GlobMatcher } from './glob.js';
+import type { IdentityConfig } from './identity.js';
 
 export const DENY_REASONS = [
   /** MCP traffic to a server no entry approves. */
@@ -13,6 +17,15 @@ export const DENY_REASONS = [
   'rotation',
   /** A `tools/call` for a tool the matching entry does not allow. */
   'tool_not_allowed',
+  /**
+   * The user or groups are outside an `access` rule of the entry or tool (also when the rule
+   * needs an identity and the request has none: detail `identity_missing`).
+   */
+  'principal_not_allowed',
+  /** The AI client is outside an `access.clients` rule of the entry or tool. */
+  'client_not_allowed',
+  /** A `conditions` expression of the entry or tool did not hold. */
+  'condition_failed',
   /** MCP content that cannot be inspected when it matters (see INSPECTION_DETAILS). */
   'uninspectable',
   /** Too many checks in flight; answered without inspection. */
@@ -65,6 +78,19 @@ export function hostPatternMatches(pattern: HostPattern, host: string): boolean 
   return host.length > pattern.suffix.length && host.endsWith(pattern.suffix);
 }
 
+/**
+ * A per-tool rule (`tools.rules`, or a bundle's `rules`): more requirements for the tools its
+ * globs match. Every rule that matches a tool applies; rules only ever narrow an approval.
+ */
+export interface ToolAccessRule {
+  /** Tool-name globs (glob.ts). */
+  readonly match: readonly string[];
+  readonly access: AccessRule | undefined;
+  readonly conditions: readonly ConditionSource[];
+  /** Where it was written: `tool rule 1`, `bundle eng-default rule 2`. */
+  readonly origin: string;
+}
+
 export interface ToolRule {
   /** The glob patterns as written (for explain). */
   readonly allow: readonly string[] | undefined;
@@ -83,6 +109,14 @@ export interface CompiledEntry {
   readonly scopes: readonly string[];
   /** Undefined = every tool of this server. */
   readonly tools: ToolRule | undefined;
+  /** Entry-level access rules: the entry's own, then each used bundle's; all must admit. */
+  readonly access: readonly AccessRule[];
+  /** Entry-level conditions (own, then bundles'), judged for every message to the entry. */
+  readonly conditions: readonly ConditionSource[];
+  /** Per-tool rules (own, then bundles'). */
+  readonly toolRules: readonly ToolAccessRule[];
+  /** The `uses:` bundle names, for explain. */
+  readonly bundles: readonly string[];
   /** Per-entry mode override. */
   readonly mode: Mode | undefined;
   /**
@@ -111,6 +145,8 @@ export interface CompiledPolicy {
   readonly denyStyle: DenyStyle;
   /** Text templates per deny reason (built-in texts merged with `deny_reasons`). */
   readonly denyTexts: Readonly<Record<DenyReason, string>>;
+  /** The `identity:` section; undefined when the allowlist reads no identity. */
+  readonly identity: IdentityConfig | undefined;
   readonly entries: readonly CompiledEntry[];
   /**
    * The most specific http entry for a request: exact host before wildcard (longer suffix
@@ -128,6 +164,33 @@ export interface CompiledPolicy {
   inspectionEntry(host: string): CompiledEntry | undefined;
   /** Deny globs win over allow globs; no `tools` = every tool. */
   isToolAllowed(entry: CompiledEntry, tool: string): boolean;
+  /** The entry's access rules, tool rules and conditions, compiled for the request path. */
+  rulesOf(entry: CompiledEntry): EntryRules;
+}
+
+/** A condition with its program. */
+export interface CompiledCondition {
+  readonly source: ConditionSource;
+  readonly program: ConditionProgram;
+}
+
+/** A tool rule with its globs, access rule and conditions compiled. */
+export interface CompiledToolRule {
+  readonly rule: ToolAccessRule;
+  readonly matches: GlobMatcher;
+  readonly access: AccessMatcher | undefined;
+  readonly conditions: readonly CompiledCondition[];
+}
+
+/** What rulesOf gives: everything an entry requires beyond host, path and tool lists. */
+export interface EntryRules {
+  readonly access: readonly AccessMatcher[];
+  readonly conditions: readonly CompiledCondition[];
+  readonly toolRules: readonly CompiledToolRule[];
+  /** The engine that binds a message's variables for these conditions. */
+  readonly engine: ConditionEngine;
+  /** True when nothing beyond the tool lists applies (the common case: skip all of it). */
+  readonly none: boolean;
 }
 
 /** The known-MCP-host list (deploy/known-mcp-hosts.yaml), compiled. */
