@@ -11,7 +11,9 @@ import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
 import { authorize } from '../core/pipeline.js';
 import type { KnownHosts } from '../core/policy/policy.js';
-import type { CheckResponse, ProtoStruct, ProtoValue } from '../envoy/check-types.js';
+import { isCredentialHeader } from '../core/credential-headers.js';
+import type { CheckResponse } from '../envoy/check-types.js';
+import { structToJson } from '../envoy/struct-json.js';
 import { checkRequestJsonToBytes } from '../envoy/check-request-json.js';
 import { decodeCheckRequest } from '../envoy/check-request-codec.js';
 import { toRequestFacts } from '../envoy/to-facts.js';
@@ -27,13 +29,6 @@ decision_id, dry_run, explanation, facts, inspection and the check_response mcp-
 --now fixes the clock (e.g. 2027-04-19 or 2027-04-19T08:00:00Z).
 --known-hosts defaults to the list bundled with mcp-gate, as serve does; "none" uses no list.`;
 
-/** Headers whose values explain never prints. */
-const SECRET_HEADERS: ReadonlySet<string> = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-api-key',
-]);
 
 /** Runs explain; returns the exit code. */
 export async function runExplain(args: string[], io: CliIo): Promise<number> {
@@ -129,6 +124,14 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
     dry_run: decision.dryRun,
     tool: decision.tool ?? null,
     client: decision.client,
+    user: decision.principal.user ?? null,
+    groups: decision.principal.groups ?? null,
+    identity_problem: decision.principal.problem ?? null,
+    rules: decision.rules,
+    condition:
+      decision.condition === undefined
+        ? null
+        : { expr: decision.condition.expr, description: decision.condition.description },
     allowlist_version: decision.allowlistVersion,
     explanation: decision.explanation,
     now: now.toISOString(),
@@ -150,7 +153,7 @@ async function readOrReport(path: string, io: CliIo): Promise<string | undefined
 function factsToJson(facts: RequestFacts): Record<string, unknown> {
   const headers: Record<string, string> = {};
   for (const [name, value] of facts.headers) {
-    headers[name] = SECRET_HEADERS.has(name) ? '[redacted]' : value;
+    headers[name] = isCredentialHeader(name) ? '[redacted]' : value;
   }
   return {
     method: facts.method,
@@ -199,17 +202,3 @@ function checkResponseToJson(response: CheckResponse): Record<string, unknown> {
     : { ...rest, dynamic_metadata: structToJson(metadata) };
 }
 
-function structToJson(struct: ProtoStruct): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(struct.fields ?? {})) out[key] = valueToJson(value);
-  return out;
-}
-
-function valueToJson(value: ProtoValue): unknown {
-  if (value.stringValue !== undefined) return value.stringValue;
-  if (value.boolValue !== undefined) return value.boolValue;
-  if (value.numberValue !== undefined) return value.numberValue;
-  if (value.structValue !== undefined) return structToJson(value.structValue);
-  if (value.listValue !== undefined) return (value.listValue.values ?? []).map(valueToJson);
-  return null;
-}

@@ -32,6 +32,14 @@ import {
   hostPatternToString,
 } from '../core/policy/policy.js';
 import type { DenyReason } from '../core/policy/policy.js';
+import {
+  AccessSchema,
+  BundleNameSchema,
+  BundlesSchema,
+  ConditionSchema,
+  IdentitySchema,
+  ToolRuleSchema,
+} from './scoping-schema.js';
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas
@@ -179,6 +187,8 @@ export const DEFAULT_ACTIONS = ['deny', 'allow'] as const;
 export const ToolsSchema = z.strictObject({
   allow: z.array(GlobSchema).optional(),
   deny: z.array(GlobSchema).optional(),
+  /** Per-tool access and conditions (scoping-schema.ts). */
+  rules: z.array(ToolRuleSchema).min(1).optional(),
 });
 
 /** One approval. Which keys apply depends on `transport` (checkAllowlistRules). */
@@ -191,6 +201,9 @@ export const AllowlistEntrySchema = z.strictObject({
   allowed_args: z.array(z.string()).optional(),
   scopes: z.array(NonEmptyStringSchema).optional(),
   tools: ToolsSchema.optional(),
+  access: AccessSchema.optional(),
+  conditions: z.array(ConditionSchema).min(1).optional(),
+  uses: z.array(BundleNameSchema).min(1).optional(),
   mode: z.enum(MODES).optional(),
   inspection: z.enum(INSPECTION_MODES).optional(),
   review_ticket: NonEmptyStringSchema,
@@ -216,6 +229,8 @@ export const AllowlistSchema = z.strictObject({
   mode: z.enum(MODES).default('enforce'),
   review_url: ReviewUrlSchema,
   deny_style: z.enum(DENY_STYLES).default('auto'),
+  identity: IdentitySchema.optional(),
+  bundles: BundlesSchema.optional(),
   approved: z.array(AllowlistEntrySchema),
   deny_reasons: DenyReasonsSchema.optional(),
 });
@@ -238,8 +253,10 @@ export type AllowlistEntryKey = keyof typeof AllowlistEntrySchema.shape;
  * widens access belongs here.
  */
 export const REVIEW_STAMP_FIELDS = [
+  'access',
   'allowed_args',
   'command',
+  'conditions',
   'host',
   'inspection',
   'mode',
@@ -249,6 +266,7 @@ export const REVIEW_STAMP_FIELDS = [
   'tools',
   'transport',
   'url',
+  'uses',
 ] as const satisfies readonly AllowlistEntryKey[];
 
 /**
@@ -266,6 +284,7 @@ export const NOT_REVIEW_STAMP_FIELDS = [
 export const TOOL_STAMP_FIELDS = [
   'allow',
   'deny',
+  'rules',
 ] as const satisfies readonly (keyof typeof ToolsSchema.shape)[];
 
 type AssertNever<T extends never> = T;
@@ -439,6 +458,7 @@ export function checkAllowlistRules(raw: unknown, options: RuleOptions = {}): Ru
 
     const needsRequest =
       entry['tools'] !== undefined ||
+      entry['conditions'] !== undefined ||
       (url?.ok === true && (url.value.pathPrefix !== '/' || url.value.port !== undefined));
     if (
       transport === 'http' &&
@@ -515,5 +535,7 @@ export function allowedKeysAt(path: DocPath): readonly string[] | undefined {
   if (path.length === 3 && path[0] === 'approved' && path[2] === 'tools') {
     return Object.keys(ToolsSchema.shape);
   }
+  if (path.length === 1 && path[0] === 'identity') return ['user', 'groups', 'jwt'];
+  if (path.at(-1) === 'access') return ['users', 'groups', 'clients'];
   return undefined;
 }

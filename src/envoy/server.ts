@@ -10,7 +10,7 @@
  * Every Check first goes through a bounded CheckQueue (check-queue.ts): beyond
  * `maxPendingChecks`, or past its deadline, a check is answered `overloaded` without inspection.
  */
-import type { Decision } from '../core/decision.js';
+import type { Decision, ServiceFaultReason } from '../core/decision.js';
 import { attemptFromAudit } from '../discovery/attempt.js';
 import type { DiscoveryTable } from '../discovery/table.js';
 import { newDecisionId } from '../core/decision-id.js';
@@ -34,7 +34,6 @@ import { CheckQueue } from './check-queue.js';
 import type { QueuedCheck } from './check-queue.js';
 import { toRequestFacts } from './to-facts.js';
 import { serviceFaultResponse, toCheckResponse } from './to-response.js';
-import type { ServiceFaultReason } from './to-response.js';
 
 /** Service names gRPC health answers for. */
 export const HEALTH_SERVICES: ReadonlySet<string> = new Set([

@@ -17,7 +17,8 @@
  * - Hot path: one Map for the headers, no copies of the body when Envoy sent bytes.
  */
 import type { RequestFacts, SourceAddress } from '../core/facts.js';
-import type { JsonObject, JsonValue } from '../core/mcp/json-rpc-body.js';
+import type { JsonObject } from '../core/mcp/json-rpc-body.js';
+import { structToJson } from './struct-json.js';
 import {
   normaliseAuthority,
   normalisePath,
@@ -226,41 +227,3 @@ function filterMetadata(namespaces: Bag | undefined): ReadonlyMap<string, JsonOb
   return map.size === 0 ? EMPTY_METADATA : map;
 }
 
-// A Struct nests as deep as its sender built it; Envoy's own filters write a few levels. Deeper
-// values read as null rather than risk the stack.
-const MAX_STRUCT_DEPTH = 32;
-
-function structToJson(struct: Bag, depth = 0): JsonObject {
-  const out: Record<string, JsonValue> = {};
-  const fields = bag(struct['fields']);
-  if (fields === undefined) return out;
-  for (const key in fields) {
-    if (!Object.hasOwn(fields, key)) continue;
-    // defineProperty: a `__proto__` key must stay a plain own member, as JSON.parse makes it.
-    Object.defineProperty(out, key, {
-      value: valueToJson(fields[key], depth + 1),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return out;
-}
-
-function valueToJson(value: unknown, depth: number): JsonValue {
-  const v = bag(value);
-  if (v === undefined || depth > MAX_STRUCT_DEPTH) return null;
-  if (typeof v['stringValue'] === 'string') return v['stringValue'];
-  if (typeof v['numberValue'] === 'number') return v['numberValue'];
-  if (typeof v['boolValue'] === 'boolean') return v['boolValue'];
-  const struct = bag(v['structValue']);
-  if (struct !== undefined) return structToJson(struct, depth);
-  const list = bag(v['listValue']);
-  if (list !== undefined) {
-    const values = list['values'];
-    return Array.isArray(values)
-      ? (values as readonly unknown[]).map((item) => valueToJson(item, depth + 1))
-      : [];
-  }
-  return null;
-}

@@ -154,6 +154,7 @@ export function trustedHeaderMessage(headers: HeaderSignals): TrustedHeaders {
       method,
       idJson: undefined,
       tool: method === 'tools/call' ? name : undefined,
+      arguments: undefined,
       resourceUri: method === 'resources/read' ? name : undefined,
       prompt: method === 'prompts/get' ? name : undefined,
       protocolVersion: headers.protocolVersion,

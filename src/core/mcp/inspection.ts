@@ -2,6 +2,7 @@
  * McpInspection: what src/core/mcp/inspect.ts learned about a request's MCP content.
  * A plain value: inspection never throws, it reports failures here instead.
  */
+import type { JsonValue } from './json-rpc-body.js';
 
 /** Why a request that matters could not be inspected; the `detail` of reason `uninspectable`. */
 export const INSPECTION_DETAILS = [
@@ -73,6 +74,8 @@ export interface McpMessage {
   readonly idJson: string | undefined;
   /** `tools/call` params.name. */
   readonly tool: string | undefined;
+  /** `tools/call` params.arguments as JSON.parse read it (any type: conditions check it). */
+  readonly arguments: JsonValue | undefined;
   /** `resources/read` params.uri. */
   readonly resourceUri: string | undefined;
   /** `prompts/get` params.name. */

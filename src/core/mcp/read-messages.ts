@@ -138,6 +138,7 @@ function readMessage(element: JsonValue | undefined, idJson: string | undefined)
   }
 
   let tool: string | undefined;
+  let toolArguments: JsonValue | undefined;
   let resourceUri: string | undefined;
   let prompt: string | undefined;
   if (isMcpMethod) {
@@ -151,6 +152,7 @@ function readMessage(element: JsonValue | undefined, idJson: string | undefined)
         };
       }
       tool = nameValue;
+      toolArguments = paramsObject !== undefined ? member(paramsObject, 'arguments') : undefined;
     } else if (method === 'prompts/get') {
       if (typeof nameValue !== 'string') {
         return {
@@ -180,6 +182,7 @@ function readMessage(element: JsonValue | undefined, idJson: string | undefined)
       method,
       idJson: hasId ? idJson : undefined,
       tool,
+      arguments: toolArguments,
       resourceUri,
       prompt,
       protocolVersion,
@@ -194,6 +197,7 @@ function responseMessage(idJson: string | undefined): McpMessage {
     method: undefined,
     idJson,
     tool: undefined,
+    arguments: undefined,
     resourceUri: undefined,
     prompt: undefined,
     protocolVersion: undefined,

@@ -6,8 +6,13 @@
  * 1. no entry matches → `unapproved` (or allow with `default_action: allow`);
  * 2. the entry expired → `expired`; 3. its review stamp no longer matches → `rotation`;
  * 4. the body could not be inspected where it matters → `uninspectable`;
- * 5. a `tools/call` for a tool the entry does not allow → `tool_not_allowed`;
- * 6. otherwise `approved`.
+ * 5. the user, groups or AI client are outside the entry's access rules →
+ *    `principal_not_allowed` / `client_not_allowed`;
+ * 6. a `tools/call` for a tool the entry does not allow → `tool_not_allowed`;
+ * 7. per message: a matching tool rule's access refuses → `principal_not_allowed` /
+ *    `client_not_allowed`; a condition (the entry's, then the tool rules') does not hold →
+ *    `condition_failed`, or cannot be evaluated → `uninspectable`;
+ * 8. otherwise `approved`.
  * Server-level reasons come first because they are what the person must act on.
  * CONNECT and SNI-only checks see just a host: approved hosts pass, unless an entry for the host
  * has tool, path or port rules (the inspection set): Envoy should have intercepted that tunnel,
@@ -21,6 +26,11 @@ import type { Decision } from '../decision.js';
 import type { RequestFacts } from '../facts.js';
 import { classifyClient } from '../mcp/client.js';
 import type { InspectionDetail, McpInspection } from '../mcp/inspection.js';
+import type { ConditionSource } from './condition.js';
+import { NO_PRINCIPAL, resolvePrincipal } from './identity.js';
+import type { Principal } from './identity.js';
+import { judgeMessages } from './judge-rules.js';
+import type { RuleVerdict } from './judge-rules.js';
 import type {
   AllowReason,
   CompiledEntry,
@@ -81,9 +91,29 @@ export function decide(input: DecideInput): Decision {
     return deny(input, serverLevel.reason, entry, undefined, undefined, serverLevel.why);
   }
 
+  const rules = policy.rulesOf(entry);
   const failure = inspection.failure;
-  if (failure !== undefined && (failure.scope === 'always' || entry.tools !== undefined)) {
+  const needsBody =
+    entry.tools !== undefined || rules.conditions.length > 0 || rules.toolRules.length > 0;
+  if (failure !== undefined && (failure.scope === 'always' || needsBody)) {
     return deny(input, 'uninspectable', entry, failure.detail, undefined, failure.message);
+  }
+
+  const principal = resolvePrincipal(policy.identity, facts);
+  const client = classifyClient(inspection, true);
+  for (const access of rules.access) {
+    const refusal = access.judge(principal, client);
+    if (refusal !== undefined) {
+      return deny(
+        input,
+        refusal.reason,
+        entry,
+        refusal.identityMissing ? 'identity_missing' : undefined,
+        undefined,
+        refusal.why,
+        { principal, rules: [access.rule.origin + ' access'] },
+      );
+    }
   }
 
   if (entry.tools !== undefined) {
@@ -96,11 +126,38 @@ export function decide(input: DecideInput): Decision {
           undefined,
           message.tool,
           `tool ${JSON.stringify(message.tool)} is outside entry ${entry.id}'s tool rules`,
+          { principal, toolLevel: true },
         );
       }
     }
   }
-  return allow(input, 'approved', entry, firstTool(inspection), `approved by entry ${entry.id}`);
+
+  let admitted: readonly string[] = [];
+  if (!rules.none) {
+    const verdict = judgeMessages({ facts, inspection, entry, rules, principal, client });
+    if (verdict.kind === 'refused') return denyByRule(input, entry, principal, verdict);
+    admitted = verdict.admitted;
+  }
+  const why =
+    admitted.length === 0
+      ? `approved by entry ${entry.id}`
+      : `approved by entry ${entry.id} (${admitted.join('; ')})`;
+  return allow(input, 'approved', entry, firstTool(inspection), why, principal, admitted);
+}
+
+/** A refusal by a tool rule's access or a condition, as a Decision. */
+function denyByRule(
+  input: DecideInput,
+  entry: CompiledEntry,
+  principal: Principal,
+  verdict: Extract<RuleVerdict, { kind: 'refused' }>,
+): Decision {
+  return deny(input, verdict.reason, entry, verdict.detail, verdict.tool, verdict.why, {
+    principal,
+    rules: [verdict.rule],
+    condition: verdict.condition,
+    toolLevel: verdict.tool !== undefined,
+  });
 }
 
 function decideHostOnly(input: DecideInput): Decision {
@@ -191,6 +248,8 @@ function allow(
   entry: CompiledEntry | undefined,
   tool: string | undefined,
   explanation: string,
+  principal?: Principal,
+  rules: readonly string[] = NO_RULES,
 ): Decision {
   const isMcp = input.inspection.isMcp || input.facts.isConnect;
   return {
@@ -204,9 +263,23 @@ function allow(
     tool,
     isMcp,
     client: classifyClient(input.inspection, isMcp),
+    principal: principal ?? (isMcp ? resolvePrincipal(input.policy.identity, input.facts) : NO_PRINCIPAL),
+    rules,
+    condition: undefined,
+    toolLevel: false,
     allowlistVersion: input.policy.version,
     explanation,
   };
+}
+
+const NO_RULES: readonly string[] = Object.freeze([]);
+
+/** What a denial adds beyond its reason: who, which rule, and whether it is about one call. */
+interface DenyContext {
+  readonly principal?: Principal;
+  readonly rules?: readonly string[];
+  readonly condition?: ConditionSource | undefined;
+  readonly toolLevel?: boolean;
 }
 
 function deny(
@@ -216,6 +289,7 @@ function deny(
   detail: InspectionDetail | undefined,
   tool: string | undefined,
   explanation: string,
+  context: DenyContext = {},
 ): Decision {
   const mode = entry?.mode ?? input.policy.mode;
   const dryRun = mode === 'dry-run';
@@ -230,6 +304,10 @@ function deny(
     tool: tool ?? firstTool(input.inspection),
     isMcp: true,
     client: classifyClient(input.inspection, true),
+    principal: context.principal ?? resolvePrincipal(input.policy.identity, input.facts),
+    rules: context.rules ?? NO_RULES,
+    condition: context.condition,
+    toolLevel: context.toolLevel ?? false,
     allowlistVersion: input.policy.version,
     explanation: dryRun ? `dry-run, would deny: ${explanation}` : explanation,
   };
