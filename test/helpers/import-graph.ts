@@ -140,6 +140,21 @@ export function importsLeaving(
   return found.sort();
 }
 
+/**
+ * Imports from files under `from` (a folder prefix such as "cluster/", or a file such as
+ * "service.ts") into any of `into`: "file → target", sorted.
+ */
+export function importsInto(graph: ImportGraph, from: string, into: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const [file, targets] of graph.edges) {
+    if (!file.startsWith(from)) continue;
+    for (const target of targets) {
+      if (into.some((prefix) => target.startsWith(prefix))) found.push(`${file} → ${target}`);
+    }
+  }
+  return found.sort();
+}
+
 function listTs(root: string, dir = root): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);

@@ -612,7 +612,11 @@ const ROWS: readonly Row[] = [
     name: 'WebSocket upgrade offering mcp among other subprotocols',
     input: {
       method: 'GET',
-      headers: { upgrade: 'WebSocket', 'sec-websocket-protocol': 'chat, MCP' },
+      headers: {
+        upgrade: 'WebSocket',
+        connection: 'upgrade',
+        'sec-websocket-protocol': 'chat, MCP',
+      },
     },
     want: { mcp: true, failure: 'websocket' },
     rationale: 'a list of tokens, compared without case',
@@ -631,7 +635,11 @@ const ROWS: readonly Row[] = [
     name: 'WebSocket upgrade for another subprotocol – not MCP',
     input: {
       method: 'GET',
-      headers: { upgrade: 'websocket', 'sec-websocket-protocol': 'graphql-ws' },
+      headers: {
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-protocol': 'graphql-ws',
+      },
     },
     want: { mcp: false },
     rationale: 'ordinary sockets pass untouched',
