@@ -44,7 +44,7 @@ import type { AllowlistDoc, DocPath } from './allowlist-schema.js';
 import { computeReviewSha256 } from './review-stamp.js';
 import type { StampBundles } from './review-stamp.js';
 import { BundlesSchema, checkScopingRules } from './scoping-schema.js';
-import { celConditionEngine } from '../conditions/engine.js';
+import { CONDITION_ENGINE } from './condition-engine.js';
 
 /** One problem or warning, at a 1-based line and column of the file. */
 export interface Issue {
@@ -470,7 +470,7 @@ export function parseAllowlist(text: string, options: ParseAllowlistOptions): Pa
   if (!validated.ok) return validated;
   const { fileName, doc, entries, sha256, warnings } = validated;
   // compilePolicy, with the entries validation compiled already.
-  const builder = createPolicyBuilder(celConditionEngine);
+  const builder = createPolicyBuilder(CONDITION_ENGINE);
   for (const entry of entries) builder.add(entry);
   return { ok: true, fileName, policy: builder.build(toPolicyHeader(doc, { sha256 })), warnings };
 }

@@ -17,7 +17,7 @@ import type { PolicySnapshot } from '../core/pipeline.js';
 import { createPolicyBuilder, toPolicyHeader } from '../core/policy/compile.js';
 import type { PolicyHeader } from '../core/policy/compile.js';
 import type { CompiledEntry, HostPattern } from '../core/policy/policy.js';
-import { celConditionEngine } from '../conditions/engine.js';
+import { CONDITION_ENGINE } from './condition-engine.js';
 import { formatIssue, readConfigFile, validateAllowlist } from './load-allowlist.js';
 import { EMPTY_KNOWN_HOSTS, toKnownHosts, validateKnownHosts } from './load-known-hosts.js';
 
@@ -124,7 +124,7 @@ export async function buildSnapshot(
   data: PolicyData,
   limits: PolicySnapshot['limits'],
 ): Promise<PolicySnapshot> {
-  const builder = createPolicyBuilder(celConditionEngine);
+  const builder = createPolicyBuilder(CONDITION_ENGINE);
   for (let start = 0; start < data.entries.length; start += BUILD_SLICE) {
     if (start > 0) await yieldToEventLoop();
     for (const entry of data.entries.slice(start, start + BUILD_SLICE)) {

@@ -226,7 +226,7 @@ export function checkScopingRules(raw: unknown): ScopingIssue[] {
     conditions.forEach((condition, index) => {
       if (!isRecord(condition) || typeof condition['expr'] !== 'string') return;
       const problem = validateCondition(condition['expr']);
-      if (problem !== undefined) {
+      if (!problem.ok) {
         issues.push({
           path: [...path, index, 'expr'],
           at: 'value',

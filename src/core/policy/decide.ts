@@ -185,7 +185,30 @@ function decideHostOnly(input: DecideInput): Decision {
           `${host} was not intercepted (render the Envoy config from this allowlist)`,
       );
     }
-    return allow(input, 'approved', entry, undefined, `host approved by entry ${entry.id}`);
+    // Who may use the server travels on the CONNECT too (its headers, the TLS peer).
+    const principal = resolvePrincipal(policy.identity, facts);
+    for (const access of policy.rulesOf(entry).access) {
+      const refusal = access.judge(principal, classifyClient(input.inspection, true));
+      if (refusal !== undefined) {
+        return deny(
+          input,
+          refusal.reason,
+          entry,
+          refusal.identityMissing ? 'identity_missing' : undefined,
+          undefined,
+          refusal.why,
+          { principal, rules: [`${access.rule.origin} access`] },
+        );
+      }
+    }
+    return allow(
+      input,
+      'approved',
+      entry,
+      undefined,
+      `host approved by entry ${entry.id}`,
+      principal,
+    );
   }
   if (input.knownHosts.isKnownMcpHost(host)) {
     if (policy.defaultAction === 'allow') {

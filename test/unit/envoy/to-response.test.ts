@@ -58,6 +58,8 @@ default_action: ${options.defaultAction ?? 'deny'}
 mode: ${options.mode ?? 'enforce'}
 review_url: ${REVIEW_URL}
 deny_style: ${options.denyStyle ?? 'auto'}
+identity:
+  user: { header: x-forwarded-email }
 approved:
   - id: github-official
     host: api.githubcopilot.com
@@ -86,6 +88,33 @@ approved:
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
     review_sha256: '${'0'.repeat(64)}'
+  - id: scoped-users
+    host: mcp.scoped.example
+    transport: http
+    access: { users: [ana@corp.example] }
+    review_ticket: SEC-4905
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2027-04-18
+  - id: claude-code-only
+    host: mcp.claude-only.example
+    transport: http
+    access: { clients: [claude-code] }
+    review_ticket: SEC-4906
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2027-04-18
+  - id: conditioned
+    host: mcp.conditioned.example
+    transport: http
+    tools:
+      rules:
+        - match: ['*']
+          conditions: [{ expr: 'args.q == "y"', description: only the y query }]
+    review_ticket: SEC-4907
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2027-04-18
 ${options.denyReasons ?? ''}`;
 }
 
@@ -139,6 +168,10 @@ function handMade(policy: CompiledPolicy, input: FactsInput, reason: DenyReason)
     tool: undefined,
     isMcp: inspection.isMcp,
     client: inspection.isMcp ? 'other' : 'none',
+    principal: { user: undefined, groups: undefined, problem: undefined },
+    rules: [],
+    condition: undefined,
+    toolLevel: false,
     allowlistVersion: policy.version,
     explanation: reason,
   };
@@ -192,6 +225,8 @@ interface ReasonCase {
   /** What the JSON-RPC error echoes as id. */
   readonly idJson: string;
   readonly detail?: string;
+  /** The denial concerns the one call: `auto` answers it with a tool result. */
+  readonly toolResult?: boolean;
 }
 
 const REASON_CASES: readonly ReasonCase[] = [
@@ -230,6 +265,33 @@ const REASON_CASES: readonly ReasonCase[] = [
     make: (p) => judge(p, { ...GH, headers: SESSION, body: call('delete_repo') }),
     text: `Tool delete_repo on MCP server github-official is not approved. Request it: ${REVIEW_URL}?host=api.githubcopilot.com&tool=delete_repo&entry=github-official&decision=${DECISION_ID}`,
     idJson: '7',
+    toolResult: true,
+  },
+  {
+    reason: 'principal_not_allowed',
+    make: (p) =>
+      judge(p, {
+        authority: 'mcp.scoped.example',
+        headers: { ...SESSION, 'x-forwarded-email': 'eve@elsewhere.example' },
+        body: call('delete_repo'),
+      }),
+    text: `MCP server scoped-users is approved for other people or groups, not for you. Request access: ${REVIEW_URL}?host=mcp.scoped.example&tool=delete_repo&entry=scoped-users&decision=${DECISION_ID}`,
+    idJson: '7',
+  },
+  {
+    reason: 'client_not_allowed',
+    make: (p) =>
+      judge(p, { authority: 'mcp.claude-only.example', headers: SESSION, body: call('delete_repo') }),
+    text: `MCP server claude-code-only is approved for use from other AI clients than this one. Request it: ${REVIEW_URL}?host=mcp.claude-only.example&tool=delete_repo&entry=claude-code-only&decision=${DECISION_ID}`,
+    idJson: '7',
+  },
+  {
+    reason: 'condition_failed',
+    make: (p) =>
+      judge(p, { authority: 'mcp.conditioned.example', headers: SESSION, body: call('delete_repo') }),
+    text: `This call to MCP server conditioned does not meet its approval (only the y query), so it was blocked. Request a change: ${REVIEW_URL}?host=mcp.conditioned.example&tool=delete_repo&entry=conditioned&decision=${DECISION_ID}`,
+    idJson: '7',
+    toolResult: true,
   },
   {
     reason: 'overloaded',
@@ -259,10 +321,10 @@ describe('deny: every reason × every deny_style', () => {
     // `overloaded` is mcp-gate's state, not the person's fault: a retryable 503.
     const textStatus = row.reason === 'overloaded' ? 503 : 403;
 
-    test('auto: 403 text (503 for overloaded), except a 200 tool result for tool_not_allowed', () => {
+    test('auto: 403 text (503 for overloaded), except a 200 tool result for one call', () => {
       const judged = row.make(policyOf({ denyStyle: 'auto' }));
       const shape = shapeOf(judged);
-      if (row.reason === 'tool_not_allowed') {
+      if (row.toolResult === true) {
         expect(shape).toEqual({
           httpStatus: 200,
           contentType: 'application/json',

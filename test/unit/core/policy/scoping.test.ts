@@ -476,8 +476,8 @@ approved:
         description: broken${REVIEW}
 `);
     expect(errors).toHaveLength(1);
-    // Line 9; the expression starts at column 16 (after the quote), `nosuch` 31 characters in.
-    expect(errors[0]).toMatch(/^9:47 approved\[0\]\.conditions\[0\]\.expr: .*nosuch/);
+    // Line 9; the expression starts at column 16 (after the quote), `nosuch` 30 characters in.
+    expect(errors[0]).toMatch(/^9:46 approved\[0\]\.conditions\[0\]\.expr: .*nosuch/);
   });
 
   test('an unknown bundle, a credential header as identity, a stdio entry with access', () => {
@@ -500,7 +500,7 @@ approved:
     expect(errors).toEqual([
       expect.stringMatching(/^5:19 .*authorization carries credentials/),
       expect.stringMatching(/^10:12 approved\[0\]\.uses\[0\]: no bundle named "nosuch"/),
-      expect.stringMatching(/^16:5 approved\[1\]\.access: only allowed with transport: http/),
+      expect.stringMatching(/^19:5 approved\[1\]\.access: only allowed with transport: http/),
     ]);
   });
 
