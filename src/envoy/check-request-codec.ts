@@ -332,7 +332,7 @@ function readStruct(reader: Reader, into: StructFields): StructFields {
       const field = entryTag >>> 3;
       if ((entryTag & 7) !== LENGTH_DELIMITED) reader.skipType(entryTag & 7);
       else if (field === 1) key = reader.string();
-      else if (field === 2) value = readValue(reader, {});
+      else if (field === 2) value = readValue(reader);
       else reader.skipType(LENGTH_DELIMITED);
     }
     into.fields[key] = value;
@@ -350,8 +350,9 @@ const VALUE_KINDS = [
   'listValue',
 ] as const;
 
-/** One `Value`: the oneof member last written wins and clears the others, as in protobufjs. */
-function readValue(reader: Reader, into: ValueFields): ValueFields {
+/** One `Value`: the oneof member last written wins, as in protobufjs. */
+function readValue(reader: Reader): ValueFields {
+  let current: ValueFields = {};
   const stop = end(reader);
   while (reader.pos < stop) {
     const tag = reader.uint32();
@@ -373,13 +374,12 @@ function readValue(reader: Reader, into: ValueFields): ValueFields {
       reader.skipType(wireType);
       continue;
     }
-    for (const other of VALUE_KINDS) if (other !== undefined) delete into[other];
+    // The oneof member last written wins and replaces the others.
     if (kind !== undefined) {
-      into[kind] = value;
-      into['kind'] = kind;
+      current = { [kind]: value, kind };
     }
   }
-  return into;
+  return current;
 }
 
 function readList(reader: Reader): { values: ValueFields[] } {
@@ -387,7 +387,7 @@ function readList(reader: Reader): { values: ValueFields[] } {
   const stop = end(reader);
   while (reader.pos < stop) {
     const tag = reader.uint32();
-    if (tag >>> 3 === 1 && (tag & 7) === LENGTH_DELIMITED) values.push(readValue(reader, {}));
+    if (tag >>> 3 === 1 && (tag & 7) === LENGTH_DELIMITED) values.push(readValue(reader));
     else reader.skipType(tag & 7);
   }
   return { values };

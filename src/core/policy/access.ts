@@ -51,17 +51,27 @@ export function compileAccess(rule: AccessRule): AccessMatcher {
       if (users !== undefined) {
         if (principal.user === undefined) return missing(rule, 'no user');
         if (!users(asciiLower(principal.user))) {
-          return refuse(rule, 'principal_not_allowed', `user ${JSON.stringify(principal.user)}`);
+          return refuse(
+            'principal_not_allowed',
+            `user ${JSON.stringify(principal.user)} matches none of ${rule.origin} access users`,
+          );
         }
       }
       if (groups !== undefined) {
         if (principal.groups === undefined) return missing(rule, 'no groups');
         if (!principal.groups.some((group) => groups.has(group))) {
-          return refuse(rule, 'principal_not_allowed', 'none of the request\'s groups');
+          return refuse(
+            'principal_not_allowed',
+            `groups ${JSON.stringify(principal.groups)} include none of ${rule.origin} access ` +
+              `groups ${JSON.stringify(rule.groups)}`,
+          );
         }
       }
       if (clients !== undefined && !clients.has(client)) {
-        return refuse(rule, 'client_not_allowed', `client ${client}`);
+        return refuse(
+          'client_not_allowed',
+          `client ${client} is none of ${rule.origin} access clients ${JSON.stringify(rule.clients)}`,
+        );
       }
       return undefined;
     },
@@ -76,12 +86,8 @@ function missing(rule: AccessRule, what: string): AccessRefusal {
   };
 }
 
-function refuse(
-  rule: AccessRule,
-  reason: AccessRefusal['reason'],
-  who: string,
-): AccessRefusal {
-  return { reason, identityMissing: false, why: `${who} is outside ${rule.origin} access` };
+function refuse(reason: AccessRefusal['reason'], why: string): AccessRefusal {
+  return { reason, identityMissing: false, why };
 }
 
 /** ASCII lower case: the same on every platform and locale, unlike toLowerCase. */
