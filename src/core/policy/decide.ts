@@ -25,6 +25,7 @@
 import type { Decision } from '../decision.js';
 import type { RequestFacts } from '../facts.js';
 import { classifyClient } from '../mcp/client.js';
+import type { ClientName } from '../mcp/client.js';
 import type { InspectionDetail, McpInspection } from '../mcp/inspection.js';
 import type { ConditionSource } from './condition.js';
 import { NO_PRINCIPAL, resolvePrincipal } from './identity.js';
@@ -111,7 +112,7 @@ export function decide(input: DecideInput): Decision {
         refusal.identityMissing ? 'identity_missing' : undefined,
         undefined,
         refusal.why,
-        { principal, rules: [access.rule.origin + ' access'] },
+        { principal, client, rules: [`${access.rule.origin} access`] },
       );
     }
   }
@@ -126,7 +127,7 @@ export function decide(input: DecideInput): Decision {
           undefined,
           message.tool,
           `tool ${JSON.stringify(message.tool)} is outside entry ${entry.id}'s tool rules`,
-          { principal, toolLevel: true },
+          { principal, client, toolLevel: true },
         );
       }
     }
@@ -135,14 +136,18 @@ export function decide(input: DecideInput): Decision {
   let admitted: readonly string[] = [];
   if (!rules.none) {
     const verdict = judgeMessages({ facts, inspection, entry, rules, principal, client });
-    if (verdict.kind === 'refused') return denyByRule(input, entry, principal, verdict);
+    if (verdict.kind === 'refused') return denyByRule(input, entry, principal, client, verdict);
     admitted = verdict.admitted;
   }
   const why =
     admitted.length === 0
       ? `approved by entry ${entry.id}`
       : `approved by entry ${entry.id} (${admitted.join('; ')})`;
-  return allow(input, 'approved', entry, firstTool(inspection), why, principal, admitted);
+  return allow(input, 'approved', entry, firstTool(inspection), why, {
+    principal,
+    client,
+    rules: admitted,
+  });
 }
 
 /** A refusal by a tool rule's access or a condition, as a Decision. */
@@ -150,10 +155,12 @@ function denyByRule(
   input: DecideInput,
   entry: CompiledEntry,
   principal: Principal,
+  client: ClientName,
   verdict: Extract<RuleVerdict, { kind: 'refused' }>,
 ): Decision {
   return deny(input, verdict.reason, entry, verdict.detail, verdict.tool, verdict.why, {
     principal,
+    client,
     rules: [verdict.rule],
     condition: verdict.condition,
     toolLevel: verdict.tool !== undefined,
@@ -187,8 +194,9 @@ function decideHostOnly(input: DecideInput): Decision {
     }
     // Who may use the server travels on the CONNECT too (its headers, the TLS peer).
     const principal = resolvePrincipal(policy.identity, facts);
+    const client = classifyClient(input.inspection, true);
     for (const access of policy.rulesOf(entry).access) {
-      const refusal = access.judge(principal, classifyClient(input.inspection, true));
+      const refusal = access.judge(principal, client);
       if (refusal !== undefined) {
         return deny(
           input,
@@ -197,18 +205,14 @@ function decideHostOnly(input: DecideInput): Decision {
           refusal.identityMissing ? 'identity_missing' : undefined,
           undefined,
           refusal.why,
-          { principal, rules: [`${access.rule.origin} access`] },
+          { principal, client, rules: [`${access.rule.origin} access`] },
         );
       }
     }
-    return allow(
-      input,
-      'approved',
-      entry,
-      undefined,
-      `host approved by entry ${entry.id}`,
+    return allow(input, 'approved', entry, undefined, `host approved by entry ${entry.id}`, {
       principal,
-    );
+      client,
+    });
   }
   if (input.knownHosts.isKnownMcpHost(host)) {
     if (policy.defaultAction === 'allow') {
@@ -271,8 +275,7 @@ function allow(
   entry: CompiledEntry | undefined,
   tool: string | undefined,
   explanation: string,
-  principal?: Principal,
-  rules: readonly string[] = NO_RULES,
+  context: DecisionContext = {},
 ): Decision {
   const isMcp = input.inspection.isMcp || input.facts.isConnect;
   return {
@@ -285,9 +288,11 @@ function allow(
     server: entry?.id ?? serverName(input),
     tool,
     isMcp,
-    client: classifyClient(input.inspection, isMcp),
-    principal: principal ?? (isMcp ? resolvePrincipal(input.policy.identity, input.facts) : NO_PRINCIPAL),
-    rules,
+    client: context.client ?? classifyClient(input.inspection, isMcp),
+    principal:
+      context.principal ??
+      (isMcp ? resolvePrincipal(input.policy.identity, input.facts) : NO_PRINCIPAL),
+    rules: context.rules ?? NO_RULES,
     condition: undefined,
     toolLevel: false,
     allowlistVersion: input.policy.version,
@@ -297,10 +302,15 @@ function allow(
 
 const NO_RULES: readonly string[] = Object.freeze([]);
 
-/** What a denial adds beyond its reason: who, which rule, and whether it is about one call. */
-interface DenyContext {
+/** What a decision adds beyond its reason, when decide already knows it. */
+interface DecisionContext {
   readonly principal?: Principal;
+  readonly client?: ClientName;
   readonly rules?: readonly string[];
+}
+
+/** What a denial adds: also which condition refused, and whether it is about one call. */
+interface DenyContext extends DecisionContext {
   readonly condition?: ConditionSource | undefined;
   readonly toolLevel?: boolean;
 }
@@ -326,7 +336,7 @@ function deny(
     server: entry?.id ?? serverName(input),
     tool: tool ?? firstTool(input.inspection),
     isMcp: true,
-    client: classifyClient(input.inspection, true),
+    client: context.client ?? classifyClient(input.inspection, true),
     principal: context.principal ?? resolvePrincipal(input.policy.identity, input.facts),
     rules: context.rules ?? NO_RULES,
     condition: context.condition,
