@@ -215,7 +215,6 @@ function count(text: string | undefined, fallback: number, min: number): number 
 /**
  * The strings no output may contain: every --header value, its parts of SECRET_PART_LENGTH or
  * more characters (the token of "Bearer <token>"), and the URL's query (it may carry a key).
- * Longest first, so a part never leaves the rest of a longer secret behind.
  */
 function secretsOf(headers: Readonly<Record<string, string>>, url: URL): string[] {
   const secrets = new Set<string>();
@@ -231,13 +230,17 @@ function secretsOf(headers: Readonly<Record<string, string>>, url: URL): string[
       if (value.length >= SECRET_PART_LENGTH) secrets.add(value);
     }
   }
-  return [...secrets].sort((a, b) => b.length - a.length);
+  return [...secrets];
 }
 
-/** The text with every secret, raw or JSON-escaped, replaced by [redacted]. */
+/**
+ * The text with every secret, raw or JSON-escaped, replaced by [redacted]. Longest first, so a
+ * part never leaves the rest of a longer secret behind.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let redacted = text;
-  for (const secret of secrets) {
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret === '') continue;
     for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
       redacted = redacted.split(form).join(REDACTED);
     }
