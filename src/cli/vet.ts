@@ -42,8 +42,7 @@ Exit status: 0 passed, 1 a check failed, 2 usage error.`;
 
 const DEFAULTS = {
   minCertDays: 30,
-  // One year: what the HSTS preload list requires (hstspreload.org), and long enough that a
-  // client who visits monthly is never without the policy.
+  // One year; the README's "Intake: mcp-gate vet" says why.
   minHstsMaxAge: 31_536_000,
   timeoutMs: 10_000,
   plainPort: 80,

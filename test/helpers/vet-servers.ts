@@ -17,6 +17,9 @@ import type { AddressInfo } from 'node:net';
 import type { NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
+import { Server as V1Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport as V1Transport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 import { createCertificateAuthority, issueLeafCertificate } from '../../src/certs/x509.js';
 import type { CertificateAndKey } from '../../src/certs/x509.js';
@@ -144,6 +147,54 @@ export function startMcpHttps(options: McpHttpsOptions): Promise<RunningServer> 
   return listening(server, async () => {
     await mcp.close();
   });
+}
+
+export interface LegacyMcpOptions {
+  readonly cert: CertificateAndKey;
+  readonly hsts: string;
+  /** How many tools tools/list returns, all marked read-only. */
+  readonly tools: number;
+  /** Every page carries a nextCursor: a pagination that never ends. */
+  readonly endlessPages?: boolean;
+}
+
+/**
+ * A 2025-era MCP server on https: the v1 SDK's low-level Server over its stateless Streamable
+ * HTTP transport, one server per request. It answers server/discover with an error, so a
+ * client negotiating 2026-07-28 falls back to initialize.
+ */
+export function startLegacyMcpHttps(options: LegacyMcpOptions): Promise<RunningServer> {
+  const tools = Array.from({ length: options.tools }, (_, i) => ({
+    name: `read_${i}`,
+    inputSchema: { type: 'object' as const },
+    annotations: { readOnlyHint: true },
+  }));
+  const server = https.createServer(
+    { cert: options.cert.certPem, key: options.cert.keyPem },
+    (req, res) => {
+      res.setHeader('strict-transport-security', options.hsts);
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the low-level Server is the one that lets tools/list page as the test needs
+      const mcp = new V1Server(
+        { name: 'legacy-notes', version: '0.9.0' },
+        { capabilities: { tools: {} } },
+      );
+      mcp.setRequestHandler(ListToolsRequestSchema, (request) => ({
+        tools,
+        // A new cursor every page (a repeated one would look like the end to the client).
+        ...(options.endlessPages === true
+          ? { nextCursor: String(Number(request.params?.cursor ?? '0') + 1) }
+          : {}),
+      }));
+      // No sessionIdGenerator: stateless.
+      const transport = new V1Transport({});
+      res.once('close', () => void mcp.close());
+      void mcp
+        .connect(transport)
+        .then(() => transport.handleRequest(req, res))
+        .catch(() => res.destroy());
+    },
+  );
+  return listening(server);
 }
 
 /** The MCP test server on plain http: what plaintext_accepted is about. */

@@ -18,6 +18,7 @@ import {
   createVetPki,
   startMcpHttp,
   startMcpHttps,
+  startLegacyMcpHttps,
   startRedirect,
   startResetting,
   startSilent,
@@ -201,6 +202,22 @@ describe('vet – a server that passes', () => {
     expect(code).toBe(0);
     expect(report.mcp.protocol_headers.length).toBeGreaterThan(0);
     for (const seen of report.mcp.protocol_headers) expect(seen.value).toBe('2026-07-28');
+  });
+
+  test('a 2025-era server: the client falls back to initialize and reads its tools', async () => {
+    const server = await track(startLegacyMcpHttps({ cert: pki.good, hsts: GOOD_HSTS, tools: 3 }));
+    const { code, report } = await vetJson(server);
+    expect(code).toBe(0);
+    expect(report.mcp).toMatchObject({
+      result: 'ok',
+      negotiated: '2025-11-25',
+      era: 'legacy',
+      server: { name: 'legacy-notes', version: '0.9.0' },
+    });
+    expect(report.mcp.protocol_headers.map((seen) => seen.request)).toEqual(
+      expect.arrayContaining(['server/discover', 'initialize', 'tools/list']),
+    );
+    expect(report.mcp.tools.map((tool) => tool.name)).toEqual(['read_0', 'read_1', 'read_2']);
   });
 
   test('plaintext redirected to https:// is no finding', async () => {
@@ -398,6 +415,31 @@ describe('vet – timeouts', () => {
     expect(findings[1]?.message).toMatch(/^MCP handshake: /);
     // TLS probe, then the GET (300 ms), then the handshake (300 ms).
     expect(run.ms).toBeLessThan(3000);
+  });
+});
+
+describe('vet – tools/list bounds', () => {
+  test('more tools than vet keeps: tools_truncated, a warning', async () => {
+    const server = await track(
+      startLegacyMcpHttps({ cert: pki.good, hsts: GOOD_HSTS, tools: 1001 }),
+    );
+    const { code, codes, report } = await vetJson(server);
+    expect(code).toBe(0);
+    expect(codes).toEqual(['tools_truncated']);
+    expect(report.mcp.tools).toHaveLength(1000);
+  });
+
+  test('a cursor that never ends: tools/list stops after 20 pages and fails', async () => {
+    const server = await track(
+      startLegacyMcpHttps({ cert: pki.good, hsts: GOOD_HSTS, tools: 1, endlessPages: true }),
+    );
+    const { code, codes, report } = await vetJson(server);
+    expect(code).toBe(1);
+    expect(codes).toEqual(['mcp_handshake_failed']);
+    expect(report.findings[0]?.message).toMatch(/^MCP tools\/list: .*listMaxPages \(20\)/);
+    const lists = server.requests.filter((req) => req.method === 'POST').length;
+    // server/discover, initialize, notifications/initialized, then the 20 pages.
+    expect(lists).toBeLessThanOrEqual(23);
   });
 });
 
