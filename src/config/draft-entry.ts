@@ -19,6 +19,14 @@ export function commentSafe(name: string): string {
   return /^[\x21-\x7e]+$/.test(name) ? name : asciiJson(name);
 }
 
+/** Text with spaces (a message, a title), each word made safe as commentSafe makes a name. */
+export function commentSafeText(text: string): string {
+  return text
+    .split(' ')
+    .map((word) => (word === '' ? '' : commentSafe(word)))
+    .join(' ');
+}
+
 /**
  * Words a YAML reader may take for a boolean or null rather than a string (YAML 1.2's core
  * schema, and 1.1's yes/no/on/off for readers still on it), so they are always quoted.

@@ -13,6 +13,7 @@ import { checkGlob } from '../core/policy/glob.js';
 import { parseEntryUrl } from '../core/policy/compile.js';
 import {
   commentSafe,
+  commentSafeText,
   draftEntryId,
   flowName,
   placeholderReviewLines,
@@ -82,6 +83,9 @@ export function toVetDraft(result: VetResult, findings: readonly Finding[]): str
         ...unwritable.map((name) => `#   ${commentSafe(name)}`),
       );
     }
+  }
+  for (const message of isSkipped(mcp) ? [] : mcp.sdkMessages) {
+    out.push(`# SDK: ${commentSafeText(message)}`);
   }
   out.push(
     `# Replace every ${PLACEHOLDER_PREFIX} value: mcp-gate validate refuses them until then.`,

@@ -13,7 +13,14 @@
  * within `timeoutMs` (as does every single request, in http-client.ts); tools/list stops after
  * MAX_TOOL_PAGES pages, and at most MAX_TOOLS tools are kept.
  * Never throws: a failure is returned as `error`, with what was learnt before it.
+ *
+ * The SDK writes a few notes straight to the console (console.warn when it drops a tool whose
+ * x-mcp-header declaration is invalid, console.debug when a list verb has no capability).
+ * While the handshake runs they are collected into `sdkMessages` instead: they name what the
+ * server sent, so they belong in the report, which is redacted and keeps --json output JSON.
  */
+import { format } from 'node:util';
+
 import {
   Client,
   StreamableHTTPClientTransport,
@@ -46,6 +53,9 @@ export const MAX_TOOLS = 1000;
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Responses whose headers are kept for the report. */
 const MAX_SEEN_RESPONSES = 50;
+/** SDK console messages kept, and the length each is cut to. */
+const MAX_SDK_MESSAGES = 20;
+const MAX_SDK_MESSAGE_LENGTH = 300;
 
 /** A tool as the report shows it. */
 export interface ToolSummary {
@@ -78,6 +88,8 @@ export interface HandshakeResult {
   /** More tools than MAX_TOOLS were listed; the rest are not in `tools`. */
   readonly toolsTruncated: boolean;
   readonly protocolHeaders: readonly ProtocolHeaderSeen[];
+  /** What the SDK wrote to the console during the handshake (see the header comment). */
+  readonly sdkMessages: readonly string[];
   readonly error?: HandshakeError;
 }
 
@@ -102,6 +114,19 @@ export interface HandshakeOptions {
 
 /** Connects, lists the tools and closes; never throws. */
 export async function runHandshake(options: HandshakeOptions): Promise<HandshakeResult> {
+  const sdkMessages: string[] = [];
+  const restore = captureConsole(sdkMessages);
+  try {
+    return await handshake(options, sdkMessages);
+  } finally {
+    restore();
+  }
+}
+
+async function handshake(
+  options: HandshakeOptions,
+  sdkMessages: readonly string[],
+): Promise<HandshakeResult> {
   const protocolHeaders: ProtocolHeaderSeen[] = [];
   const http = createHttpClient({
     ca: options.ca,
@@ -124,7 +149,7 @@ export async function runHandshake(options: HandshakeOptions): Promise<Handshake
     fetch: http.fetch,
     requestInit: { headers: { ...options.headers } },
   });
-  const base = { offered: OFFERED_REVISIONS, toolsTruncated: false, protocolHeaders };
+  const base = { offered: OFFERED_REVISIONS, toolsTruncated: false, protocolHeaders, sdkMessages };
   try {
     try {
       await client.connect(transport, {
@@ -192,6 +217,24 @@ async function closeQuietly(
   } catch {
     // Closing a transport whose connection already failed.
   }
+}
+
+/** Routes console.warn and console.debug into `into` until the returned function is called. */
+function captureConsole(into: string[]): () => void {
+  /* eslint-disable no-console -- the SDK's console notes are redirected, not written */
+  const { warn, debug } = console;
+  const collect = (...args: unknown[]): void => {
+    if (into.length < MAX_SDK_MESSAGES) {
+      into.push(format(...args).slice(0, MAX_SDK_MESSAGE_LENGTH));
+    }
+  };
+  console.warn = collect;
+  console.debug = collect;
+  return () => {
+    console.warn = warn;
+    console.debug = debug;
+  };
+  /* eslint-enable no-console */
 }
 
 function headerSeen(seen: SeenResponse): ProtocolHeaderSeen {

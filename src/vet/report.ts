@@ -4,7 +4,7 @@
  * with control and non-ASCII characters escaped, so a hostile server cannot write terminal
  * control sequences or fake lines into the report. Pure.
  */
-import { commentSafe } from '../config/draft-entry.js';
+import { commentSafeText } from '../config/draft-entry.js';
 import { passes } from './findings.js';
 import type { Finding } from './findings.js';
 import type { HstsResult, PlaintextResult } from './http-probes.js';
@@ -103,6 +103,7 @@ function mcpJson(mcp: HandshakeResult | Skipped): Record<string, unknown> {
     protocol_headers: mcp.protocolHeaders,
     tools: mcp.tools ?? null,
     tools_truncated: mcp.toolsTruncated,
+    sdk_messages: mcp.sdkMessages,
     error: mcp.error ?? null,
   };
 }
@@ -114,15 +115,7 @@ const LABEL_WIDTH = 11;
 const line = (label: string, text: string): string => `  ${label.padEnd(LABEL_WIDTH)}${text}`;
 const more = (text: string): string => `  ${' '.repeat(LABEL_WIDTH)}${text}`;
 /** Server-chosen text, printable. */
-const printable = (text: string): string => commentSafeSpaced(text);
-
-/** commentSafe, but spaces stay spaces: messages and names with spaces read normally. */
-function commentSafeSpaced(text: string): string {
-  return text
-    .split(' ')
-    .map((word) => (word === '' ? '' : commentSafe(word)))
-    .join(' ');
-}
+const printable = commentSafeText;
 
 /** The report as text, one section per check, then the findings and the verdict. */
 export function toTextReport(context: ReportContext): string {
@@ -228,6 +221,7 @@ function mcpText(mcp: HandshakeResult | Skipped): string[] {
       }`,
     ),
   );
+  for (const message of mcp.sdkMessages) lines.push(more(`SDK: ${printable(message)}`));
   if (mcp.tools !== undefined) {
     const readOnly = mcp.tools.filter((tool) => tool.annotations.readOnlyHint === true).length;
     lines.push(

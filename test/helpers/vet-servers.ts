@@ -16,7 +16,8 @@ import type { AddressInfo } from 'node:net';
 
 import type { NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
+import type { JsonSchemaType } from '@modelcontextprotocol/server';
+import { createMcpHandler, fromJsonSchema, McpServer } from '@modelcontextprotocol/server';
 import { Server as V1Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport as V1Transport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -85,6 +86,11 @@ export const TEST_TOOLS = {
   others: ['delete_repo', 'create_issue'],
   /** Read-only, but its name is a glob that would approve every tool. */
   glob: '*',
+  /**
+   * Declares x-mcp-header on an object property, which SEP-2243 forbids: a 2026-07-28 client
+   * drops it from tools/list (and says so on the console).
+   */
+  dropped: 'bad_header_tool',
 } as const;
 
 function buildMcpServer(): McpServer {
@@ -98,6 +104,18 @@ function buildMcpServer(): McpServer {
   tool('search_issues', { readOnlyHint: true, openWorldHint: false });
   tool('delete_repo', { destructiveHint: true });
   tool('create_issue', {});
+  server.registerTool(
+    TEST_TOOLS.dropped,
+    {
+      description: 'x-mcp-header on an object',
+      inputSchema: fromJsonSchema<{ q: object }>({
+        type: 'object',
+        properties: { q: { type: 'object', 'x-mcp-header': 'Query' } as JsonSchemaType },
+      }),
+      annotations: { readOnlyHint: true },
+    },
+    () => ({ content: [] }),
+  );
   // The SDK warns that "*" is not a recommended tool name (SEP-986) but registers it.
   const warn = console.warn;
   console.warn = () => undefined;

@@ -118,6 +118,7 @@ interface VetJson {
     readonly offered: string[];
     readonly tools: { name: string; annotations: Record<string, boolean> }[];
     readonly protocol_headers: { request: string; value: string | null }[];
+    readonly sdk_messages: string[];
   };
 }
 
@@ -156,6 +157,7 @@ describe('vet – a server that passes', () => {
     expect(run.stdout).toContain('server: acme-issues 3.1.0');
     expect(run.stdout).toMatch(/get_issue\s+readOnlyHint=true$/m);
     expect(run.stdout).toMatch(/delete_repo\s+destructiveHint=true$/m);
+    expect(run.stdout).toMatch(/SDK: \[mcp-sdk\] excluding tool 'bad_header_tool'/);
     expect(run.stdout).toMatch(/findings\n {2}none\nresult: PASS\n$/);
   });
 
@@ -194,6 +196,13 @@ describe('vet – a server that passes', () => {
       readOnlyHint: true,
       openWorldHint: false,
     });
+    // The SDK drops a tool with an invalid x-mcp-header; the report says so instead of the console.
+    expect(report.mcp.sdk_messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`excluding tool '${TEST_TOOLS.dropped}'.*x-mcp-header`)),
+      ]),
+    );
+    expect(tools.map((tool) => tool.name)).not.toContain(TEST_TOOLS.dropped);
   });
 
   test('a header that matches the negotiated revision is no finding', async () => {

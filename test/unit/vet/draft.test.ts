@@ -104,6 +104,15 @@ describe('toVetDraft', () => {
     expect(parse(draft).approved[0].review_ticket).toBe('TODO-ticket');
   });
 
+  test('what the SDK said about the tools is kept as a comment, escaped', () => {
+    const mcp = mcpResult({
+      sdkMessages: ["[mcp-sdk] excluding tool 'x\n  - id: evil' from tools/list"],
+    });
+    const draft = toVetDraft(vetResult({ mcp }), []);
+    expect(draft).toContain(`# SDK: [mcp-sdk] excluding tool "'x\\n"  - id: evil' from tools/list`);
+    expect((parse(draft) as { approved: unknown[] }).approved).toHaveLength(1);
+  });
+
   test('no tool list: allow is empty, so the entry approves no tool', () => {
     const draft = draftFor(undefined);
     expect(allowOf(draft)).toEqual([]);

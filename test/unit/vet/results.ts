@@ -34,6 +34,7 @@ export function mcpResult(overrides: Partial<HandshakeResult> = {}): HandshakeRe
     tools: [],
     toolsTruncated: false,
     protocolHeaders: [],
+    sdkMessages: [],
     ...overrides,
   };
 }
