@@ -12,7 +12,6 @@ import { findingsOf, passes } from '../vet/findings.js';
 import { toVetDraft } from '../vet/draft.js';
 import { REDACTED, toJsonReport, toTextReport } from '../vet/report.js';
 import type { ReportContext } from '../vet/report.js';
-import { vetServer } from '../vet/run.js';
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 import { packageVersion } from './version.js';
@@ -137,6 +136,9 @@ export async function runVet(args: string[], io: CliIo): Promise<number> {
     io.stderr(redact(text, secrets));
   };
 
+  // Loaded here, not at the top: the MCP SDK client it brings costs about half a second and
+  // 25 MB to load, which no other command (serve least of all) should pay.
+  const { vetServer } = await import('../vet/run.js');
   const result = await vetServer({
     url,
     ca,

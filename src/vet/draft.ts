@@ -22,8 +22,8 @@ import {
 import { PLACEHOLDER_PREFIX } from '../config/allowlist-schema.js';
 import type { Finding } from './findings.js';
 import type { ToolSummary } from './mcp-handshake.js';
-import { isSkipped } from './run.js';
-import type { VetResult } from './run.js';
+import { isSkipped } from './result.js';
+import type { VetResult } from './result.js';
 
 /** Whether a tool name can stand in tools.allow as an exact name (no glob characters). */
 export function isExactRule(name: string): boolean {

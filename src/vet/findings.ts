@@ -5,8 +5,8 @@
  * The order of FINDING_CODES is the order findings are reported in (transport first, then
  * MCP), so two runs against the same server print the same list.
  */
-import { isSkipped } from './run.js';
-import type { VetResult } from './run.js';
+import { isSkipped } from './result.js';
+import type { VetResult } from './result.js';
 
 /** `fail` blocks intake (exit 1); `warn` is for the reviewer to weigh. */
 export type Severity = 'fail' | 'warn';

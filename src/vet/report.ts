@@ -9,8 +9,8 @@ import { passes } from './findings.js';
 import type { Finding } from './findings.js';
 import type { HstsResult, PlaintextResult } from './http-probes.js';
 import type { HandshakeResult } from './mcp-handshake.js';
-import { isSkipped } from './run.js';
-import type { Skipped, VetResult } from './run.js';
+import { isSkipped } from './result.js';
+import type { Skipped, VetResult } from './result.js';
 import type { TlsReport } from './tls-probe.js';
 
 /** What the report shows of the request headers given with --header: names only. */

@@ -11,48 +11,12 @@
  */
 import { createHttpClient } from './http-client.js';
 import { probeHsts, probePlaintext } from './http-probes.js';
-import type { HstsResult, PlaintextResult } from './http-probes.js';
 import { runHandshake } from './mcp-handshake.js';
-import type { HandshakeResult } from './mcp-handshake.js';
+import type { VetOptions, VetResult } from './result.js';
 import { probeTls } from './tls-probe.js';
-import type { TlsReport } from './tls-probe.js';
-
-export interface VetOptions {
-  /** The server's https:// URL. */
-  readonly url: URL;
-  readonly ca?: string | undefined;
-  readonly insecure: boolean;
-  readonly timeoutMs: number;
-  /** Request headers for the MCP handshake only (`--header`). */
-  readonly headers: Readonly<Record<string, string>>;
-  /** The port the plaintext probe tries (80 by default). */
-  readonly plainPort: number;
-  readonly now: Date;
-  readonly clientVersion: string;
-}
-
-/** A step that was not run, and why. */
-export interface Skipped {
-  readonly skipped: string;
-}
-
-export interface VetResult {
-  readonly url: URL;
-  readonly plainUrl: URL;
-  readonly checkedAt: Date;
-  readonly insecure: boolean;
-  readonly tls: TlsReport;
-  readonly hsts: HstsResult | Skipped;
-  readonly plaintext: PlaintextResult;
-  readonly mcp: HandshakeResult | Skipped;
-}
 
 /** Body bytes the HSTS and plaintext probes accept; they read headers and one message. */
 const PROBE_BODY_BYTES = 64 * 1024;
-
-export function isSkipped(step: object): step is Skipped {
-  return 'skipped' in step;
-}
 
 /** Runs every check against one server. */
 export async function vetServer(options: VetOptions): Promise<VetResult> {

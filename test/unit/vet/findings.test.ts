@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 
 import { FINDING_CODES, findingsOf, isWeakCipher, passes } from '../../../src/vet/findings.js';
-import type { VetResult } from '../../../src/vet/run.js';
+import type { VetResult } from '../../../src/vet/result.js';
 import { GOOD_TLS, mcpResult, vetResult } from './results.js';
 
 const THRESHOLDS = { minCertDays: 30, minHstsMaxAge: 31536000 };

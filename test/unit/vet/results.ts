@@ -3,7 +3,7 @@
  * overrides for each step.
  */
 import type { HandshakeResult, ToolSummary } from '../../../src/vet/mcp-handshake.js';
-import type { VetResult } from '../../../src/vet/run.js';
+import type { VetResult } from '../../../src/vet/result.js';
 import type { TlsReport } from '../../../src/vet/tls-probe.js';
 
 export const NOW = new Date('2026-12-03T12:00:00Z');
