@@ -1,6 +1,6 @@
 /**
- * The command line: `mcp-gate serve | validate | explain | stamp`. Each command returns an exit
- * code; only main.ts turns it into process.exit.
+ * The command line: `mcp-gate serve | validate | explain | stamp | render-envoy | discover |
+ * issue-certs | vet`. Each command returns an exit code; only main.ts turns it into process.exit.
  */
 import { DISCOVER_USAGE, readStdin, runDiscover } from './cli/discover.js';
 import { EXPLAIN_USAGE, runExplain } from './cli/explain.js';
@@ -10,6 +10,7 @@ import { ISSUE_CERTS_USAGE, runIssueCerts } from './cli/issue-certs.js';
 import { SERVE_USAGE, runServe } from './cli/serve.js';
 import { runStamp } from './cli/stamp.js';
 import { runValidate } from './cli/validate.js';
+import { VET_USAGE, runVet } from './cli/vet.js';
 import { packageVersion } from './cli/version.js';
 
 export const USAGE = `mcp-gate: Envoy external authorization for Model Context Protocol traffic
@@ -32,6 +33,8 @@ commands:
             draft allowlist entries for the most-tried unapproved servers, from GET /discovery JSON or audit lines
   issue-certs --allowlist FILE --ca-cert FILE --ca-key FILE --out DIR [--days 90] [--renew-before-days 30]
             issue and rotate the interception certificates (tls.crt, tls.key) from a CA; --create-ca DIR for a trial CA
+  vet       URL [--json] [--draft] [--min-cert-days 30] [--timeout 10000] [--ca FILE] [--header NAME:VALUE]
+            intake check of a candidate MCP server: TLS, HSTS, plaintext refused, MCP handshake and tools
 
 ${SERVE_USAGE}
 
@@ -41,7 +44,9 @@ ${RENDER_ENVOY_USAGE}
 
 ${ISSUE_CERTS_USAGE}
 
-${DISCOVER_USAGE}`;
+${DISCOVER_USAGE}
+
+${VET_USAGE}`;
 
 /** Runs one command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -61,6 +66,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runIssueCerts(rest, io);
     case 'discover':
       return runDiscover(rest, { ...io, stdin: readStdin });
+    case 'vet':
+      return runVet(rest, io);
     case '--version':
     case '-v':
       io.stdout(`${packageVersion()}\n`);
