@@ -1,9 +1,10 @@
 /**
- * The command line: `mcp-gate serve | validate | explain | stamp`. Each command returns an exit
+ * The command line: `mcp-gate serve | validate | explain | stamp | ...` (USAGE lists them). Each command returns an exit
  * code; only main.ts turns it into process.exit.
  */
 import { DISCOVER_USAGE, readStdin, runDiscover } from './cli/discover.js';
 import { EXPLAIN_USAGE, runExplain } from './cli/explain.js';
+import { INVENTORY_USAGE, runInventory } from './cli/inventory.js';
 import { RENDER_ENVOY_USAGE, runRenderEnvoy } from './cli/render-envoy.js';
 import type { CliIo } from './cli/io.js';
 import { ISSUE_CERTS_USAGE, runIssueCerts } from './cli/issue-certs.js';
@@ -32,6 +33,8 @@ commands:
             draft allowlist entries for the most-tried unapproved servers, from GET /discovery JSON or audit lines
   issue-certs --allowlist FILE --ca-cert FILE --ca-key FILE --out DIR [--days 90] [--renew-before-days 30]
             issue and rotate the interception certificates (tls.crt, tls.key) from a CA; --create-ca DIR for a trial CA
+  inventory scan [--home DIR] [--project DIR]... | check REPORT... --allowlist FILE [--json] | schema
+            list the MCP servers configured on this machine; judge such reports against the allowlist
 
 ${SERVE_USAGE}
 
@@ -41,7 +44,9 @@ ${RENDER_ENVOY_USAGE}
 
 ${ISSUE_CERTS_USAGE}
 
-${DISCOVER_USAGE}`;
+${DISCOVER_USAGE}
+
+${INVENTORY_USAGE}`;
 
 /** Runs one command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -61,6 +66,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runIssueCerts(rest, io);
     case 'discover':
       return runDiscover(rest, { ...io, stdin: readStdin });
+    case 'inventory':
+      return runInventory(rest, io);
     case '--version':
     case '-v':
       io.stdout(`${packageVersion()}\n`);
