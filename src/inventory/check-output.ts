@@ -104,7 +104,7 @@ export function toCheckText(
       const off = server.disabled ? ', disabled' : '';
       lines.push(
         `    ${judged.client} ${shown(judged.config)}: ${shown(server.name)} [${server.transport}${off}] ` +
-          shown(judged.key.slice(judged.key.indexOf(' ') + 1)),
+          shown(server.url ?? judged.key.slice(judged.key.indexOf(' ') + 1)),
         `      ${judged.verdict}: ${shown(judged.why)}`,
       );
       if (judged.credentials.length > 0) {

@@ -241,7 +241,7 @@ function judgeStdio(
     const hint =
       sameCommand.length === 0
         ? ''
-        : ` (${sameCommand.join(', ')} approve it with other arguments)`;
+        : ` (approved with other arguments by ${sameCommand.join(', ')})`;
     return {
       verdict: 'unapproved',
       entry: undefined,
