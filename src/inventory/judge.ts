@@ -241,7 +241,7 @@ function judgeStdio(
     const hint =
       sameCommand.length === 0
         ? ''
-        : ` (approved with other arguments by ${sameCommand.join(', ')})`;
+        : ` (entries for this command with other arguments: ${sameCommand.join(', ')})`;
     return {
       verdict: 'unapproved',
       entry: undefined,

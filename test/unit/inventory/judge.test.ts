@@ -171,7 +171,7 @@ const ROWS: readonly Row[] = [
     name: 'arguments in another order',
     server: stdio('/opt/acme/bin/postgres-mcp', '--database=analytics', '--readonly'),
     verdict: 'unapproved',
-    why: /approved with other arguments by postgres-readonly/,
+    why: /entries for this command with other arguments: postgres-readonly/,
   },
   {
     name: 'an extra argument',
