@@ -92,7 +92,7 @@ export async function runInventoryScan(args: string[], io: InventoryScanIo): Pro
     release: os.release(),
     arch: process.arch,
     time: io.now,
-    toolVersion: packageVersion(),
+    toolVersion: toolVersion(),
   });
   const servers = report.configs.reduce((n, config) => n + config.servers.length, 0);
   const troubled = report.configs.filter((config) => config.problems.length > 0).length;
@@ -102,6 +102,15 @@ export async function runInventoryScan(args: string[], io: InventoryScanIo): Pro
       `${troubled} files with problems\n`,
   );
   return 0;
+}
+
+/** The package version; "unknown" when an endpoint copy was shipped without package.json. */
+function toolVersion(): string {
+  try {
+    return packageVersion();
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** The login name; the environment's when the system has no entry for the user (containers). */

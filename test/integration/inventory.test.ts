@@ -473,26 +473,32 @@ test('the scanner entry runs from its dist/ files alone: no node_modules, no oth
     JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
   ).version;
   await writeFile(path.join(shipped, 'package.json'), JSON.stringify({ type: 'module', version }));
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      path.join(shipped, 'dist', 'inventory-scan.js'),
-      '--home',
-      path.join(HOMES, 'bob-linux'),
-      '--platform',
-      'linux',
-      '--host',
-      'b',
-      '--user',
-      'bob',
-    ],
-    { cwd: shipped, env: { PATH: process.env['PATH'] ?? '' } },
-  );
-  expect(stdout).not.toMatch(SECRET);
-  const parsed = parseReport(JSON.parse(stdout));
-  expect(parsed.ok && parsed.report.configs.map((config) => config.client)).toEqual([
-    'vscode',
-    'codex',
-  ]);
-  expect(parsed.ok && parsed.report.tool_version).toBe(version);
+  const run = async (): Promise<InventoryReport> => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(shipped, 'dist', 'inventory-scan.js'),
+        '--home',
+        path.join(HOMES, 'bob-linux'),
+        '--platform',
+        'linux',
+        '--host',
+        'b',
+        '--user',
+        'bob',
+      ],
+      { cwd: shipped, env: { PATH: process.env['PATH'] ?? '' } },
+    );
+    expect(stdout).not.toMatch(SECRET);
+    const parsed = parseReport(JSON.parse(stdout));
+    if (!parsed.ok) throw new Error(parsed.message);
+    return parsed.report;
+  };
+  const report = await run();
+  expect(report.configs.map((config) => config.client)).toEqual(['vscode', 'codex']);
+  expect(report.tool_version).toBe(version);
+  // Shipped without package.json (Node reads the files as ES modules by their syntax): the
+  // report still comes, and says it does not know its version.
+  await rm(path.join(shipped, 'package.json'));
+  expect((await run()).tool_version).toBe('unknown');
 });
