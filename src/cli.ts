@@ -1,9 +1,10 @@
 /**
- * The command line: `mcp-gate serve | validate | explain | stamp | render-envoy | discover |
- * issue-certs | vet`. Each command returns an exit code; only main.ts turns it into process.exit.
+ * The command line: `mcp-gate <command>` (USAGE lists them). Each command returns an exit code;
+ * only main.ts turns it into process.exit.
  */
 import { DISCOVER_USAGE, readStdin, runDiscover } from './cli/discover.js';
 import { EXPLAIN_USAGE, runExplain } from './cli/explain.js';
+import { INVENTORY_USAGE, runInventory } from './cli/inventory.js';
 import { RENDER_ENVOY_USAGE, runRenderEnvoy } from './cli/render-envoy.js';
 import type { CliIo } from './cli/io.js';
 import { ISSUE_CERTS_USAGE, runIssueCerts } from './cli/issue-certs.js';
@@ -35,6 +36,8 @@ commands:
             issue and rotate the interception certificates (tls.crt, tls.key) from a CA; --create-ca DIR for a trial CA
   vet       URL [--json] [--draft] [--min-cert-days 30] [--timeout 10000] [--ca FILE] [--header NAME:VALUE]
             intake check of a candidate MCP server: TLS, HSTS, plaintext refused, MCP handshake and tools
+  inventory scan [--home DIR] [--project DIR]... | check REPORT... --allowlist FILE [--json] | schema
+            list the MCP servers configured on this machine; judge such reports against the allowlist
 
 ${SERVE_USAGE}
 
@@ -46,7 +49,9 @@ ${ISSUE_CERTS_USAGE}
 
 ${DISCOVER_USAGE}
 
-${VET_USAGE}`;
+${VET_USAGE}
+
+${INVENTORY_USAGE}`;
 
 /** Runs one command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -68,6 +73,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runDiscover(rest, { ...io, stdin: readStdin });
     case 'vet':
       return runVet(rest, io);
+    case 'inventory':
+      return runInventory(rest, io);
     case '--version':
     case '-v':
       io.stdout(`${packageVersion()}\n`);

@@ -155,6 +155,25 @@ export function importsInto(graph: ImportGraph, from: string, into: readonly str
   return found.sort();
 }
 
+/**
+ * The files reachable from `start` (itself included, sorted) and the external specifiers they
+ * import: what must ship with an entry point.
+ */
+export function reachableFrom(
+  graph: ImportGraph,
+  start: string,
+): { files: string[]; external: string[] } {
+  const files = new Set<string>();
+  const pending = [start];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (files.has(file)) continue;
+    files.add(file);
+    pending.push(...(graph.edges.get(file) ?? []));
+  }
+  const external = new Set([...files].flatMap((file) => graph.external.get(file) ?? []));
+  return { files: [...files].sort(), external: [...external].sort() };
+}
+
 function listTs(root: string, dir = root): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);

@@ -505,6 +505,9 @@ export function compileEntry(
     host: host?.ok === true ? host.value : undefined,
     port: urlValue?.port,
     pathPrefix: urlValue?.pathPrefix,
+    command: source.command,
+    allowedArgs:
+      source.allowed_args === undefined ? undefined : Object.freeze([...source.allowed_args]),
     scopes: Object.freeze([...(source.scopes ?? [])]),
     tools,
     ...toEntryRules(source, bundles),

@@ -249,7 +249,13 @@ function denyAmbiguousAuthority(input: DecideInput): Decision {
   );
 }
 
-function serverLevelDenial(
+/**
+ * Steps 2 and 3 of the order of judgement: an entry that expired (`nowMs` on or after the day
+ * after `expires_on`) or whose review stamp no longer matches approves nothing. Also used by the
+ * endpoint inventory, so a stdio or http approval is judged by the same rules off the request
+ * path.
+ */
+export function serverLevelDenial(
   entry: CompiledEntry,
   nowMs: number,
 ): { reason: DenyReason; why: string } | undefined {

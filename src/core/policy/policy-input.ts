@@ -13,6 +13,10 @@ export interface PolicyEntryInput {
   readonly transport: 'http' | 'stdio';
   readonly host?: string | undefined;
   readonly url?: string | undefined;
+  /** stdio entries: the approved executable, as written. */
+  readonly command?: string | undefined;
+  /** stdio entries: the approved arguments, in order. */
+  readonly allowed_args?: readonly string[] | undefined;
   readonly scopes?: readonly string[] | undefined;
   readonly tools?:
     | {

@@ -106,6 +106,12 @@ export interface CompiledEntry {
   readonly port: number | undefined;
   /** Normalised path prefix from `url` (`/mcp`, no trailing slash; `/` for the root). */
   readonly pathPrefix: string | undefined;
+  /**
+   * stdio entries: `command` and `allowed_args` as written. Traffic never reaches them; the
+   * endpoint inventory (src/inventory/judge.ts) compares them with client configs.
+   */
+  readonly command: string | undefined;
+  readonly allowedArgs: readonly string[] | undefined;
   readonly scopes: readonly string[];
   /** Undefined = every tool of this server. */
   readonly tools: ToolRule | undefined;
