@@ -23,16 +23,22 @@ export interface LoggerOptions {
   readonly destination?: DestinationStream;
 }
 
-const REDACT_PATHS = [
-  'headers.authorization',
-  'headers["proxy-authorization"]',
-  'headers.cookie',
-  'headers["x-api-key"]',
-  '*.headers.authorization',
-  '*.headers["proxy-authorization"]',
-  '*.headers.cookie',
-  '*.headers["x-api-key"]',
-];
+/**
+ * Request headers that carry credentials: never written to a log line, and never printed by
+ * `explain`. The one list; the logger's redaction paths are built from it.
+ */
+export const SECRET_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-api-key',
+]);
+
+/** Each secret header in a logged `headers` object, at the top level or one level down. */
+const REDACT_PATHS = [...SECRET_HEADERS].flatMap((name) => [
+  `headers["${name}"]`,
+  `*.headers["${name}"]`,
+]);
 
 /** Creates the service logger: JSON lines, ISO time, credentials redacted. */
 export function createLogger(options: LoggerOptions): Logger {
