@@ -15,6 +15,7 @@ import { decodeCheckRequest } from '../envoy/check-request-codec.js';
 import { toRequestFacts } from '../envoy/to-facts.js';
 import { toCheckResponse } from '../envoy/to-response.js';
 import { SECRET_HEADERS } from '../telemetry/logger.js';
+import { ICONV_CHARSETS } from '../text/iconv-charsets.js';
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
@@ -90,7 +91,8 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
   }
 
   const { policy, knownHosts } = loaded;
-  const snapshot = { policy, knownHosts, limits: { maxBodyBytes, maxBatchElements } };
+  const limits = { maxBodyBytes, maxBatchElements };
+  const snapshot = { policy, knownHosts, limits, charsets: ICONV_CHARSETS };
   const { decision, inspection } = authorize(snapshot, facts, now.getTime(), newDecisionId());
   const response = toCheckResponse(decision, facts, inspection, policy);
   const output = {

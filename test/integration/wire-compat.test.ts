@@ -30,6 +30,7 @@ import {
   envoyRoot,
 } from '../helpers/envoy-protos.js';
 import { rpc } from '../helpers/facts.js';
+import { ICONV_CHARSETS } from '../../src/text/iconv-charsets.js';
 
 const ourDecode = authorizationService.Check.requestDeserialize;
 const ourSerialize = authorizationService.Check.responseSerialize;
@@ -534,7 +535,12 @@ approved:
     const facts = toRequestFacts(ourDecode(encodeWithEnvoyProtos(envoyCheckRequest(options))));
     const policy = policyOf(mode);
     const { decision, inspection } = authorize(
-      { policy, knownHosts, limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 } },
+      {
+        policy,
+        knownHosts,
+        limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 },
+        charsets: ICONV_CHARSETS,
+      },
       facts,
       NOW,
       DECISION_ID,

@@ -33,6 +33,7 @@ import {
 } from '../../../src/envoy/to-response.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../helpers/facts.js';
 import type { FactsInput } from '../../helpers/facts.js';
+import { ICONV_CHARSETS } from '../../../src/text/iconv-charsets.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 /** A valid decision id (20 letters of the digit-free alphabet), fixed so texts are exact. */
@@ -116,7 +117,7 @@ interface Judged extends Authorization {
 function judge(policy: CompiledPolicy, input: FactsInput): Judged {
   const facts = makeFacts(input);
   const authorization = authorize(
-    { policy, knownHosts: KNOWN_HOSTS, limits: LIMITS },
+    { policy, knownHosts: KNOWN_HOSTS, limits: LIMITS, charsets: ICONV_CHARSETS },
     facts,
     NOW,
     DECISION_ID,
@@ -127,7 +128,7 @@ function judge(policy: CompiledPolicy, input: FactsInput): Judged {
 /** A decision the pipeline never makes (overloaded, internal_error), shaped like its own. */
 function handMade(policy: CompiledPolicy, input: FactsInput, reason: DenyReason): Judged {
   const facts = makeFacts(input);
-  const inspection = inspectMcp(facts, LIMITS);
+  const inspection = inspectMcp(facts, LIMITS, ICONV_CHARSETS);
   const decision: Decision = {
     id: DECISION_ID,
     verdict: 'deny',
