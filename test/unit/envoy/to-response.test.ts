@@ -32,13 +32,13 @@ import {
   toDenyShape,
 } from '../../../src/envoy/to-response.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../helpers/facts.js';
+import { githubAllowlist, REVIEW_URL } from '../../helpers/github-allowlist.js';
 import type { FactsInput } from '../../helpers/facts.js';
 import { ICONV_CHARSETS } from '../../../src/text/iconv-charsets.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 /** A valid decision id (20 letters of the digit-free alphabet), fixed so texts are exact. */
 const DECISION_ID = 'bcdfghjkmnpqrstvwxyz';
-const REVIEW_URL = 'https://mcp-review.corp.example/request';
 const LIMITS = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
 
 /** Statuses MCP clients react to by switching transport, re-initialising or starting OAuth. */
@@ -53,26 +53,16 @@ interface AllowlistOptions {
   readonly denyReasons?: string;
 }
 
+/** github-official (tool rules), plus an expired and a rotated entry to deny against. */
 function allowlistText(options: AllowlistOptions = {}): string {
-  return `version: 2026.11
-default_action: ${options.defaultAction ?? 'deny'}
-mode: ${options.mode ?? 'enforce'}
-review_url: ${REVIEW_URL}
-deny_style: ${options.denyStyle ?? 'auto'}
-approved:
-  - id: github-official
-    host: api.githubcopilot.com
-    transport: http
-    url: https://api.githubcopilot.com/mcp/
-    scopes: [repo.read]
-    tools:
-      allow: ['get_*', 'list_*']
-      deny: ['*delete*']
-    review_ticket: SEC-4902
-    reviewed_by: security-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-  - id: expired-server
+  return githubAllowlist({
+    defaultAction: options.defaultAction ?? 'deny',
+    mode: options.mode ?? 'enforce',
+    denyStyle: options.denyStyle ?? 'auto',
+    allow: ['get_*', 'list_*'],
+    deny: ['*delete*'],
+    expiresOn: '2027-04-18',
+    extraEntries: `  - id: expired-server
     host: mcp.expired.example
     transport: http
     review_ticket: SEC-4903
@@ -87,7 +77,8 @@ approved:
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
     review_sha256: '${'0'.repeat(64)}'
-${options.denyReasons ?? ''}`;
+${options.denyReasons ?? ''}`,
+  });
 }
 
 function policyOf(options: AllowlistOptions = {}): CompiledPolicy {
