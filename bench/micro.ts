@@ -29,6 +29,7 @@ import { generateAllowlist } from './allowlist-gen.js';
 import type { Payload } from './payloads.js';
 import { REPO_ROOT } from './servers.js';
 import { cpuNsPerCall, median, round } from './stats.js';
+import { ICONV_CHARSETS } from '../src/text/iconv-charsets.js';
 
 export const MICRO_SIZES = [10, 1000, 10_000] as const;
 /** Allowlist sizes reloaded; each doubles the last, so linear cost doubles the time. */
@@ -76,7 +77,7 @@ function snapshotOf(
     const first = parsed.errors.slice(0, 3).map((e) => `${e.line}:${e.col} ${e.message}`);
     throw new Error(`generated allowlist is invalid: ${first.join('; ')}`);
   }
-  return { policy: parsed.policy, knownHosts, limits: LIMITS };
+  return { policy: parsed.policy, knownHosts, limits: LIMITS, charsets: ICONV_CHARSETS };
 }
 
 /** Iterations for one batch of about `batchMs` of CPU. */

@@ -3,14 +3,12 @@
  * runs one CheckRequest (proto3 JSON, camelCase or snake_case, as Envoy's docs and OPA decision
  * logs show it) through exactly the path the service uses and prints the decision as JSON.
  */
-import { formatIssue, parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
-import { EMPTY_KNOWN_HOSTS, parseKnownHosts } from '../config/load-known-hosts.js';
-import { BUNDLED_KNOWN_HOSTS, NO_KNOWN_HOSTS } from '../config/service-config.js';
+import { formatIssue, readConfigFile } from '../config/load-allowlist.js';
+import { loadPolicyForCommand } from '../config/load-policy.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
 import { authorize } from '../core/pipeline.js';
-import type { KnownHosts } from '../core/policy/policy.js';
 import { isCredentialHeader } from '../core/credential-headers.js';
 import type { CheckResponse } from '../envoy/check-types.js';
 import { structToJson } from '../envoy/struct-json.js';
@@ -18,6 +16,7 @@ import { checkRequestJsonToBytes } from '../envoy/check-request-json.js';
 import { decodeCheckRequest } from '../envoy/check-request-codec.js';
 import { toRequestFacts } from '../envoy/to-facts.js';
 import { toCheckResponse } from '../envoy/to-response.js';
+import { ICONV_CHARSETS } from '../text/iconv-charsets.js';
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
@@ -28,7 +27,6 @@ Prints the decision for one CheckRequest (proto3 JSON) as JSON: decision, reason
 decision_id, dry_run, explanation, facts, inspection and the check_response mcp-gate would send.
 --now fixes the clock (e.g. 2027-04-19 or 2027-04-19T08:00:00Z).
 --known-hosts defaults to the list bundled with mcp-gate, as serve does; "none" uses no list.`;
-
 
 /** Runs explain; returns the exit code. */
 export async function runExplain(args: string[], io: CliIo): Promise<number> {
@@ -73,26 +71,12 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
-  const allowlistPath = values.allowlist;
-  const allowlistText = await readOrReport(allowlistPath, io);
-  if (allowlistText === undefined) return 1;
-  const parsed = parseAllowlist(allowlistText, { fileName: allowlistPath, now });
-  if (!parsed.ok) {
-    for (const issue of parsed.errors) io.stderr(`${formatIssue(allowlistPath, issue)}\n`);
+  // The loader serve uses, with its default known-host list, so that explain answers what the
+  // service would.
+  const loaded = await loadPolicyForCommand(values.allowlist, values['known-hosts'], now);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) io.stderr(`${line}\n`);
     return 1;
-  }
-  let knownHosts: KnownHosts = EMPTY_KNOWN_HOSTS;
-  // The same default as serve, so that explain answers what the service would.
-  const knownPath = values['known-hosts'] ?? BUNDLED_KNOWN_HOSTS;
-  if (knownPath !== NO_KNOWN_HOSTS) {
-    const text = await readOrReport(knownPath, io);
-    if (text === undefined) return 1;
-    const known = parseKnownHosts(text, knownPath);
-    if (!known.ok) {
-      for (const issue of known.errors) io.stderr(`${formatIssue(knownPath, issue)}\n`);
-      return 1;
-    }
-    knownHosts = known.knownHosts;
   }
 
   const requestText = await readOrReport(values.request, io);
@@ -107,13 +91,11 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
 
-  const snapshot = {
-    policy: parsed.policy,
-    knownHosts,
-    limits: { maxBodyBytes, maxBatchElements },
-  };
+  const { policy, knownHosts } = loaded;
+  const limits = { maxBodyBytes, maxBatchElements };
+  const snapshot = { policy, knownHosts, limits, charsets: ICONV_CHARSETS };
   const { decision, inspection } = authorize(snapshot, facts, now.getTime(), newDecisionId());
-  const response = toCheckResponse(decision, facts, inspection, parsed.policy);
+  const response = toCheckResponse(decision, facts, inspection, policy);
   const output = {
     decision: decision.verdict,
     reason: decision.reason,

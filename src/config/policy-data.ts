@@ -19,6 +19,7 @@ import type { PolicyHeader } from '../core/policy/compile.js';
 import type { CompiledEntry, HostPattern } from '../core/policy/policy.js';
 import { CONDITION_ENGINE } from './condition-engine.js';
 import { formatIssue, readConfigFile, validateAllowlist } from './load-allowlist.js';
+import { ICONV_CHARSETS } from '../text/iconv-charsets.js';
 import { EMPTY_KNOWN_HOSTS, toKnownHosts, validateKnownHosts } from './load-known-hosts.js';
 
 /** What to load, and which contents need no work because they were judged before. */
@@ -136,7 +137,8 @@ export async function buildSnapshot(
     data.knownHosts === undefined
       ? EMPTY_KNOWN_HOSTS
       : toKnownHosts(deepFreeze([...data.knownHosts.patterns]), data.knownHosts.sha256);
-  return Object.freeze({ policy, knownHosts, limits });
+  // The core reads other charsets as the upstreams do, through the decoder it is given here.
+  return Object.freeze({ policy, knownHosts, limits, charsets: ICONV_CHARSETS });
 }
 
 function yieldToEventLoop(): Promise<void> {

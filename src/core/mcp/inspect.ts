@@ -30,7 +30,8 @@
  * read-messages.ts (JSON → McpMessage list) and inspection-builder.ts (the McpInspection value).
  */
 import type { RequestFacts } from '../facts.js';
-import { charsetsNamed, decodeBody, decodeBodyPrefix, decodeInCharset } from './decode-body.js';
+import { charsetsNamed, decodeBody, decodeBodyPrefix } from './decode-body.js';
+import type { CharsetDecoder } from './decode-body.js';
 import type { HeaderSignals } from './header-signals.js';
 import {
   acceptsEventStream,
@@ -65,8 +66,15 @@ export const MAX_OBJECT_MEMBERS = 10_000;
  */
 const MEMBER_SCAN_FROM = 32 * 1024;
 
-/** Inspects one request. See the module comment for what counts as MCP. */
-export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpInspection {
+/**
+ * Inspects one request. See the module comment for what counts as MCP. `charsets` reads a body
+ * in a charset other than UTF-8 (injected: the core imports no package).
+ */
+export function inspectMcp(
+  facts: RequestFacts,
+  limits: InspectionLimits,
+  charsets: CharsetDecoder,
+): McpInspection {
   const headers = readHeaderSignals(facts);
   const signals: string[] = [];
   if (headers.protocolVersion !== undefined) signals.push('header:mcp-protocol-version');
@@ -91,14 +99,14 @@ export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpIn
   const body = facts.body;
   if (body === undefined || body.length === 0) return inspectBodiless(builder, facts, headers);
   if (facts.bodyTruncated) {
-    return inspectPartial(builder, facts, headers, body, limits, {
+    return inspectPartial(builder, facts, headers, body, limits, charsets, {
       detail: 'truncated',
       message: 'the body was truncated by Envoy (x-envoy-auth-partial-body: true)',
     });
   }
   if (body.length > limits.maxBodyBytes) {
     // Never parsed: only its first maxBodyBytes are searched for an MCP signal.
-    return inspectPartial(builder, facts, headers, body, limits, {
+    return inspectPartial(builder, facts, headers, body, limits, charsets, {
       detail: 'too_large',
       message: `body of ${body.length} bytes exceeds the ${limits.maxBodyBytes}-byte limit`,
     });
@@ -110,16 +118,17 @@ export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpIn
     encoding,
     facts.headers.get('content-type'),
     limits.maxBodyBytes,
+    charsets,
   );
   if (!decoded.ok) {
     if (decoded.detail === 'too_large') {
-      return inspectPartial(builder, facts, headers, body, limits, decoded);
+      return inspectPartial(builder, facts, headers, body, limits, charsets, decoded);
     }
     // Without MCP headers an undecodable body is someone else's upload, unless its bytes show a
     // JSON-RPC message (an upstream that ignores the coding or charset would still run it), or
     // a coding we cannot undo hides a JSON body that a server which can undo it may run.
     if (!headers.any) {
-      if (bodyShowsJsonRpc(facts, body, limits)) {
+      if (bodyShowsJsonRpc(facts, body, limits, charsets)) {
         builder.signal('body:json-rpc-bytes');
       } else if (decoded.opaque === true && isJsonMediaType(facts.headers.get('content-type'))) {
         builder.signal('body:json-in-unknown-coding');
@@ -250,10 +259,11 @@ function inspectPartial(
   headers: HeaderSignals,
   body: Uint8Array,
   limits: InspectionLimits,
+  charsets: CharsetDecoder,
   why: { readonly detail: InspectionDetail; readonly message: string },
 ): McpInspection {
   if (!headers.any) {
-    if (!bodyShowsJsonRpc(facts, body, limits)) {
+    if (!bodyShowsJsonRpc(facts, body, limits, charsets)) {
       return builder.notMcp(`${why.detail}_body_without_mcp_signal`);
     }
     builder.signal('body:json-rpc-prefix');
@@ -270,12 +280,13 @@ function bodyShowsJsonRpc(
   facts: RequestFacts,
   body: Uint8Array,
   limits: InspectionLimits,
+  charsets: CharsetDecoder,
 ): boolean {
   const contentEncoding = facts.headers.get('content-encoding');
-  const charsets = charsetsNamed(facts.headers.get('content-type'));
+  const named = charsetsNamed(facts.headers.get('content-type'), charsets);
   const shows = (view: Uint8Array): boolean =>
     showsJsonRpcSignal(latin1(view)) ||
-    charsets.some((charset) => showsJsonRpcSignal(decodeInCharset(view, charset)));
+    named.some((charset) => showsJsonRpcSignal(charsets.decode(view, charset)));
   const visible = body.length > limits.maxBodyBytes ? body.subarray(0, limits.maxBodyBytes) : body;
   if (shows(visible)) return true;
   if (contentEncoding === undefined) return false;

@@ -32,12 +32,13 @@ import {
   toDenyShape,
 } from '../../../src/envoy/to-response.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../helpers/facts.js';
+import { githubAllowlist, REVIEW_URL } from '../../helpers/github-allowlist.js';
 import type { FactsInput } from '../../helpers/facts.js';
+import { ICONV_CHARSETS } from '../../../src/text/iconv-charsets.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 /** A valid decision id (20 letters of the digit-free alphabet), fixed so texts are exact. */
 const DECISION_ID = 'bcdfghjkmnpqrstvwxyz';
-const REVIEW_URL = 'https://mcp-review.corp.example/request';
 const LIMITS = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
 
 /** Statuses MCP clients react to by switching transport, re-initialising or starting OAuth. */
@@ -52,28 +53,19 @@ interface AllowlistOptions {
   readonly denyReasons?: string;
 }
 
+/**
+ * github-official (tool rules), plus an expired, a rotated and three scoped entries to deny
+ * against.
+ */
 function allowlistText(options: AllowlistOptions = {}): string {
-  return `version: 2026.11
-default_action: ${options.defaultAction ?? 'deny'}
-mode: ${options.mode ?? 'enforce'}
-review_url: ${REVIEW_URL}
-deny_style: ${options.denyStyle ?? 'auto'}
-identity:
-  user: { header: x-forwarded-email }
-approved:
-  - id: github-official
-    host: api.githubcopilot.com
-    transport: http
-    url: https://api.githubcopilot.com/mcp/
-    scopes: [repo.read]
-    tools:
-      allow: ['get_*', 'list_*']
-      deny: ['*delete*']
-    review_ticket: SEC-4902
-    reviewed_by: security-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-  - id: expired-server
+  return githubAllowlist({
+    defaultAction: options.defaultAction ?? 'deny',
+    mode: options.mode ?? 'enforce',
+    denyStyle: options.denyStyle ?? 'auto',
+    allow: ['get_*', 'list_*'],
+    deny: ['*delete*'],
+    expiresOn: '2027-04-18',
+    extraEntries: `  - id: expired-server
     host: mcp.expired.example
     transport: http
     review_ticket: SEC-4903
@@ -115,7 +107,8 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-${options.denyReasons ?? ''}`;
+${options.denyReasons ?? ''}`,
+  }).replace('approved:\n', 'identity:\n  user: { header: x-forwarded-email }\napproved:\n');
 }
 
 function policyOf(options: AllowlistOptions = {}): CompiledPolicy {
@@ -145,7 +138,7 @@ interface Judged extends Authorization {
 function judge(policy: CompiledPolicy, input: FactsInput): Judged {
   const facts = makeFacts(input);
   const authorization = authorize(
-    { policy, knownHosts: KNOWN_HOSTS, limits: LIMITS },
+    { policy, knownHosts: KNOWN_HOSTS, limits: LIMITS, charsets: ICONV_CHARSETS },
     facts,
     NOW,
     DECISION_ID,
@@ -156,7 +149,7 @@ function judge(policy: CompiledPolicy, input: FactsInput): Judged {
 /** A decision the pipeline never makes (overloaded, internal_error), shaped like its own. */
 function handMade(policy: CompiledPolicy, input: FactsInput, reason: DenyReason): Judged {
   const facts = makeFacts(input);
-  const inspection = inspectMcp(facts, LIMITS);
+  const inspection = inspectMcp(facts, LIMITS, ICONV_CHARSETS);
   const decision: Decision = {
     id: DECISION_ID,
     verdict: 'deny',

@@ -24,6 +24,7 @@ import { auditRecord, createLogger } from '../../../src/telemetry/logger.js';
 import { encodeWithEnvoyProtos, envoyCheckRequest } from '../../helpers/envoy-check-request.js';
 import { rpc } from '../../helpers/facts.js';
 import { githubAllowlist, SESSION_HEADERS } from '../../helpers/github-allowlist.js';
+import { ICONV_CHARSETS } from '../../../src/text/iconv-charsets.js';
 
 const DOC = readFileSync(path.resolve(import.meta.dirname, '../../../docs/audit-log.md'), 'utf8');
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -70,6 +71,7 @@ function snapshot(): PolicySnapshot {
     policy: parsed.policy,
     knownHosts: KNOWN_HOSTS,
     limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 },
+    charsets: ICONV_CHARSETS,
   };
 }
 
