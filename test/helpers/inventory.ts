@@ -23,6 +23,9 @@ export function inventoryPolicy(): CompiledPolicy {
   return parsed.policy;
 }
 
+/** The fixture allowlist, compiled once per test file that imports this helper. */
+export const INVENTORY_POLICY: CompiledPolicy = inventoryPolicy();
+
 /** A stdio server as a report lists it. */
 export const stdioServer = (command: string, ...args: string[]): ReportedServer => ({
   name: 's',

@@ -6,14 +6,14 @@ import type {
   ReportedServer,
 } from '../../../src/inventory/report.js';
 import { REPORT_FORMAT } from '../../../src/inventory/report.js';
-import {
-  INVENTORY_NOW as NOW,
-  inventoryPolicy,
-  stdioServer as stdio,
-  urlServer as http,
-} from '../../helpers/inventory.js';
+import * as fixture from '../../helpers/inventory.js';
 
-const policy = inventoryPolicy();
+const {
+  INVENTORY_NOW: NOW,
+  INVENTORY_POLICY: policy,
+  stdioServer: stdio,
+  urlServer: http,
+} = fixture;
 
 const config = (path: string, servers: ReportedServer[], sha = 'a'.repeat(64)): ConfigReport => ({
   client: 'cursor',

@@ -4,12 +4,10 @@ import { judgeServer, serverKey } from '../../../src/inventory/verdict.js';
 import type { ReportedServer } from '../../../src/inventory/report.js';
 import {
   INVENTORY_NOW as NOW,
-  inventoryPolicy,
+  INVENTORY_POLICY as policy,
   stdioServer as stdio,
   urlServer as http,
 } from '../../helpers/inventory.js';
-
-const policy = inventoryPolicy();
 
 interface Row {
   readonly name: string;
