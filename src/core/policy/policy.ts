@@ -108,7 +108,7 @@ export interface CompiledEntry {
   readonly pathPrefix: string | undefined;
   /**
    * stdio entries: `command` and `allowed_args` as written. Traffic never reaches them; the
-   * endpoint inventory (src/inventory/judge.ts) compares them with client configs.
+   * endpoint inventory (src/inventory/verdict.ts) compares them with client configs.
    */
   readonly command: string | undefined;
   readonly allowedArgs: readonly string[] | undefined;
