@@ -6,9 +6,10 @@
  * `replace` or `split` is not even reachable at run time.
  *
  * Replacements take the place of the standard overload with the same id (the library resolves
- * a name's overloads in order, a later one replacing an earlier with the same signature). Three
+ * a name's overloads in order, a later one replacing an earlier with the same signature). Four
  * are ours rather than wrapped: `matches` (the library compiles the pattern on every call; ours
- * is compiled once, regex.ts), list `+` (values.ts), and the length guard on numeric parsing.
+ * is compiled once, regex.ts), list `+` (values.ts), `size` of a string (the library builds an
+ * array of its characters), and the length guard on numeric parsing.
  *
  * cel-es' variable declarations only feed its checker, which we do not use (check.ts types the
  * expressions), so the environment declares none; the variables are VARIABLE_TYPES.
@@ -22,6 +23,7 @@ import {
   CONCAT_CHARS_PER_UNIT,
   SCAN_CHARS_PER_UNIT,
   SIZE_CHARS_PER_UNIT,
+  TRIM_CHARS_PER_UNIT,
   unitsFor,
 } from './cost.js';
 import { charge, remainingUnits } from './meter.js';
@@ -94,6 +96,27 @@ function numeric(id: string): CelFunc {
   });
 }
 
+/**
+ * `size` of a string: its code points, a lone surrogate counting as one, as the library counts
+ * them; but without building an array of every character (a 4 MiB string would be 4 million).
+ */
+function codePoints(text: CelValue | undefined): bigint {
+  if (typeof text !== 'string') throw new Error('size: not a string');
+  charge(unitsFor(text.length, SIZE_CHARS_PER_UNIT));
+  let count = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count--;
+        i++;
+      }
+    }
+  }
+  return BigInt(count);
+}
+
 const matches = withImpl(std('string.matches(string)'), function (this, pattern) {
   const compiled = typeof pattern === 'string' ? compilePattern(pattern) : undefined;
   if (compiled === undefined || 'error' in compiled) throw new Error('matches: invalid pattern');
@@ -109,7 +132,7 @@ const FUNCS: readonly CelFunc[] = [
     .map((id) => priced(ext(id), scan)),
   ...['startsWith', 'endsWith'].map((name) => priced(std(`string.${name}(string)`), prefix)),
   matches,
-  priced(ext('string.trim()'), scan),
+  priced(ext('string.trim()'), (target) => unitsFor(lengthOf(target), TRIM_CHARS_PER_UNIT)),
   ...['substring(int)', 'substring(int,int)'].map((sig) =>
     priced(ext(`string.${sig}`), (target) => unitsFor(lengthOf(target), COMPARE_CHARS_PER_UNIT)),
   ),
@@ -118,8 +141,10 @@ const FUNCS: readonly CelFunc[] = [
       Math.max(1, lengthOf(target) * CASE_UNITS_PER_CHAR),
     ),
   ),
-  priced(std('size(string)'), (_, [text]) => unitsFor(lengthOf(text), SIZE_CHARS_PER_UNIT)),
-  priced(std('string.size()'), (target) => unitsFor(lengthOf(target), SIZE_CHARS_PER_UNIT)),
+  withImpl(std('size(string)'), (text) => codePoints(text)),
+  withImpl(std('string.size()'), function (this) {
+    return codePoints(this);
+  }),
   priced(std('_+_(string,string)'), (_, [a, b]) =>
     unitsFor(lengthOf(a) + lengthOf(b), CONCAT_CHARS_PER_UNIT),
   ),

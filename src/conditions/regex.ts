@@ -9,8 +9,12 @@
 import { RE2JS } from '@bufbuild/re2';
 import { MATCH_UNITS_PER_CHAR_PER_INSTRUCTION } from './cost.js';
 
-/** The largest RE2 program a pattern may compile to (`[a-z]{300}` is about 300 instructions). */
-export const MAX_PATTERN_INSTRUCTIONS = 256;
+/**
+ * The largest RE2 program a pattern may compile to (`[a-z]{100}` is about 100 instructions):
+ * at MATCH_UNITS_PER_CHAR_PER_INSTRUCTION, a larger one could read only a few dozen characters
+ * in a Check's budget.
+ */
+export const MAX_PATTERN_INSTRUCTIONS = 128;
 
 /** A compiled pattern and what each character of text costs it. */
 export interface CompiledPattern {

@@ -20,7 +20,13 @@
 import { isCelList, isCelMap } from '@bufbuild/cel';
 import type { CelList, CelMap, CelValue } from '@bufbuild/cel';
 import type { JsonArray, JsonObject, JsonValue } from '../core/mcp/json-rpc-body.js';
-import { COMPARE_CHARS_PER_UNIT, COPY_ELEMENTS_PER_UNIT, ELEMENT_UNITS, unitsFor } from './cost.js';
+import {
+  COMPARE_CHARS_PER_UNIT,
+  COPY_UNITS_PER_ELEMENT,
+  ELEMENT_UNITS,
+  ENTRY_UNITS,
+  unitsFor,
+} from './cost.js';
 import { charge } from './meter.js';
 
 const CEL_MAP: unique symbol = Symbol.for('@bufbuild/cel/map');
@@ -156,9 +162,14 @@ class FlatList {
     return this.values();
   }
 
+  /** A copy of this list's elements. */
+  prefix(): CelValue[] {
+    return this.items.slice(0, this.size);
+  }
+
   /** This list followed by `tail`, sharing this list's array when nothing else extended it. */
   append(tail: readonly CelValue[]): FlatList {
-    const items = this.spansItems() ? this.items : this.items.slice(0, this.size);
+    const items = this.spansItems() ? this.items : this.prefix();
     for (const value of tail) items.push(value);
     return new FlatList(items);
   }
@@ -167,17 +178,28 @@ class FlatList {
 /** `head + tail` on lists, charged per element copied. */
 export function concatLists(head: CelList, tail: CelList): CelList {
   const inPlace = head instanceof FlatList && head.spansItems();
-  charge(unitsFor(tail.size + (inPlace ? 0 : head.size), COPY_ELEMENTS_PER_UNIT));
-  const rest = Array.from(tail);
-  const list = head instanceof FlatList ? head.append(rest) : new FlatList([...head, ...rest]);
+  charge(Math.max(1, (tail.size + (inPlace ? 0 : head.size)) * COPY_UNITS_PER_ELEMENT));
+  const rest = elementsOf(tail);
+  const list =
+    head instanceof FlatList ? head.append(rest) : new FlatList([...elementsOf(head), ...rest]);
   return list as unknown as CelList;
+}
+
+/** A list's elements in a new array, without the evaluator's per-element generator. */
+function elementsOf(list: CelList): CelValue[] {
+  if (list instanceof JsonList) return list.json.map(toCelValue);
+  if (list instanceof FlatList) return list.prefix();
+  // By index: iterating a CelList goes through a generator, ten times slower for short lists.
+  const elements: CelValue[] = [];
+  for (let i = 0; i < list.size; i++) elements.push(list.get(i) ?? null);
+  return elements;
 }
 
 const weights = new WeakMap<object, number>();
 
 /**
  * What `==` or `in` may spend visiting `value`, in units: one per scalar, a string by length,
- * ELEMENT_UNITS per element or entry plus their contents. Stops counting once past `cap` (the
+ * ELEMENT_UNITS per list element and ENTRY_UNITS per map entry, plus their contents. Stops counting once past `cap` (the
  * result is then some number above it), so sizing a huge value costs no more than the budget.
  */
 export function weightOf(value: CelValue, cap: number): number {
@@ -197,7 +219,7 @@ export function weightOf(value: CelValue, cap: number): number {
 }
 
 function celMapWeight(map: CelMap, cap: number): number {
-  let total = ELEMENT_UNITS * map.size;
+  let total = ENTRY_UNITS * map.size;
   for (const [key, element] of map) {
     if (total > cap) break;
     total += weightOf(key, cap - total) + weightOf(element, cap - total);
@@ -219,7 +241,7 @@ function jsonWeight(root: JsonValue, cap: number): number {
       if (total <= cap) for (const element of value) stack.push(element);
     } else {
       const keys = Object.keys(value);
-      total += ELEMENT_UNITS * keys.length;
+      total += ENTRY_UNITS * keys.length;
       if (total <= cap) {
         for (const key of keys) {
           total += unitsFor(key.length, COMPARE_CHARS_PER_UNIT);
