@@ -448,6 +448,7 @@ function fits(
     (receiver === undefined || !accepts(overload.receiver, receiver))
   )
     return false;
+  if (overload.args.length !== args.length) return false;
   return overload.args.every((param, i) => {
     const arg = args[i];
     return arg !== undefined && accepts(param, arg);

@@ -83,9 +83,10 @@ export function typeName(type: StaticType): string {
   }
 }
 
-/** `a string`, `an int`, `a list(string)`: a type named in a sentence. */
+/** `a string`, `an int`, `a list(string)`, `null`: a type named in a sentence. */
 export function aType(type: StaticType): string {
   const name = typeName(type);
+  if (name === 'null') return name;
   return `${/^[aeiou]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 

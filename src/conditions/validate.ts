@@ -65,7 +65,7 @@ export function analyseCondition(expr: string): AnalysedCondition | ConditionErr
   try {
     analysis = checkCondition(parsed);
   } catch (err: unknown) {
-    if (err instanceof CheckFailure) return errorAt(expr, err.offset, err.message);
+    if (err instanceof CheckFailure) return errorAt(expr, tokenAt(expr, err.offset), err.message);
     return errorAt(expr, 0, `the expression could not be checked: ${messageOf(err)}`);
   }
   if (analysis.type.kind !== 'bool' && analysis.type.kind !== 'dyn') {
@@ -87,6 +87,15 @@ function parseError(expr: string, err: unknown): ConditionError {
     line: Number(at[1]),
     column: Number(at[2]),
   };
+}
+
+/**
+ * The parser places an operator's node at the whitespace before it (`user + 1` at the space
+ * after `user`); the operator itself is the first character from there that is not one.
+ */
+function tokenAt(expr: string, offset: number): number {
+  const skipped = /\S/.exec(expr.slice(offset));
+  return skipped === null ? offset : offset + skipped.index;
 }
 
 function errorAt(expr: string, offset: number, message: string): ConditionError {
