@@ -174,6 +174,8 @@ export interface LegacyMcpOptions {
   readonly tools: number;
   /** Every page carries a nextCursor: a pagination that never ends. */
   readonly endlessPages?: boolean;
+  /** Never answer tools/list (the handshake completes). */
+  readonly stallToolsList?: boolean;
 }
 
 /**
@@ -196,7 +198,8 @@ export function startLegacyMcpHttps(options: LegacyMcpOptions): Promise<RunningS
         { name: 'legacy-notes', version: '0.9.0' },
         { capabilities: { tools: {} } },
       );
-      mcp.setRequestHandler(ListToolsRequestSchema, (request) => ({
+      mcp.setRequestHandler(ListToolsRequestSchema, async (request) => ({
+        ...(options.stallToolsList === true ? await new Promise<never>(() => undefined) : {}),
         tools,
         // A new cursor every page (a repeated one would look like the end to the client).
         ...(options.endlessPages === true

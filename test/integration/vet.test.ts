@@ -413,6 +413,19 @@ describe('vet – timeouts', () => {
     expect(run.ms).toBeLessThan(2000);
   });
 
+  test('the handshake completes, then tools/list never answers: timeout, within the bound', async () => {
+    const server = await track(
+      startLegacyMcpHttps({ cert: pki.good, hsts: GOOD_HSTS, tools: 1, stallToolsList: true }),
+    );
+    const run = await vetServer(server, ['--timeout', '400', '--json']);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as VetJson;
+    expect(report.findings.map((f) => f.code)).toEqual(['timeout']);
+    expect(report.findings[0]?.message).toMatch(/^MCP tools\/list: /);
+    expect(report.mcp).toMatchObject({ negotiated: '2025-11-25' });
+    expect(run.ms).toBeLessThan(3000);
+  });
+
   test('TLS completes, then HTTP never answers: the HSTS GET and the handshake time out', async () => {
     const server = await mcpServer({ silent: true });
     const run = await vetServer(server, ['--timeout', '300', '--json']);
