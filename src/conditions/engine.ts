@@ -54,21 +54,57 @@ class CelBindings implements ConditionBindings {
   }
 }
 
+/**
+ * The variables as the evaluator reads them (by name, `values[name]`). The scalars are plain
+ * fields; the containers are converted when an expression first reads them, since most
+ * conditions read one or two variables and a Check should not pay for headers it never reads.
+ * The prototype chain ends here, without Object.prototype: `constructor` or `toString` must not
+ * resolve to anything (check.ts refuses unknown names; this keeps it so at run time).
+ */
+class LazyValues {
+  readonly user: string;
+  readonly client: string;
+  readonly server: string;
+  readonly host: string;
+  readonly path: string;
+  readonly method: string;
+  readonly tool: string;
+  readonly #variables: ConditionVariables;
+  #groups: CelValue | undefined;
+  #args: CelValue | undefined;
+  #headers: CelValue | undefined;
+
+  constructor(variables: ConditionVariables) {
+    this.#variables = variables;
+    this.user = variables.user;
+    this.client = variables.client;
+    this.server = variables.server;
+    this.host = variables.host;
+    this.path = variables.path;
+    this.method = variables.method;
+    this.tool = variables.tool;
+  }
+
+  get groups(): CelValue {
+    this.#groups ??= toCelValue(this.#variables.groups);
+    return this.#groups;
+  }
+
+  get args(): CelValue {
+    this.#args ??= toCelValue(this.#variables.args);
+    return this.#args;
+  }
+
+  get headers(): CelValue {
+    this.#headers ??= toCelValue(Object.fromEntries(this.#variables.headers));
+    return this.#headers;
+  }
+}
+Object.setPrototypeOf(LazyValues.prototype, null);
+Reflect.deleteProperty(LazyValues.prototype, 'constructor');
+
 function toBindings(variables: ConditionVariables): CelBindings {
-  // A prototype-less record: the evaluator reads variables by name, and `constructor` must
-  // not resolve to Object's (check.ts refuses unknown names; this keeps it so at run time).
-  const values = Object.create(null) as Record<string, CelValue>;
-  values['user'] = variables.user;
-  values['groups'] = toCelValue(variables.groups);
-  values['client'] = variables.client;
-  values['server'] = variables.server;
-  values['host'] = variables.host;
-  values['path'] = variables.path;
-  values['method'] = variables.method;
-  values['tool'] = variables.tool;
-  values['args'] = toCelValue(variables.args);
-  values['headers'] = toCelValue(Object.fromEntries(variables.headers));
-  return new CelBindings(variables, values);
+  return new CelBindings(variables, new LazyValues(variables) as unknown as Values);
 }
 
 function errorOutcome(message: string): ConditionOutcome {

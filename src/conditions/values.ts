@@ -5,8 +5,8 @@
  *   comprehension over a list of numbers costs the map's size per element. Our maps hold only
  *   string keys (JSON objects, headers), so any other key is absent at once.
  * - Converting a message's arguments up front costs their whole size even when a condition reads
- *   one string; here an object is wrapped when it is reached, once (wrappers are cached per
- *   object), and its key list is read once.
+ *   one string; here an object is wrapped when it is reached, once (each wrapper keeps the
+ *   wrappers of the members read through it), and its key list is read once.
  * - Its list concatenation nests one level per `+`, so the accumulator of `map()`/`filter()`
  *   becomes n levels deep and reading it costs n²; FlatList below appends in place instead.
  * The classes carry the library's registered symbols (`Symbol.for`, the way it recognises its own
@@ -32,8 +32,6 @@ import { charge } from './meter.js';
 const CEL_MAP: unique symbol = Symbol.for('@bufbuild/cel/map');
 const CEL_LIST: unique symbol = Symbol.for('@bufbuild/cel/list');
 
-const wrappers = new WeakMap<object, JsonObjectMap | JsonList>();
-
 function isJsonArray(value: JsonValue): value is JsonArray {
   return Array.isArray(value);
 }
@@ -41,18 +39,33 @@ function isJsonArray(value: JsonValue): value is JsonArray {
 /** The CEL value of a JSON value (a number is a double). */
 export function toCelValue(value: JsonValue): CelValue {
   if (value === null || typeof value !== 'object') return value;
-  let wrapper = wrappers.get(value);
-  if (wrapper === undefined) {
-    wrapper = isJsonArray(value) ? new JsonList(value) : new JsonObjectMap(value);
-    wrappers.set(value, wrapper);
-  }
+  const wrapper = isJsonArray(value) ? new JsonList(value) : new JsonObjectMap(value);
   return wrapper as unknown as CelValue;
+}
+
+/**
+ * The CEL value of a member read through a wrapper, wrapped once: a comprehension that reads
+ * `args.items[0]` for every element must not wrap it every time. Scalars are returned as they are.
+ */
+function memberValue(
+  cache: Map<string | number, CelValue>,
+  key: string | number,
+  value: JsonValue,
+): CelValue {
+  if (value === null || typeof value !== 'object') return value;
+  let wrapped = cache.get(key);
+  if (wrapped === undefined) {
+    wrapped = toCelValue(value);
+    cache.set(key, wrapped);
+  }
+  return wrapped;
 }
 
 /** A JSON object as a CEL `map(string, dyn)`. */
 class JsonObjectMap {
   readonly [CEL_MAP] = {};
   #keys: readonly string[] | undefined;
+  #members: Map<string | number, CelValue> | undefined;
 
   readonly json: JsonObject;
 
@@ -72,7 +85,7 @@ class JsonObjectMap {
   get(key: unknown): CelValue | undefined {
     // Own keys only: `constructor` or `__proto__` is a key when the JSON has it, never inherited.
     if (typeof key !== 'string' || !Object.hasOwn(this.json, key)) return undefined;
-    return toCelValue(this.json[key] ?? null);
+    return this.member(key);
   }
 
   has(key: unknown): boolean {
@@ -83,12 +96,17 @@ class JsonObjectMap {
     return this.keyList()[Symbol.iterator]();
   }
 
+  private member(key: string): CelValue {
+    this.#members ??= new Map();
+    return memberValue(this.#members, key, this.json[key] ?? null);
+  }
+
   *entries(): IterableIterator<[string, CelValue]> {
-    for (const key of this.keyList()) yield [key, toCelValue(this.json[key] ?? null)];
+    for (const key of this.keyList()) yield [key, this.member(key)];
   }
 
   *values(): IterableIterator<CelValue> {
-    for (const key of this.keyList()) yield toCelValue(this.json[key] ?? null);
+    for (const key of this.keyList()) yield this.member(key);
   }
 
   forEach(callback: (value: CelValue, key: string, map: this) => void, thisArg?: unknown): void {
@@ -103,6 +121,7 @@ class JsonObjectMap {
 /** A JSON array as a CEL `list(dyn)`. */
 class JsonList {
   readonly [CEL_LIST] = {};
+  #members: Map<string | number, CelValue> | undefined;
 
   readonly json: JsonArray;
 
@@ -116,11 +135,12 @@ class JsonList {
 
   get(index: number): CelValue | undefined {
     if (!Number.isInteger(index) || index < 0 || index >= this.json.length) return undefined;
-    return toCelValue(this.json[index] ?? null);
+    this.#members ??= new Map();
+    return memberValue(this.#members, index, this.json[index] ?? null);
   }
 
   *values(): IterableIterator<CelValue> {
-    for (const value of this.json) yield toCelValue(value);
+    for (let i = 0; i < this.json.length; i++) yield this.get(i) ?? null;
   }
 
   [Symbol.iterator](): IterableIterator<CelValue> {

@@ -167,13 +167,15 @@ export function compileEntryRules(
       program = engine.compile(source.expr);
       programs.set(source.expr, program);
     }
-    return Object.freeze({ source, program });
+    const label = `${source.origin} condition ${JSON.stringify(source.description)}`;
+    return Object.freeze({ source, program, label });
   };
   const toolRules: CompiledToolRule[] = entry.toolRules.map((rule) =>
     Object.freeze({
       rule,
       matches: compileGlobSet(rule.match),
       access: rule.access === undefined ? undefined : compileAccess(rule.access),
+      accessLabel: `${rule.origin} access`,
       conditions: Object.freeze(rule.conditions.map(compileCondition)),
     }),
   );

@@ -13,7 +13,7 @@ import type { ClientName } from '../mcp/client.js';
 import type { InspectionDetail, McpInspection, McpMessage } from '../mcp/inspection.js';
 import type { JsonObject } from '../mcp/json-rpc-body.js';
 import { CHECK_CONDITION_BUDGET } from './condition.js';
-import type { ConditionSource, CostBudget } from './condition.js';
+import type { ConditionSource, ConditionVariables, CostBudget } from './condition.js';
 import type { Principal } from './identity.js';
 import type {
   CompiledCondition,
@@ -59,9 +59,9 @@ const BODYLESS: readonly (McpMessage | undefined)[] = [undefined];
 export function judgeMessages(input: JudgeInput): RuleVerdict {
   const { facts, inspection, entry, rules, principal, client } = input;
   const budget: CostBudget = { remaining: CHECK_CONDITION_BUDGET };
-  const admitted = new Set<string>();
-  let headers: ReadonlyMap<string, string> | undefined;
+  const admitted: string[] = [];
   const messages = inspection.messages.length > 0 ? inspection.messages : BODYLESS;
+  const headers = new ConditionHeaders(facts.headers);
 
   for (const message of messages) {
     const tool = message?.tool;
@@ -71,28 +71,26 @@ export function judgeMessages(input: JudgeInput): RuleVerdict {
         : rules.toolRules.filter((rule) => rule.matches(tool));
     for (const rule of toolRules) {
       if (rule.access === undefined) continue;
-      const name = `${rule.rule.origin} access`;
       const refusal = rule.access.judge(principal, client);
       if (refusal !== undefined) {
         return refused(refusal.reason, refusal.identityMissing ? 'identity_missing' : undefined, {
           tool,
           why: refusal.why,
-          rule: name,
+          rule: rule.accessLabel,
         });
       }
-      admitted.add(name);
+      admit(admitted, rule.accessLabel);
     }
 
-    const conditions: CompiledCondition[] = [...rules.conditions];
-    for (const rule of toolRules) conditions.push(...rule.conditions);
+    let conditions = rules.conditions;
+    for (const rule of toolRules) {
+      if (rule.conditions.length > 0) conditions = [...conditions, ...rule.conditions];
+    }
     if (conditions.length === 0) continue;
 
     let args = NO_ARGS;
-    const names = new Set<string>();
-    for (const condition of conditions) {
-      if (condition.program.readsArgs) for (const n of condition.program.memberNames) names.add(n);
-    }
-    if (conditions.some((condition) => condition.program.readsArgs)) {
+    const names = argumentNames(conditions);
+    if (names !== undefined) {
       const reading = readToolArguments(message?.arguments, names);
       if (!reading.ok) {
         return refused('uninspectable', reading.detail, {
@@ -103,47 +101,106 @@ export function judgeMessages(input: JudgeInput): RuleVerdict {
       }
       args = reading.args;
     }
-    headers ??= conditionHeaders(facts.headers);
-    const bindings = rules.engine.bind({
-      user: principal.user ?? '',
-      groups: principal.groups ?? [],
-      client,
-      server: entry.id,
-      host: facts.host,
-      path: facts.path,
-      method: message?.method ?? '',
-      tool: tool ?? '',
-      args,
-      headers,
-    });
+    const bindings = rules.engine.bind(
+      new MessageVariables(principal, client, entry.id, facts, message, args, headers),
+    );
     for (const condition of conditions) {
-      const { source } = condition;
-      const name = `${source.origin} condition ${JSON.stringify(source.description)}`;
       const outcome = condition.program.evaluate(bindings, budget);
       if (outcome.kind === 'holds') {
-        admitted.add(name);
+        admit(admitted, condition.label);
         continue;
       }
       if (outcome.kind === 'over_budget') {
         return refused('uninspectable', 'too_large', {
           tool,
           why: `the conditions of entry ${entry.id} would cost more than one check may spend`,
-          rule: name,
+          rule: condition.label,
         });
       }
       return refused('condition_failed', undefined, {
         tool,
         why:
           outcome.kind === 'fails'
-            ? `${name} does not hold`
-            : `${name} could not be evaluated: ${outcome.message}`,
-        rule: name,
-        condition: source,
+            ? `${condition.label} does not hold`
+            : `${condition.label} could not be evaluated: ${outcome.message}`,
+        rule: condition.label,
+        condition: condition.source,
       });
     }
   }
-  return { kind: 'admitted', admitted: [...admitted] };
+  return { kind: 'admitted', admitted };
 }
+
+function admit(admitted: string[], label: string): void {
+  if (!admitted.includes(label)) admitted.push(label);
+}
+
+/** The member names of the conditions that read `args`, or undefined when none does. */
+function argumentNames(conditions: readonly CompiledCondition[]): ReadonlySet<string> | undefined {
+  let names: Set<string> | undefined;
+  for (const { program } of conditions) {
+    if (!program.readsArgs) continue;
+    names ??= new Set();
+    for (const name of program.memberNames) names.add(name);
+  }
+  return names;
+}
+
+/** The `headers` variable of a request, built when a condition first reads it. */
+class ConditionHeaders {
+  readonly #raw: ReadonlyMap<string, string>;
+  #filtered: ReadonlyMap<string, string> | undefined;
+
+  constructor(raw: ReadonlyMap<string, string>) {
+    this.#raw = raw;
+  }
+
+  get value(): ReadonlyMap<string, string> {
+    this.#filtered ??= conditionHeaders(this.#raw);
+    return this.#filtered;
+  }
+}
+
+/** One message's variables; `headers` is read from the request's shared ConditionHeaders. */
+class MessageVariables implements ConditionVariables {
+  readonly user: string;
+  readonly groups: readonly string[];
+  readonly client: string;
+  readonly server: string;
+  readonly host: string;
+  readonly path: string;
+  readonly method: string;
+  readonly tool: string;
+  readonly args: JsonObject;
+  readonly #headers: ConditionHeaders;
+
+  constructor(
+    principal: Principal,
+    client: ClientName,
+    server: string,
+    facts: RequestFacts,
+    message: McpMessage | undefined,
+    args: JsonObject,
+    headers: ConditionHeaders,
+  ) {
+    this.user = principal.user ?? '';
+    this.groups = principal.groups ?? NO_GROUPS;
+    this.client = client;
+    this.server = server;
+    this.host = facts.host;
+    this.path = facts.path;
+    this.method = message?.method ?? '';
+    this.tool = message?.tool ?? '';
+    this.args = args;
+    this.#headers = headers;
+  }
+
+  get headers(): ReadonlyMap<string, string> {
+    return this.#headers.value;
+  }
+}
+
+const NO_GROUPS: readonly string[] = Object.freeze([]);
 
 function refused(
   reason: DenyReason,

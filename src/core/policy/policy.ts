@@ -178,6 +178,8 @@ export interface CompiledPolicy {
 export interface CompiledCondition {
   readonly source: ConditionSource;
   readonly program: ConditionProgram;
+  /** How explain and the audit line name it: `tool rule 1 condition "only SELECT"`. */
+  readonly label: string;
 }
 
 /** A tool rule with its globs, access rule and conditions compiled. */
@@ -185,6 +187,8 @@ export interface CompiledToolRule {
   readonly rule: ToolAccessRule;
   readonly matches: GlobMatcher;
   readonly access: AccessMatcher | undefined;
+  /** `tool rule 1 access`. */
+  readonly accessLabel: string;
   readonly conditions: readonly CompiledCondition[];
 }
 
