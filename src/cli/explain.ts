@@ -8,14 +8,12 @@ import { loadPolicyForCommand } from '../config/load-policy.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
-import { authorize } from '../core/pipeline.js';
 import { isCredentialHeader } from '../core/credential-headers.js';
-import type { CheckResponse } from '../envoy/check-types.js';
+import type { CheckRequest, CheckResponse } from '../envoy/check-types.js';
 import { structToJson } from '../envoy/struct-json.js';
 import { checkRequestJsonToBytes } from '../envoy/check-request-json.js';
 import { decodeCheckRequest } from '../envoy/check-request-codec.js';
-import { toRequestFacts } from '../envoy/to-facts.js';
-import { toCheckResponse } from '../envoy/to-response.js';
+import { answerCheck } from '../envoy/answer-check.js';
 import { ICONV_CHARSETS } from '../text/iconv-charsets.js';
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
@@ -81,11 +79,10 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
 
   const requestText = await readOrReport(values.request, io);
   if (requestText === undefined) return 1;
-  let facts: RequestFacts;
+  let request: CheckRequest;
   try {
     // JSON → the bytes Envoy would send → the server's own decoder, so serve reads them alike.
-    const bytes = checkRequestJsonToBytes(JSON.parse(requestText) as unknown);
-    facts = toRequestFacts(decodeCheckRequest(bytes));
+    request = decodeCheckRequest(checkRequestJsonToBytes(JSON.parse(requestText) as unknown));
   } catch (err: unknown) {
     io.stderr(`${values.request}: not a CheckRequest in proto3 JSON: ${(err as Error).message}\n`);
     return 1;
@@ -94,8 +91,13 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
   const { policy, knownHosts } = loaded;
   const limits = { maxBodyBytes, maxBatchElements };
   const snapshot = { policy, knownHosts, limits, charsets: ICONV_CHARSETS };
-  const { decision, inspection } = authorize(snapshot, facts, now.getTime(), newDecisionId());
-  const response = toCheckResponse(decision, facts, inspection, policy);
+  // The service's own path from the decoded request to the response (answer-check.ts).
+  const { facts, decision, inspection, response } = answerCheck(
+    snapshot,
+    request,
+    now.getTime(),
+    newDecisionId(),
+  );
   const output = {
     decision: decision.verdict,
     reason: decision.reason,

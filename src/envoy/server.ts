@@ -16,7 +16,6 @@ import type { DiscoveryTable } from '../discovery/table.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
-import { authorize } from '../core/pipeline.js';
 import type { PolicySnapshot } from '../core/pipeline.js';
 import type { CompiledPolicy } from '../core/policy/policy.js';
 import { GrpcServer } from '../grpc/server.js';
@@ -32,8 +31,8 @@ import { encodeCheckResponse } from './check-response-codec.js';
 import { authorizationService, healthService } from './proto.js';
 import { CheckQueue } from './check-queue.js';
 import type { QueuedCheck } from './check-queue.js';
-import { toRequestFacts } from './to-facts.js';
-import { serviceFaultResponse, toCheckResponse } from './to-response.js';
+import { answerCheck } from './answer-check.js';
+import { serviceFaultResponse } from './to-response.js';
 
 /** Service names gRPC health answers for. */
 export const HEALTH_SERVICES: ReadonlySet<string> = new Set([
@@ -281,12 +280,8 @@ export function check(deps: AuthzServerDeps, request: CheckRequest): CheckRespon
     const snapshot = deps.store.current;
     if (snapshot === undefined) throw new Error('no allowlist loaded');
     policy = snapshot.policy;
-    const requestFacts = toRequestFacts(request);
-    facts = requestFacts;
-    const authorization = authorize(snapshot, requestFacts, deps.now(), decisionId);
-    decision = authorization.decision;
-    inspection = authorization.inspection;
-    response = toCheckResponse(decision, requestFacts, inspection, snapshot.policy);
+    const answer = answerCheck(snapshot, request, deps.now(), decisionId);
+    ({ facts, decision, inspection, response } = answer);
   } catch (err: unknown) {
     // Fail closed: a fault anywhere in the path is a deny, logged with the decision id.
     deps.metrics.recordError('ERR_CHECK_FAILED');
