@@ -57,7 +57,8 @@ describe('size of a string', () => {
     path: '',
     method: '',
     tool: '',
-    args: { s, n: [...s].length },
+    // Code points, as CEL counts them (not graphemes: an emoji sequence is several).
+    args: { s, n: Array.from(s).length },
     headers: new Map(),
   });
 
