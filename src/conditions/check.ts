@@ -17,10 +17,10 @@
  * the parser names the accumulator `@result`, which no user can write, so it is allowed only
  * inside the comprehension that declares it.
  */
-import type { parse } from '@bufbuild/cel';
+import { countNodes, rangePath } from './ast.js';
+import type { Call, Expr, ParsedCondition, RangePath } from './ast.js';
 import { compilePattern } from './regex.js';
-import { REFUSED_BECAUSE, SIGNATURES, displayName } from './signatures.js';
-import type { Signature } from './signatures.js';
+import { displayName, overloadsOf, resultOf } from './signatures.js';
 import {
   BOOL,
   DOUBLE,
@@ -39,18 +39,7 @@ import {
   typeName,
   unionOf,
 } from './types.js';
-import type { StaticType, VariableName } from './types.js';
-
-/** The parser's output. */
-export type ParsedCondition = ReturnType<typeof parse>;
-type Expr = ParsedCondition['expr'];
-type Call = Extract<Expr['exprKind'], { case: 'callExpr' }>['value'];
-
-/** A comprehension's range as a variable and constant keys: `args["files"]` is args, files. */
-export interface RangePath {
-  readonly variable: VariableName;
-  readonly keys: readonly (string | number)[];
-}
+import type { StaticType } from './types.js';
 
 /** What evaluation needs to know about a checked condition. */
 export interface Analysis {
@@ -76,46 +65,6 @@ export class CheckFailure extends Error {
 }
 
 type Scope = ReadonlyMap<string, StaticType>;
-
-/** Nodes of `expr`, the macros' expansion included. */
-export function countNodes(expr: Expr | undefined): number {
-  if (expr === undefined) return 0;
-  const kind = expr.exprKind;
-  switch (kind.case) {
-    case 'selectExpr':
-      return 1 + countNodes(kind.value.operand);
-    case 'callExpr':
-      return kind.value.args.reduce(
-        (n, arg) => n + countNodes(arg),
-        1 + countNodes(kind.value.target),
-      );
-    case 'listExpr':
-      return kind.value.elements.reduce((n, element) => n + countNodes(element), 1);
-    case 'structExpr':
-      return kind.value.entries.reduce(
-        (n, entry) =>
-          n +
-          countNodes(entry.value) +
-          (entry.keyKind.case === 'mapKey' ? countNodes(entry.keyKind.value) : 0),
-        1,
-      );
-    case 'comprehensionExpr': {
-      const c = kind.value;
-      return (
-        1 +
-        countNodes(c.iterRange) +
-        countNodes(c.accuInit) +
-        countNodes(c.loopCondition) +
-        countNodes(c.loopStep) +
-        countNodes(c.result)
-      );
-    }
-    case 'identExpr':
-    case 'constExpr':
-    case undefined:
-      return 1;
-  }
-}
 
 /** Checks `parsed`; throws CheckFailure at the first refusal. */
 export function checkCondition(parsed: ParsedCondition): Analysis {
@@ -346,45 +295,18 @@ class Checker {
   }
 
   private overload(expr: Expr, call: Call, scope: Scope): StaticType {
-    const name = call.function;
-    const shown = displayName(name);
-    const overloads = SIGNATURES.get(name);
-    if (overloads === undefined) {
-      const because = REFUSED_BECAUSE.get(name);
-      return this.fail(
-        expr,
-        `function ${shown} is not allowed in conditions${because ? `: ${because}` : ''}`,
-      );
-    }
-    const isMethod = call.target !== undefined;
-    const forms = overloads.filter((o) => (o.receiver !== undefined) === isMethod);
-    if (forms.length === 0) {
-      return this.fail(
-        expr,
-        isMethod
-          ? `${shown} is a function: write ${shown}(x), not x.${shown}()`
-          : `${shown} is a method: write x.${shown}(…)`,
-      );
-    }
-    const arities = [...new Set(forms.map((o) => o.args.length))];
-    if (!arities.includes(call.args.length)) {
-      const counts = arities.join(' or ');
-      return this.fail(
-        expr,
-        `${shown} takes ${counts} argument${counts === '1' ? '' : 's'}, not ${call.args.length}`,
-      );
-    }
+    const forms = overloadsOf(call.function, call.target !== undefined, call.args.length);
+    if ('refusal' in forms) return this.fail(expr, forms.refusal);
     const receiver = call.target === undefined ? undefined : this.typeOf(call.target, scope);
     const args = this.argTypes(call.args, scope);
-    const matching = forms.filter((o) => fits(o, receiver, args));
-    if (matching.length === 0) {
-      const shownArgs = `(${args.map(typeName).join(', ')})`;
-      return this.fail(
-        expr,
-        `no overload of ${shown} takes ${receiver === undefined ? shownArgs : `${typeName(receiver)}.${shown}${shownArgs}`}`,
-      );
-    }
-    return matching.map((o) => o.result).reduce(unionOf);
+    const result = resultOf(forms, receiver, args);
+    if (result !== undefined) return result;
+    const shown = displayName(call.function);
+    const shownArgs = `(${args.map(typeName).join(', ')})`;
+    return this.fail(
+      expr,
+      `no overload of ${shown} takes ${receiver === undefined ? shownArgs : `${typeName(receiver)}.${shown}${shownArgs}`}`,
+    );
   }
 
   private comprehension(
@@ -436,60 +358,4 @@ class Checker {
     });
     return this.typeOf(result, new Map(scope).set(c.accuVar, accumulator));
   }
-}
-
-function fits(
-  overload: Signature,
-  receiver: StaticType | undefined,
-  args: readonly StaticType[],
-): boolean {
-  if (
-    overload.receiver !== undefined &&
-    (receiver === undefined || !accepts(overload.receiver, receiver))
-  )
-    return false;
-  if (overload.args.length !== args.length) return false;
-  return overload.args.every((param, i) => {
-    const arg = args[i];
-    return arg !== undefined && accepts(param, arg);
-  });
-}
-
-/** The variable and constant keys of a range, or undefined when it is not such a path. */
-function rangePath(expr: Expr): RangePath | undefined {
-  const keys: (string | number)[] = [];
-  for (let node: Expr | undefined = expr; node !== undefined;) {
-    const kind: Expr['exprKind'] = node.exprKind;
-    if (kind.case === 'identExpr') {
-      if (!VARIABLE_TYPES.has(kind.value.name)) return undefined;
-      return { variable: kind.value.name as VariableName, keys: keys.reverse() };
-    }
-    if (kind.case === 'selectExpr' && !kind.value.testOnly) {
-      keys.push(kind.value.field);
-      node = kind.value.operand;
-    } else if (
-      kind.case === 'callExpr' &&
-      kind.value.function === '_[_]' &&
-      kind.value.args.length === 2
-    ) {
-      const key = constantKey(kind.value.args[1]);
-      if (key === undefined) return undefined;
-      keys.push(key);
-      node = kind.value.args[0];
-    } else {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
-function constantKey(expr: Expr | undefined): string | number | undefined {
-  if (expr?.exprKind.case !== 'constExpr') return undefined;
-  const constant = expr.exprKind.value.constantKind;
-  if (constant.case === 'stringValue') return constant.value;
-  if (constant.case === 'int64Value' || constant.case === 'uint64Value') {
-    const index = Number(constant.value);
-    return Number.isSafeInteger(index) ? index : undefined;
-  }
-  return undefined;
 }

@@ -27,7 +27,8 @@ import type {
   ConditionVariables,
   CostBudget,
 } from '../core/policy/condition.js';
-import type { Analysis, RangePath } from './check.js';
+import type { RangePath } from './ast.js';
+import type { Analysis } from './check.js';
 import { NODE_UNITS } from './cost.js';
 import { CONDITION_ENV } from './environment.js';
 import { metered } from './meter.js';
@@ -123,7 +124,7 @@ function rangeSize(values: Values, range: RangePath): number {
 }
 
 /** The units `analysis` costs before its functions charge anything, for these values. */
-export function staticCost(analysis: Analysis, values: Values): number {
+function staticCost(analysis: Analysis, values: Values): number {
   let nodes = analysis.nodes;
   for (const { range, bodyNodes } of analysis.comprehensions) {
     nodes += (bodyNodes + 1) * rangeSize(values, range);

@@ -43,12 +43,6 @@ export function remainingUnits(): number {
   return active === undefined || active.exhausted ? 0 : active.budget.remaining;
 }
 
-/** Marks the evaluation under way over budget and throws, for work found too big mid-way. */
-export function exhaust(): never {
-  if (active !== undefined) active.exhausted = true;
-  throw new OverBudget();
-}
-
 /**
  * Runs `evaluate` with `budget` as the meter's budget. Error values are built by the evaluator
  * for every failed operation (a number compared with a string, a missing key), and V8 captures

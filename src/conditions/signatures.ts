@@ -13,7 +13,19 @@
  * and durations, which no variable holds), so a call the check accepts has an implementation.
  * Operators with their own rules (`==`, `in`, `[]`, `&&`, `?:`) are typed in check.ts.
  */
-import { BOOL, DOUBLE, DYN, INT, STRING, TYPE, UINT, listOf, mapOf } from './types.js';
+import {
+  BOOL,
+  DOUBLE,
+  DYN,
+  INT,
+  STRING,
+  TYPE,
+  UINT,
+  accepts,
+  listOf,
+  mapOf,
+  unionOf,
+} from './types.js';
 import type { StaticType } from './types.js';
 
 /** One overload: a method when it has a receiver. */
@@ -100,4 +112,71 @@ export function displayName(name: string): string {
   if (name.startsWith('_') && name.endsWith('_') && name.length > 2) return name.slice(1, -1);
   if (name.endsWith('_') && name.length > 1) return name.slice(0, -1);
   return name;
+}
+
+/**
+ * The overloads of `name` that a call of this form (method or function) and arity may use, or
+ * why the call is refused whatever its arguments.
+ */
+export function overloadsOf(
+  name: string,
+  isMethod: boolean,
+  arity: number,
+): readonly Signature[] | { readonly refusal: string } {
+  const shown = displayName(name);
+  const overloads = SIGNATURES.get(name);
+  if (overloads === undefined) {
+    const because = REFUSED_BECAUSE.get(name);
+    return {
+      refusal: `function ${shown} is not allowed in conditions${because ? `: ${because}` : ''}`,
+    };
+  }
+  const forms = overloads.filter((o) => (o.receiver !== undefined) === isMethod);
+  if (forms.length === 0) {
+    return {
+      refusal: isMethod
+        ? `${shown} is a function: write ${shown}(x), not x.${shown}()`
+        : `${shown} is a method: write x.${shown}(…)`,
+    };
+  }
+  const arities = [...new Set(forms.map((o) => o.args.length))];
+  if (!arities.includes(arity)) {
+    const counts = arities.join(' or ');
+    return {
+      refusal: `${shown} takes ${counts} argument${counts === '1' ? '' : 's'}, not ${arity}`,
+    };
+  }
+  return forms.filter((o) => o.args.length === arity);
+}
+
+/** The result type of a call to one of `overloads` with these types, or undefined if none fits. */
+export function resultOf(
+  overloads: readonly Signature[],
+  receiver: StaticType | undefined,
+  args: readonly StaticType[],
+): StaticType | undefined {
+  const results = overloads
+    .filter((overload) => fits(overload, receiver, args))
+    .map((overload) => overload.result);
+  return results.length === 0 ? undefined : results.reduce(unionOf);
+}
+
+function fits(
+  overload: Signature,
+  receiver: StaticType | undefined,
+  args: readonly StaticType[],
+): boolean {
+  if (
+    overload.receiver !== undefined &&
+    (receiver === undefined || !accepts(overload.receiver, receiver))
+  ) {
+    return false;
+  }
+  return (
+    overload.args.length === args.length &&
+    overload.args.every((param, i) => {
+      const arg = args[i];
+      return arg !== undefined && accepts(param, arg);
+    })
+  );
 }

@@ -11,8 +11,10 @@
  * - no comprehension inside another, and each over a range whose size is known before it runs.
  */
 import { parse } from '@bufbuild/cel';
-import { CheckFailure, checkCondition, countNodes } from './check.js';
-import type { Analysis, ParsedCondition } from './check.js';
+import { countNodes } from './ast.js';
+import type { ParsedCondition } from './ast.js';
+import { CheckFailure, checkCondition } from './check.js';
+import type { Analysis } from './check.js';
 import { aType } from './types.js';
 
 /** The longest expression accepted, in characters. */

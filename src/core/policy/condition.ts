@@ -60,7 +60,11 @@ export interface CostBudget {
   remaining: number;
 }
 
-/** Cost units one Check may spend on conditions (see src/conditions/ for what a unit is). */
+/**
+ * Cost units one Check may spend on conditions. A unit is about 50 ns of the slowest work of its
+ * kind (src/conditions/cost.ts); measured, the whole budget is 6–10 ms of the worst work it
+ * admits (docs/conditions.md "Cost").
+ */
 export const CHECK_CONDITION_BUDGET = 200_000;
 
 /** A compiled condition, ready to run on the request thread. */
