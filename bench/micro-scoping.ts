@@ -11,6 +11,7 @@ import { EMPTY_KNOWN_HOSTS } from '../src/config/load-known-hosts.js';
 import { authorize } from '../src/core/pipeline.js';
 import type { PolicySnapshot } from '../src/core/pipeline.js';
 import { toRequestFacts } from '../src/envoy/to-facts.js';
+import { ICONV_CHARSETS } from '../src/text/iconv-charsets.js';
 import { cpuNsPerCall, median, round } from './stats.js';
 
 const REVIEW = `
@@ -97,6 +98,7 @@ function snapshotOf(text: string, now: Date): PolicySnapshot {
     policy: parsed.policy,
     knownHosts: EMPTY_KNOWN_HOSTS,
     limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 },
+    charsets: ICONV_CHARSETS,
   };
 }
 

@@ -28,6 +28,8 @@ import { createMetrics } from '../src/telemetry/metrics.js';
 import { generateAllowlist } from './allowlist-gen.js';
 import type { Payload } from './payloads.js';
 import { REPO_ROOT } from './servers.js';
+import { scopingCost } from './micro-scoping.js';
+import type { ScopingReport } from './micro-scoping.js';
 import { cpuNsPerCall, median, round } from './stats.js';
 import { ICONV_CHARSETS } from '../src/text/iconv-charsets.js';
 
@@ -46,6 +48,8 @@ export interface MicroOptions {
 }
 
 export interface MicroReport {
+  /** A decision with identity, access rules and two conditions, against the same without. */
+  readonly scoping: ScopingReport;
   /** payload → size → median ns per authorize call, plus the 10k/10 ratio. */
   readonly decision: Record<string, Record<string, number | null>>;
   /** Reload size → figures, plus the 4,000/1,000 ratio of reload times. */
@@ -249,6 +253,7 @@ export async function runMicro(
 ): Promise<MicroReport> {
   const problems: string[] = [];
   const decision = await decisionPath(payloads, options, problems);
+  const scoping = scopingCost(options.rounds, 20_000, problems);
   const reload = await reloadTimes(options, problems);
-  return { decision, reload, problems };
+  return { decision, scoping, reload, problems };
 }

@@ -10,6 +10,7 @@ import { stampAllowlistText } from '../../../../src/config/stamp-file.js';
 import type { Decision } from '../../../../src/core/decision.js';
 import { EMPTY_KNOWN_HOSTS } from '../../../../src/config/load-known-hosts.js';
 import { authorize } from '../../../../src/core/pipeline.js';
+import { ICONV_CHARSETS } from '../../../../src/text/iconv-charsets.js';
 import type { CompiledPolicy, Reason } from '../../../../src/core/policy/policy.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../../helpers/facts.js';
 import type { FactsInput } from '../../../helpers/facts.js';
@@ -78,6 +79,7 @@ function decideFor(input: FactsInput, policy = POLICY): Decision {
     policy,
     knownHosts: EMPTY_KNOWN_HOSTS,
     limits: { maxBodyBytes: 1 << 20, maxBatchElements: 100 },
+    charsets: ICONV_CHARSETS,
   };
   return authorize(snapshot, makeFacts(input), NOW, 'abcdefghjkmnpqrstuvw').decision;
 }
@@ -304,7 +306,7 @@ describe('scoped approvals', () => {
     const decision = decideFor({
       authority: row.authority,
       headers: { ...SESSION, ...row.headers },
-      body: row.body,
+      ...(row.body === undefined ? {} : { body: row.body }),
     });
     expect(decision.reason, decision.explanation).toBe(row.want);
     if (row.detail !== undefined) expect(decision.detail).toBe(row.detail);
