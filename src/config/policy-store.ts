@@ -43,6 +43,8 @@ export const RELOAD_REJECTED = 'allowlist reload rejected; the last good allowli
 export interface PolicyStoreOptions {
   readonly allowlistPath: string;
   readonly knownHostsPath: string | undefined;
+  /** The reviewers' trust file (`--reviewers`); undefined: signatures are not checked. */
+  readonly reviewersPath?: string | undefined;
   readonly limits: PolicySnapshot['limits'];
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -129,9 +131,11 @@ export class PolicyStore {
   startWatching(pollMs: number): void {
     if (this.stopped) return;
     this.triggers = new ReloadTriggers({
-      files: [this.options.allowlistPath, this.options.knownHostsPath].filter(
-        (path): path is string => path !== undefined,
-      ),
+      files: [
+        this.options.allowlistPath,
+        this.options.knownHostsPath,
+        this.options.reviewersPath,
+      ].filter((path): path is string => path !== undefined),
       what: 'allowlist',
       watch: this.options.watch !== false,
       pollMs,
@@ -157,6 +161,7 @@ export class PolicyStore {
     return {
       allowlistPath: this.options.allowlistPath,
       knownHostsPath: this.options.knownHostsPath,
+      reviewersPath: this.options.reviewersPath,
       nowMs: this.options.now(),
       skipHashes: [this.loadedHash, this.rejected].filter(
         (hash): hash is string => hash !== undefined,
@@ -169,8 +174,8 @@ export class PolicyStore {
    * polls and touches then never start the loader thread (which ends when idle).
    */
   private async unchanged(): Promise<LoaderResult | undefined> {
-    const { allowlistPath, knownHostsPath, skipHashes } = this.request();
-    const hash = await policyContentHash(allowlistPath, knownHostsPath);
+    const { allowlistPath, knownHostsPath, reviewersPath, skipHashes } = this.request();
+    const hash = await policyContentHash(allowlistPath, knownHostsPath, reviewersPath);
     return hash !== undefined && skipHashes.includes(hash)
       ? { kind: 'unchanged', hash }
       : undefined;

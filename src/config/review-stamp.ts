@@ -10,13 +10,13 @@
  *    in the file. Absent keys are omitted, present ones kept even when empty, so `tools: {}` and
  *    no `tools` hash differently: a spurious re-review at worst, never a missed change.
  * 2. Strings are taken exactly as written (after YAML unquoting): host, url, transport, mode,
- *    command, review_ticket, reviewed_on.
+ *    command, review_ticket, reviewed_on; `exception` is the JSON `true` or `false`.
  * 3. `scopes`, `tools.allow` and `tools.deny` are sets: duplicates removed and sorted by their
  *    UTF-8 bytes, because their order means nothing to matching, so reordering them is not a
  *    change. `allowed_args` keeps its written order: argv is positional.
  * 4. Serialise as JSON with object keys sorted, no whitespace, strings escaped as
- *    JSON.stringify does. (The form holds only strings, arrays and objects, so this is exactly
- *    RFC 8785 JSON Canonicalization.) The stamp is the lower-case hex SHA-256 of its UTF-8 bytes.
+ *    JSON.stringify does. (The form holds only strings, booleans, arrays and objects, so this
+ *    is exactly RFC 8785 JSON Canonicalization.) The stamp is the lower-case hex SHA-256 of its UTF-8 bytes.
  *
  * Pure: no I/O, no clock.
  */
@@ -25,7 +25,8 @@ import { REVIEW_STAMP_FIELDS, TOOL_STAMP_FIELDS } from './allowlist-schema.js';
 import type { AllowlistEntry } from './allowlist-schema.js';
 
 // The form nests one level at most (`tools`), which keeps the serialiser trivial.
-type CanonicalValue = string | readonly string[] | Readonly<Record<string, readonly string[]>>;
+type CanonicalValue =
+  string | boolean | readonly string[] | Readonly<Record<string, readonly string[]>>;
 type StampField = (typeof REVIEW_STAMP_FIELDS)[number];
 
 // One canonicaliser per stamped key; the mapped type makes a key added to REVIEW_STAMP_FIELDS
@@ -35,6 +36,7 @@ const CANONICALISERS: Readonly<
 > = {
   allowed_args: (entry) => entry.allowed_args,
   command: (entry) => entry.command,
+  exception: (entry) => entry.exception,
   host: (entry) => entry.host,
   inspection: (entry) => entry.inspection,
   mode: (entry) => entry.mode,
@@ -84,7 +86,7 @@ function compareUtf8(a: string, b: string): number {
 const HAS_SURROGATE = /[\ud800-\udfff]/;
 
 function toCanonicalJson(value: CanonicalValue): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
   if (isStringArray(value)) return `[${value.map((item) => JSON.stringify(item)).join(',')}]`;
   return objectToCanonicalJson(value);
 }

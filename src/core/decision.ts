@@ -5,7 +5,13 @@
  */
 import type { ClientName } from './mcp/client.js';
 import type { InspectionDetail } from './mcp/inspection.js';
-import type { CompiledEntry, Reason } from './policy/policy.js';
+import type { CompiledEntry, Reason, ReviewDetail } from './policy/policy.js';
+
+/**
+ * The closed set of `detail` values: why a request could not be inspected (`uninspectable`), or
+ * what about an entry's review failed (`rotation`).
+ */
+export type DenyDetail = InspectionDetail | ReviewDetail;
 
 export interface Decision {
   /** Decision id: 20 characters from a digit-free alphabet (see decision-id.ts). */
@@ -16,7 +22,7 @@ export interface Decision {
    * and `reason` keeps the deny reason with `dryRun: true`.
    */
   readonly reason: Reason;
-  readonly detail: InspectionDetail | undefined;
+  readonly detail: DenyDetail | undefined;
   /** True when the verdict is allow only because dry-run turned a deny into an allow. */
   readonly dryRun: boolean;
   /** The entry that matched, if any. */

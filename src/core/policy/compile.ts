@@ -446,12 +446,23 @@ function broadest(candidates: readonly Candidate[]): Candidate | undefined {
   return best;
 }
 
+/** What the loader found about an entry's review beyond its stamp. */
+export interface EntryReview {
+  /** Why its signatures do not approve it (CompiledEntry.signatureProblem). */
+  readonly signatureProblem?: string | undefined;
+}
+
 /**
  * One validated entry as plain, frozen data (no functions: it may cross a thread).
  * `reviewSha256` is the entry's review stamp recomputed from its keys (computeReviewSha256); a
- * written `review_sha256` that differs from it marks the entry for rotation.
+ * written `review_sha256` that differs from it marks the entry for rotation, and so does a
+ * signature problem in `review`.
  */
-export function compileEntry(source: PolicyEntryInput, reviewSha256: string): CompiledEntry {
+export function compileEntry(
+  source: PolicyEntryInput,
+  reviewSha256: string,
+  review: EntryReview = {},
+): CompiledEntry {
   const host = source.host === undefined ? undefined : parseHostPattern(source.host);
   const url = source.url === undefined ? undefined : parseEntryUrl(source.url);
   const urlValue = url?.ok === true ? url.value : undefined;
@@ -479,6 +490,7 @@ export function compileEntry(source: PolicyEntryInput, reviewSha256: string): Co
     expiresOn: source.expires_on,
     expiresAtMs: expiresAtMs(source.expires_on),
     stampMismatch: source.review_sha256 !== undefined && source.review_sha256 !== reviewSha256,
+    signatureProblem: review.signatureProblem,
   });
 }
 
