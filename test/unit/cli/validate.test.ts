@@ -35,10 +35,10 @@ describe('mcp-gate validate', () => {
     expect(code).toBe(0);
     expect(stderr.split('\n')).toEqual([
       `${file}:7:10 warning: approved[0].url: the query is ignored when matching; only host, port and path count`,
-      expect.stringMatching(new RegExp(`^${file}:13:11 warning: approved\\[1\\]\\.host: `)),
+      expect.stringMatching(new RegExp(`^${file}:14:11 warning: approved\\[1\\]\\.host: `)),
       expect.stringMatching(
         new RegExp(
-          `^${file}:15:10 warning: approved\\[1\\]\\.url: host docs\\.mcp\\.cloudflare\\.com is narrower`,
+          `^${file}:16:10 warning: approved\\[1\\]\\.url: host docs\\.mcp\\.cloudflare\\.com is narrower`,
         ),
       ),
       '',
@@ -53,7 +53,7 @@ describe('mcp-gate validate', () => {
       [
         `${file}:10:17 approved[0].expires_on: 2026-10-17 is before reviewed_on 2026-10-18`,
         `${file}:10:17 warning: approved[0].expires_on: approval "linear" expired after 2026-10-17 (UTC); matching requests are denied with reason "expired" until it is renewed`,
-        `${file}:17:17 warning: approved[1].expires_on: approval "same-day" expired after 2026-10-18 (UTC); matching requests are denied with reason "expired" until it is renewed`,
+        `${file}:18:17 warning: approved[1].expires_on: approval "same-day" expired after 2026-10-18 (UTC); matching requests are denied with reason "expired" until it is renewed`,
         '',
       ].join('\n'),
     );
@@ -100,7 +100,6 @@ describe('mcp-gate validate', () => {
 
   test.each([
     { name: 'no file', args: [] },
-    { name: 'two files', args: ['a.yaml', 'b.yaml'] },
     { name: 'an unknown flag', args: ['a.yaml', '--known-hosts', 'b.yaml'] },
     { name: 'a bad --now', args: ['a.yaml', '--now', 'yesterday'] },
   ])('usage error ($name): exit 2', async ({ args }) => {

@@ -21,11 +21,12 @@ import { createMetrics } from '../../../src/telemetry/metrics.js';
 import type { Metrics } from '../../../src/telemetry/metrics.js';
 import { envoyCheckRequest } from '../../helpers/envoy-check-request.js';
 import { rpc } from '../../helpers/facts.js';
+import { stamped } from '../../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const LIMITS = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
 
-const allowlist = (mode: 'enforce' | 'dry-run'): string => `version: 2026.11
+const allowlist = (mode: 'enforce' | 'dry-run'): string => stamped(`version: 2026.11
 default_action: deny
 mode: ${mode}
 review_url: https://mcp-review.corp.example/request
@@ -41,7 +42,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
 
 function policyOf(mode: 'enforce' | 'dry-run'): CompiledPolicy {
   const parsed = parseAllowlist(allowlist(mode), {

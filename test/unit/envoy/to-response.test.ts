@@ -33,6 +33,7 @@ import {
 } from '../../../src/envoy/to-response.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../helpers/facts.js';
 import type { FactsInput } from '../../helpers/facts.js';
+import { stamped } from '../../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 /** A valid decision id (20 letters of the digit-free alphabet), fixed so texts are exact. */
@@ -53,7 +54,7 @@ interface AllowlistOptions {
 }
 
 function allowlistText(options: AllowlistOptions = {}): string {
-  return `version: 2026.11
+  return stamped(`version: 2026.11
 default_action: ${options.defaultAction ?? 'deny'}
 mode: ${options.mode ?? 'enforce'}
 review_url: ${REVIEW_URL}
@@ -86,7 +87,7 @@ approved:
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
     review_sha256: '${'0'.repeat(64)}'
-${options.denyReasons ?? ''}`;
+${options.denyReasons ?? ''}`);
 }
 
 function policyOf(options: AllowlistOptions = {}): CompiledPolicy {
