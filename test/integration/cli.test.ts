@@ -30,6 +30,7 @@ import {
   trackChild,
   WAIT_MS,
 } from '../helpers/serve-process.js';
+import { restamped, stamped } from '../helpers/stamped.js';
 
 const DEPLOY_ALLOWLIST = 'deploy/allowlist.yaml';
 const DEPLOY_KNOWN_HOSTS = 'deploy/known-mcp-hosts.yaml';
@@ -296,7 +297,7 @@ describe('mcp-gate serve: running', () => {
     await mkdir(conf);
     const real = path.join(data, 'allowlist.yaml');
     const served = path.join(conf, 'allowlist.yaml');
-    const v1 = `version: 2026.11
+    const v1 = stamped(`version: 2026.11
 review_url: ${REVIEW_URL}
 approved:
   - id: github-official
@@ -309,7 +310,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2099-04-18
-`;
+`);
     await writeFile(real, v1);
     await symlink(real, served);
     const socket = path.join(dir, 'authz.sock');
@@ -330,9 +331,11 @@ approved:
 
     await writeFile(
       real,
-      v1
-        .replace('version: 2026.11', 'version: 2026.12')
-        .replace("['get_*']", "['get_*', 'create_*']"),
+      restamped(
+        v1
+          .replace('version: 2026.11', 'version: 2026.12')
+          .replace("['get_*']", "['get_*', 'create_*']"),
+      ),
     );
     serve.child.kill('SIGHUP');
     const reloaded = await serve.waitForLog(

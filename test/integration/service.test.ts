@@ -11,10 +11,11 @@ import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
 import { rpc } from '../helpers/facts.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
+import { restamped, stamped } from '../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 
-export const ALLOWLIST = `# integration allowlist
+export const ALLOWLIST = stamped(`# integration allowlist
 version: 2026.11
 default_action: deny
 mode: enforce
@@ -32,7 +33,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
 
 const SESSION = {
   'content-type': 'application/json',
@@ -323,9 +324,12 @@ describe('health and readiness', () => {
 });
 
 describe('hot reload', () => {
-  const v2 = ALLOWLIST.replace('version: 2026.11', 'version: 2026.12').replace(
-    '"get_*", "list_*"',
-    '"get_*", "list_*", "create_*"',
+  // A reviewed change: a tool glob added, then re-stamped.
+  const v2 = restamped(
+    ALLOWLIST.replace('version: 2026.11', 'version: 2026.12').replace(
+      '"get_*", "list_*"',
+      '"get_*", "list_*", "create_*"',
+    ),
   );
 
   test('a valid change is picked up by the directory watcher', async () => {

@@ -30,6 +30,7 @@ import {
   envoyRoot,
 } from '../helpers/envoy-protos.js';
 import { rpc } from '../helpers/facts.js';
+import { stamped } from '../helpers/stamped.js';
 
 const ourDecode = authorizationService.Check.requestDeserialize;
 const ourSerialize = authorizationService.Check.responseSerialize;
@@ -487,7 +488,7 @@ describe('CheckResponse from toCheckResponse: Envoy reads what we meant', () => 
   const NOW = Date.parse('2026-11-21T12:00:00Z');
   const DECISION_ID = 'bcdfghjkmnpqrstvwxyz';
   const REVIEW_URL = 'https://mcp-review.corp.example/request';
-  const allowlist = (mode: Mode): string => `version: 2026.11
+  const allowlist = (mode: Mode): string => stamped(`version: 2026.11
 default_action: deny
 mode: ${mode}
 review_url: ${REVIEW_URL}
@@ -504,7 +505,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
   const policyOf = (mode: Mode) => {
     const parsed = parseAllowlist(allowlist(mode), { fileName: 'a.yaml', now: new Date(NOW) });
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
