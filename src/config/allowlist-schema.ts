@@ -218,12 +218,12 @@ export const DEFAULT_MAX_APPROVAL_DAYS = 183;
  */
 export const GovernanceSchema = z.strictObject({
   max_approval_days: z
-    .int('must be a whole number of days')
+    .int()
     .min(1, 'must be at least 1')
     .max(3660, 'must be at most 3660 (ten years)')
     .default(DEFAULT_MAX_APPROVAL_DAYS),
   exception_max_days: z
-    .int('must be a whole number of days')
+    .int()
     .min(1, 'must be at least 1')
     .max(MAX_EXCEPTION_DAYS, `must be at most ${String(MAX_EXCEPTION_DAYS)}: exceptions are short`)
     .default(MAX_EXCEPTION_DAYS),

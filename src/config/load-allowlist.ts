@@ -364,6 +364,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   array: 'a list',
   object: 'a mapping',
   number: 'a number',
+  int: 'a whole number',
   boolean: 'true or false',
 };
 

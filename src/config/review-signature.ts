@@ -114,7 +114,7 @@ export function checkReviewSignatures(
         path: entry.signatures === undefined ? [role] : ['signatures'],
         message:
           `no signature by ${shown} (${role}); they sign it with ` +
-          `"mcp-gate sign FILE --id ${entry.id} --key KEY${role === 'cosigned_by' ? ` --as ${shown}` : ''}"`,
+          `"mcp-gate sign FILE --id ${entry.id} --key KEY${role === 'cosigned_by' ? ` --as ${name}` : ''}"`,
       });
     } else if (!verifyReview(entry, name, reviewSha256, signed.sig, keys)) {
       problems.push({
