@@ -20,7 +20,7 @@ import { parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
 import type { Issue } from '../config/load-allowlist.js';
 import { looksLikeKnownHosts, parseKnownHosts } from '../config/load-known-hosts.js';
 import { loadReviewersFile, looksLikeReviewers, parseReviewers } from '../config/load-reviewers.js';
-import type { ReviewerKeys } from '../config/review-signature.js';
+import type { ParseReviewersResult } from '../config/load-reviewers.js';
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
@@ -54,7 +54,7 @@ interface ValidateCommand {
 export async function runValidate(args: string[], io: ValidateIo): Promise<number> {
   const parsed = parseCommand(args, io);
   if (typeof parsed === 'number') return parsed;
-  let reviewers: ReviewerKeys | undefined;
+  let reviewers: Extract<ParseReviewersResult, { ok: true }> | undefined;
   if (parsed.reviewersPath !== undefined) {
     const file = parsed.reviewersPath;
     const loaded = await loadReviewersFile(file);
@@ -64,7 +64,7 @@ export async function runValidate(args: string[], io: ValidateIo): Promise<numbe
       io.stdout(`${file}: invalid reviewers file, ${plural(loaded.errors.length, 'error')}\n`);
       return 1;
     }
-    reviewers = loaded.reviewers;
+    reviewers = loaded;
   }
   let code = 0;
   for (const file of parsed.files) {
@@ -76,7 +76,7 @@ export async function runValidate(args: string[], io: ValidateIo): Promise<numbe
 async function validateFile(
   file: string,
   command: ValidateCommand,
-  reviewers: ReviewerKeys | undefined,
+  reviewers: Extract<ParseReviewersResult, { ok: true }> | undefined,
   io: ValidateIo,
 ): Promise<number> {
   const read = await readConfigFile(file);
@@ -112,7 +112,8 @@ async function validateFile(
   const result = parseAllowlist(read.text, {
     fileName: file,
     now: command.now,
-    reviewers,
+    reviewers: reviewers?.reviewers,
+    permittedSettings: reviewers?.permitted,
     signatureErrors: true,
     strict: command.strict,
   });

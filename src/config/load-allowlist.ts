@@ -46,8 +46,8 @@ import {
 } from './allowlist-schema.js';
 import type { AllowlistDoc, DocPath } from './allowlist-schema.js';
 import { checkReviewRules } from './review-rules.js';
-import { checkReviewSignatures } from './review-signature.js';
-import type { ReviewerKeys } from './review-signature.js';
+import { checkReviewSignatures, checkUnsignedSettings } from './review-signature.js';
+import type { ReviewerKeys, UnsignedSetting } from './review-signature.js';
 import { computeReviewSha256 } from './review-stamp.js';
 
 /** One problem or warning, at a 1-based line and column of the file. */
@@ -83,6 +83,11 @@ export interface ParseAllowlistOptions {
    * them (review-signature.ts). Undefined: signatures are not checked.
    */
   readonly reviewers?: ReviewerKeys | undefined;
+  /**
+   * With `reviewers`: the top-level settings the trust file permits that let traffic through
+   * unsigned (`default_action: allow`, `mode: dry-run`); any other is an error. Default none.
+   */
+  readonly permittedSettings?: ReadonlySet<UnsignedSetting> | undefined;
   /**
    * Signature problems are errors (validate) rather than warnings that leave the entry denied
    * with reason `rotation`, detail `signature` (the service).
@@ -521,7 +526,11 @@ export function validateAllowlist(
     strict: options.strict === true,
     stamping: options.stamping === true,
   });
-  for (const rule of [...rules.errors, ...review.errors]) {
+  const unsigned =
+    options.reviewers === undefined
+      ? []
+      : checkUnsignedSettings(raw, options.permittedSettings ?? new Set());
+  for (const rule of [...rules.errors, ...review.errors, ...unsigned]) {
     errors.push(issueAt(source, rule.path, rule.at, rule.message));
   }
 

@@ -11,6 +11,10 @@
  *         keys:
  *           - ssh-ed25519 AAAAC3Nza… alice@corp.example
  *
+ * `permitted_settings` (optional) lists the top-level allowlist settings that let traffic through
+ * without any signature and that the trust file's owners accept: `default_action_allow`,
+ * `dry_run` (review-signature.ts, checkUnsignedSettings).
+ *
  * Every problem is reported with line and column, like the allowlist: an unknown key, a key that
  * is not an OpenSSH ssh-ed25519 line, a name listed twice, and a key listed twice (a key signs
  * for one reviewer only, or a signature would not say who made it). An empty list is an error:
@@ -28,7 +32,8 @@ import {
   sortIssues,
   zodIssuesToIssues,
 } from './load-allowlist.js';
-import type { ReviewerKeys } from './review-signature.js';
+import { UNSIGNED_SETTINGS } from './review-signature.js';
+import type { ReviewerKeys, UnsignedSetting } from './review-signature.js';
 import { formatSshPublicKey, parseSshPublicKey } from './ssh-keys.js';
 
 /** One `keys` item: an OpenSSH public key line. */
@@ -47,15 +52,22 @@ export const ReviewersFileSchema = z.strictObject({
       }),
     )
     .min(1, 'list at least one reviewer: with none, no entry can be approved'),
+  permitted_settings: z.array(z.enum(UNSIGNED_SETTINGS)).optional(),
 });
 
 /** The outcome of parseReviewers. */
 export type ParseReviewersResult =
-  | { readonly ok: true; readonly reviewers: ReviewerKeys; readonly count: number }
+  | {
+      readonly ok: true;
+      readonly reviewers: ReviewerKeys;
+      /** The unsigned top-level settings the allowlist may use (review-signature.ts). */
+      readonly permitted: ReadonlySet<UnsignedSetting>;
+      readonly count: number;
+    }
   | { readonly ok: false; readonly errors: Issue[] };
 
 function keysAt(path: readonly (string | number)[]): readonly string[] | undefined {
-  if (path.length === 0) return ['reviewers'];
+  if (path.length === 0) return ['reviewers', 'permitted_settings'];
   if (path.length === 2 && path[0] === 'reviewers') return ['name', 'keys'];
   return undefined;
 }
@@ -113,7 +125,12 @@ export function parseReviewers(text: string): ParseReviewersResult {
     reviewers.set(name, objects);
   });
   if (errors.length > 0) return { ok: false, errors: sortIssues(errors) };
-  return { ok: true, reviewers, count: reviewers.size };
+  return {
+    ok: true,
+    reviewers,
+    permitted: new Set(parsed.data.permitted_settings ?? []),
+    count: reviewers.size,
+  };
 }
 
 /** Reads and parses a trust file; an I/O problem becomes an error at 1:1. */

@@ -105,6 +105,7 @@ export async function loadPolicyData(request: PolicyLoadRequest): Promise<Policy
     fileName: allowlistPath,
     now: new Date(request.nowMs),
     reviewers: reviewers?.ok === true ? reviewers.reviewers : undefined,
+    permittedSettings: reviewers?.ok === true ? reviewers.permitted : undefined,
   });
   warnings.push(...allowlist.warnings.map((w) => formatIssue(allowlistPath, w)));
   if (!allowlist.ok) errors.push(...allowlist.errors.map((e) => formatIssue(allowlistPath, e)));

@@ -17,11 +17,17 @@
  * A trust file (load-reviewers.ts) says whose keys count. With one, every entry needs a valid
  * signature by its `reviewed_by`, and by its `cosigned_by` when it names one; every signature
  * must be by one of the two. Without one, signatures are not checked at all.
+ *
+ * Signatures cover entries, not the top-level keys, and two of those let traffic through without
+ * any entry: `default_action: allow` (every unlisted server) and a global `mode: dry-run` (every
+ * denial). With a trust file they are refused unless the trust file itself permits them
+ * (`permitted_settings`), so that the allowlist's editors cannot approve everything at once.
  * Pure: no I/O, no clock.
  */
 import { sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import type { AllowlistEntry, DocPath } from './allowlist-schema.js';
+import { isRecord } from './allowlist-schema.js';
+import type { AllowlistEntry, DocPath, RuleIssue } from './allowlist-schema.js';
 
 /** Reviewer name → the Ed25519 public keys that sign for them. */
 export type ReviewerKeys = ReadonlyMap<string, readonly KeyObject[]>;
@@ -127,4 +133,44 @@ export function checkReviewSignatures(
     }
   }
   return problems;
+}
+
+/**
+ * Top-level settings that let MCP traffic pass without a reviewer's signature, which the trust
+ * file may permit (`permitted_settings`): `default_action_allow` (`default_action: allow`) and
+ * `dry_run` (the top-level `mode: dry-run`; an entry's own `mode` is stamped and signed).
+ */
+export const UNSIGNED_SETTINGS = ['default_action_allow', 'dry_run'] as const;
+export type UnsignedSetting = (typeof UNSIGNED_SETTINGS)[number];
+
+/**
+ * With a trust file: the top-level settings of a raw allowlist that would let traffic through
+ * unsigned and that the trust file does not permit, as errors at their values.
+ */
+export function checkUnsignedSettings(
+  raw: unknown,
+  permitted: ReadonlySet<UnsignedSetting>,
+): RuleIssue[] {
+  if (!isRecord(raw)) return [];
+  const issues: RuleIssue[] = [];
+  const refuse = (key: string, setting: UnsignedSetting, what: string): void => {
+    issues.push({
+      path: [key],
+      at: 'value',
+      message:
+        `${key}: ${String(raw[key])} ${what} without any reviewer's signature; with --reviewers ` +
+        `it is refused unless the reviewers file says permitted_settings: [${setting}]`,
+    });
+  };
+  if (raw['default_action'] === 'allow' && !permitted.has('default_action_allow')) {
+    refuse(
+      'default_action',
+      'default_action_allow',
+      'lets every MCP server no entry approves through',
+    );
+  }
+  if (raw['mode'] === 'dry-run' && !permitted.has('dry_run')) {
+    refuse('mode', 'dry_run', 'lets every request through that the allowlist would deny');
+  }
+  return issues;
 }

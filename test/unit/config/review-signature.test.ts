@@ -8,10 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { validateAllowlist } from '../../../src/config/load-allowlist.js';
 import type { Issue } from '../../../src/config/load-allowlist.js';
 import { parseReviewers } from '../../../src/config/load-reviewers.js';
-import {
-  reviewSignatureMessage,
-  SIGNATURE_DOMAIN,
-} from '../../../src/config/review-signature.js';
+import { reviewSignatureMessage, SIGNATURE_DOMAIN } from '../../../src/config/review-signature.js';
 import type { ReviewerKeys } from '../../../src/config/review-signature.js';
 import { computeReviewSha256 } from '../../../src/config/review-stamp.js';
 import { parseSshPublicKey } from '../../../src/config/ssh-keys.js';
@@ -267,6 +264,46 @@ describe('with a trust file', () => {
         /^\[sig: \|.*approved\[0\]\.signatures\[0\]\.sig: the signature by "security-platform" does not verify/,
       ),
     ]);
+  });
+});
+
+describe('top-level settings that let traffic through unsigned', () => {
+  const errors = (text: string, trust = trustFileText()): string[] => {
+    const parsed = parseReviewers(trust);
+    if (!parsed.ok) throw new Error('trust file');
+    const result = validateAllowlist(text, {
+      fileName: 'a.yaml',
+      now: NOW,
+      reviewers: parsed.reviewers,
+      permittedSettings: parsed.permitted,
+    });
+    return result.ok ? [] : result.errors.map((e) => `${e.line}:${e.col} ${e.message}`);
+  };
+  const open = SIGNED.replace('approved:', 'default_action: allow\nmode: dry-run\napproved:');
+
+  test('are refused with a trust file that does not permit them, at their values', () => {
+    expect(errors(open)).toEqual([
+      "3:17 default_action: allow lets every MCP server no entry approves through without any reviewer's signature; with --reviewers it is refused unless the reviewers file says permitted_settings: [default_action_allow]",
+      "4:7 mode: dry-run lets every request through that the allowlist would deny without any reviewer's signature; with --reviewers it is refused unless the reviewers file says permitted_settings: [dry_run]",
+    ]);
+  });
+
+  test("load once the trust file's owners permit them", () => {
+    const permitted = `${trustFileText()}permitted_settings: [default_action_allow, dry_run]\n`;
+    expect(errors(open, permitted)).toEqual([]);
+    expect(errors(SIGNED.replace('approved:', 'mode: dry-run\napproved:'), permitted)).toEqual([]);
+  });
+
+  test('an unknown permitted setting is a trust file error', () => {
+    const parsed = parseReviewers(`${trustFileText()}permitted_settings: [everything]\n`);
+    expect(parsed.ok ? [] : parsed.errors.map((e) => `${e.line}:${e.col} ${e.message}`)).toEqual([
+      '11:22 permitted_settings[0]: must be one of default_action_allow, dry_run; got "everything"',
+    ]);
+  });
+
+  test('without a trust file they are what they always were', () => {
+    const result = validateAllowlist(open, { fileName: 'a.yaml', now: NOW });
+    expect(result.ok).toBe(true);
   });
 });
 
