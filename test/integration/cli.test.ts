@@ -103,11 +103,14 @@ const toolCall = (tool: string) =>
 // ---------------------------------------------------------------------------------------------
 
 describe('mcp-gate: commands and usage', () => {
-  test('--help exits 0 and lists the four commands', async () => {
+  test('--help exits 0 and lists the commands, each with its usage', async () => {
     const { code, stdout, stderr } = await runCli(['--help']);
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    for (const command of ['serve', 'validate', 'explain', 'stamp']) {
+    for (const usage of ['validate FILE...', 'sign FILE --id ID --key KEY', 'expiring FILE...']) {
+      expect(stdout).toContain(`usage: mcp-gate ${usage}`);
+    }
+    for (const command of ['serve', 'validate', 'explain', 'stamp', 'sign', 'expiring']) {
       expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
   });
