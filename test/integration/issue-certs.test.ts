@@ -295,7 +295,10 @@ describe('issue-certs: rotation', () => {
   test('a host that left the inspection set is reported stale, not deleted', async () => {
     const s = await setup();
     await issue(s);
-    await writeFile(s.allowlist, stamped(HEADER + ENTRY('copilot', 'api.githubcopilot.com', TOOLS)));
+    await writeFile(
+      s.allowlist,
+      stamped(HEADER + ENTRY('copilot', 'api.githubcopilot.com', TOOLS)),
+    );
     const { stdout } = await issue(s);
     expect(stdout).toContain(
       `${s.out}/wildcard.example.com: stale, not in the inspection set; remove it once Envoy no longer uses it\n`,

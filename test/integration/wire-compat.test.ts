@@ -488,7 +488,8 @@ describe('CheckResponse from toCheckResponse: Envoy reads what we meant', () => 
   const NOW = Date.parse('2026-11-21T12:00:00Z');
   const DECISION_ID = 'bcdfghjkmnpqrstvwxyz';
   const REVIEW_URL = 'https://mcp-review.corp.example/request';
-  const allowlist = (mode: Mode): string => stamped(`version: 2026.11
+  const allowlist = (mode: Mode): string =>
+    stamped(`version: 2026.11
 default_action: deny
 mode: ${mode}
 review_url: ${REVIEW_URL}

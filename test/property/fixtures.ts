@@ -140,18 +140,24 @@ export const POLICY_TEXTS = {
   base: BASE_ALLOWLIST,
   'dry-run': stamped(BASE_TEXT.replace('mode: enforce', 'mode: dry-run')),
   'default-allow': stamped(BASE_TEXT.replace('default_action: deny', 'default_action: allow')),
-  'entry-dry-run': stamped(BASE_TEXT.replace(
-    '    url: https://api.githubcopilot.com/mcp/\n',
-    '    url: https://api.githubcopilot.com/mcp/\n    mode: dry-run\n',
-  )),
-  expired: stamped(BASE_TEXT.replace(
-    '    url: http://mcp.internal.test:8443/mcp\n    review_ticket: SEC-1\n    reviewed_by: fuzz\n    reviewed_on: 2026-10-01\n    expires_on: 2027-10-01',
-    '    url: http://mcp.internal.test:8443/mcp\n    review_ticket: SEC-1\n    reviewed_by: fuzz\n    reviewed_on: 2026-10-01\n    expires_on: 2026-11-01',
-  )),
-  'jsonrpc-error': stamped(BASE_TEXT.replace(
-    'review_url: https://mcp-review.corp.example/request',
-    'review_url: https://mcp-review.corp.example/request\ndeny_style: jsonrpc_error',
-  )),
+  'entry-dry-run': stamped(
+    BASE_TEXT.replace(
+      '    url: https://api.githubcopilot.com/mcp/\n',
+      '    url: https://api.githubcopilot.com/mcp/\n    mode: dry-run\n',
+    ),
+  ),
+  expired: stamped(
+    BASE_TEXT.replace(
+      '    url: http://mcp.internal.test:8443/mcp\n    review_ticket: SEC-1\n    reviewed_by: fuzz\n    reviewed_on: 2026-10-01\n    expires_on: 2027-10-01',
+      '    url: http://mcp.internal.test:8443/mcp\n    review_ticket: SEC-1\n    reviewed_by: fuzz\n    reviewed_on: 2026-10-01\n    expires_on: 2026-11-01',
+    ),
+  ),
+  'jsonrpc-error': stamped(
+    BASE_TEXT.replace(
+      'review_url: https://mcp-review.corp.example/request',
+      'review_url: https://mcp-review.corp.example/request\ndeny_style: jsonrpc_error',
+    ),
+  ),
 } as const;
 
 export type PolicyName = keyof typeof POLICY_TEXTS;

@@ -122,7 +122,6 @@ describe('mcp-gate validate', () => {
 
 describe('mcp-gate validate: several files, --strict, --reviewers', () => {
   const minimal = join(FIXTURES, 'valid-minimal.yaml');
-  const expiry = join(FIXTURES, 'warn-expiry.yaml');
   const known = relative(process.cwd(), join(ROOT, 'deploy/known-mcp-hosts.yaml'));
   let dir: string;
   beforeEach(async () => {

@@ -26,7 +26,8 @@ import { stamped } from '../../helpers/stamped.js';
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const LIMITS = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
 
-const allowlist = (mode: 'enforce' | 'dry-run'): string => stamped(`version: 2026.11
+const allowlist = (mode: 'enforce' | 'dry-run'): string =>
+  stamped(`version: 2026.11
 default_action: deny
 mode: ${mode}
 review_url: https://mcp-review.corp.example/request

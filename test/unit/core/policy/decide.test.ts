@@ -609,7 +609,9 @@ describe('decide', () => {
   });
 
   test('default_action: allow lets unlisted MCP through but still denies evasion', () => {
-    const open = compile(stamped(ALLOWLIST.replace('default_action: deny', 'default_action: allow')));
+    const open = compile(
+      stamped(ALLOWLIST.replace('default_action: deny', 'default_action: allow')),
+    );
     expect(
       decideFor({ authority: 'mcp.new.example', headers: SESSION, body: call('x') }, open),
     ).toMatchObject({
