@@ -74,3 +74,27 @@ export function signedBy(text: string, id: string, as: string, holder: KeyHolder
   const sig = signReview(entry, as, computeReviewSha256(entry), privateKeyOf(holder));
   return writeSignatureText(text, id, as, sig);
 }
+
+/** An entry reviewed by security-platform, to go with githubAllowlist's (as `extraEntries`). */
+export const LINEAR_ENTRY = `  - id: linear
+    host: mcp.linear.app
+    transport: http
+    tools:
+      allow: ['list_*']
+    review_ticket: SEC-5120
+    reviewed_by: security-platform
+    reviewed_on: 2026-11-02
+    expires_on: 2099-05-02
+`;
+
+/** An entry that needs two signatures: security-platform's and its co-signer data-platform's. */
+export const WAREHOUSE_ENTRY = `  - id: warehouse
+    transport: stdio
+    command: /opt/acme/bin/warehouse-mcp
+    scopes: [db.read]
+    review_ticket: SEC-5200
+    reviewed_by: security-platform
+    cosigned_by: data-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2027-04-18
+`;

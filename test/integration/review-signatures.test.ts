@@ -14,28 +14,17 @@ import { ConfigError } from '../../src/errors.js';
 import { createAuthzClient, headerOf } from '../helpers/authz-client.js';
 import type { AuthzClient } from '../helpers/authz-client.js';
 import { githubAllowlist, githubToolCall } from '../helpers/github-allowlist.js';
-import { signedBy, trustFileText } from '../helpers/review-keys.js';
+import { LINEAR_ENTRY, signedBy, trustFileText } from '../helpers/review-keys.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
 import { restamped } from '../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 
-const LINEAR = `  - id: linear
-    host: mcp.linear.app
-    transport: http
-    tools:
-      allow: ['list_*']
-    review_ticket: SEC-5120
-    reviewed_by: security-platform
-    reviewed_on: 2026-11-02
-    expires_on: 2099-05-02
-`;
-
 /** Both entries signed by their reviewer. */
 const SIGNED = ['github-official', 'linear'].reduce(
   (text, id) => signedBy(text, id, 'security-platform', 'alice'),
-  githubAllowlist({ allow: ['get_*'], extraEntries: LINEAR }),
+  githubAllowlist({ allow: ['get_*'], extraEntries: LINEAR_ENTRY }),
 );
 
 /** The attack: github-official widened to every tool and re-stamped, without a reviewer key. */

@@ -5,10 +5,11 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { runSign } from '../../../src/cli/sign.js';
 import { runValidate } from '../../../src/cli/validate.js';
 import {
-  REVIEW_KEYS_DIR,
   KEY_FILES,
   publicKeyLine,
+  REVIEW_KEYS_DIR,
   trustFileText,
+  WAREHOUSE_ENTRY,
 } from '../../helpers/review-keys.js';
 import { stamped } from '../../helpers/stamped.js';
 
@@ -27,16 +28,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-  - id: warehouse
-    transport: stdio
-    command: /opt/acme/bin/warehouse-mcp
-    scopes: [db.read]
-    review_ticket: SEC-5200
-    reviewed_by: security-platform
-    cosigned_by: data-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-`;
+${WAREHOUSE_ENTRY}`;
 
 async function cli(run: typeof runSign, args: string[]) {
   let stdout = '';

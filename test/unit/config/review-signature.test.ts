@@ -12,44 +12,25 @@ import { reviewSignatureMessage, SIGNATURE_DOMAIN } from '../../../src/config/re
 import type { ReviewerKeys } from '../../../src/config/review-signature.js';
 import { computeReviewSha256 } from '../../../src/config/review-stamp.js';
 import { parseSshPublicKey } from '../../../src/config/ssh-keys.js';
-import { publicKeyLine, signedBy, trustFileText } from '../../helpers/review-keys.js';
+import { githubAllowlist } from '../../helpers/github-allowlist.js';
+import {
+  LINEAR_ENTRY,
+  publicKeyLine,
+  signedBy,
+  trustFileText,
+  WAREHOUSE_ENTRY,
+} from '../../helpers/review-keys.js';
 import type { KeyHolder } from '../../helpers/review-keys.js';
-import { restamped, stamped } from '../../helpers/stamped.js';
+import { restamped } from '../../helpers/stamped.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 
-const UNSIGNED = stamped(`version: 2026.11
-review_url: https://mcp-review.corp.example/request
-approved:
-  - id: github-official
-    host: api.githubcopilot.com
-    transport: http
-    url: https://api.githubcopilot.com/mcp/
-    tools:
-      allow: ['get_*']
-    review_ticket: SEC-4902
-    reviewed_by: security-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-  - id: linear
-    host: mcp.linear.app
-    transport: http
-    tools:
-      allow: ['get_*']
-    review_ticket: SEC-5120
-    reviewed_by: security-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-  - id: warehouse
-    transport: stdio
-    command: /opt/acme/bin/warehouse-mcp
-    scopes: [db.read]
-    review_ticket: SEC-5200
-    reviewed_by: security-platform
-    cosigned_by: data-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-`);
+/** github-official (get_* only), linear and warehouse, which names a co-signer; stamped. */
+const UNSIGNED = githubAllowlist({
+  allow: ['get_*'],
+  expiresOn: '2027-04-18',
+  extraEntries: LINEAR_ENTRY + WAREHOUSE_ENTRY,
+});
 
 function reviewers(text = trustFileText()): ReviewerKeys {
   const parsed = parseReviewers(text);
@@ -142,7 +123,7 @@ describe('with a trust file', () => {
     {
       attack: 'an entry widened and re-stamped without a reviewer key',
       edit: (text: string) =>
-        restamped(text.replace("allow: ['get_*']", "allow: ['get_*', 'delete_*']")),
+        restamped(text.replace('allow: ["get_*"]', 'allow: ["get_*", "delete_*"]')),
       entry: 'github-official',
       at: '[sig: |',
       problem: 'the signature by "security-platform" does not verify with their keys',
@@ -250,7 +231,7 @@ describe('with a trust file', () => {
   });
 
   test('validate: signature problems are errors (signatureErrors), at their line', () => {
-    const text = restamped(SIGNED.replace("allow: ['get_*']", "allow: ['*']"));
+    const text = restamped(SIGNED.replace('allow: ["get_*"]', 'allow: ["*"]'));
     const result = validateAllowlist(text, {
       fileName: 'a.yaml',
       now: NOW,
@@ -279,12 +260,12 @@ describe('top-level settings that let traffic through unsigned', () => {
     });
     return result.ok ? [] : result.errors.map((e) => `${e.line}:${e.col} ${e.message}`);
   };
-  const open = SIGNED.replace('approved:', 'default_action: allow\nmode: dry-run\napproved:');
+  const open = SIGNED.replace('default_action: deny', 'default_action: allow\nmode: dry-run');
 
   test('are refused with a trust file that does not permit them, at their values', () => {
     expect(errors(open)).toEqual([
-      "3:17 default_action: allow lets every MCP server no entry approves through without any reviewer's signature; with --reviewers it is refused unless the reviewers file says permitted_settings: [default_action_allow]",
-      "4:7 mode: dry-run lets every request through that the allowlist would deny without any reviewer's signature; with --reviewers it is refused unless the reviewers file says permitted_settings: [dry_run]",
+      "2:17 default_action: allow lets every MCP server no entry approves through without any reviewer's signature; with --reviewers it is refused unless the reviewers file says permitted_settings: [default_action_allow]",
+      "3:7 mode: dry-run lets every request through that the allowlist would deny without any reviewer's signature; with --reviewers it is refused unless the reviewers file says permitted_settings: [dry_run]",
     ]);
   });
 
@@ -309,7 +290,7 @@ describe('top-level settings that let traffic through unsigned', () => {
 
 describe('without a trust file', () => {
   test('signatures are not checked: an unsigned or tampered file loads without a problem', () => {
-    const tampered = restamped(SIGNED.replace("allow: ['get_*']", "allow: ['*']"));
+    const tampered = restamped(SIGNED.replace('allow: ["get_*"]', 'allow: ["*"]'));
     for (const text of [UNSIGNED, tampered]) {
       const result = load(text, 'none');
       expect(result.warnings).toEqual([]);
