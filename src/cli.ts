@@ -3,14 +3,16 @@
  * only main.ts turns it into process.exit.
  */
 import { DISCOVER_USAGE, readStdin, runDiscover } from './cli/discover.js';
+import { EXPIRING_USAGE, runExpiring } from './cli/expiring.js';
 import { EXPLAIN_USAGE, runExplain } from './cli/explain.js';
 import { INVENTORY_USAGE, runInventory } from './cli/inventory.js';
 import { RENDER_ENVOY_USAGE, runRenderEnvoy } from './cli/render-envoy.js';
 import type { CliIo } from './cli/io.js';
 import { ISSUE_CERTS_USAGE, runIssueCerts } from './cli/issue-certs.js';
 import { SERVE_USAGE, runServe } from './cli/serve.js';
+import { runSign, SIGN_USAGE } from './cli/sign.js';
 import { runStamp } from './cli/stamp.js';
-import { runValidate } from './cli/validate.js';
+import { runValidate, VALIDATE_USAGE } from './cli/validate.js';
 import { VET_USAGE, runVet } from './cli/vet.js';
 import { packageVersion } from './cli/version.js';
 
@@ -22,12 +24,16 @@ usage: mcp-gate <command> [options]
 commands:
   serve     --allowlist FILE [--known-hosts FILE] [--grpc-listen HOST:PORT|unix:PATH] [--http-listen HOST:PORT]
             run the ext_authz gRPC service (see mcp-gate serve --help)
-  validate  FILE [--now ISO-DATE]
-            check an allowlist (or known-host list); problems as FILE:LINE:COL message; exit 1 if invalid
+  validate  FILE... [--strict] [--reviewers FILE] [--now ISO-DATE]
+            check allowlists (or known-host lists, reviewers files); problems as FILE:LINE:COL message; exit 1 if invalid
   explain   --allowlist FILE --request FILE [--known-hosts FILE] [--now ISO-DATE]
             print the decision for one CheckRequest (proto3 JSON)
   stamp     FILE [--id ID]
             write review_sha256 into approved entries, keeping comments and layout
+  sign      FILE --id ID --key KEY [--as NAME] [--reviewers FILE]
+            write a reviewer's Ed25519 signature into an entry (serve --reviewers requires it)
+  expiring  FILE... [--within 30d] [--json] [--now ISO-DATE]
+            list approvals by days to expiry, with ticket and reviewer, for renewal reminders
   render-envoy --allowlist FILE --out DIR [--known-hosts FILE] [--certs-dir DIR] [--cert-manager-issuer NAME]
             write Envoy's interception config (lds, cds, rds, sds) for the allowlist's inspection set
   discover  [FILE...] [--top N]
@@ -40,6 +46,12 @@ commands:
             list the MCP servers configured on this machine; judge such reports against the allowlist
 
 ${SERVE_USAGE}
+
+${VALIDATE_USAGE}
+
+${SIGN_USAGE}
+
+${EXPIRING_USAGE}
 
 ${EXPLAIN_USAGE}
 
@@ -65,6 +77,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runExplain(rest, io);
     case 'stamp':
       return runStamp(rest, io);
+    case 'sign':
+      return runSign(rest, io);
+    case 'expiring':
+      return runExpiring(rest, io);
     case 'render-envoy':
       return runRenderEnvoy(rest, io);
     case 'issue-certs':

@@ -71,6 +71,7 @@ export async function startService(
   const store = new PolicyStore({
     allowlistPath: config.allowlistPath,
     knownHostsPath: config.knownHostsPath,
+    reviewersPath: config.reviewersPath,
     limits: { maxBodyBytes: config.maxBodyBytes, maxBatchElements: config.maxBatchElements },
     logger: deps.logger,
     metrics,
@@ -202,6 +203,7 @@ export async function startService(
       http: deps.telemetry === false ? undefined : withPort(config.httpListen, httpPort),
       allowlist: config.allowlistPath,
       known_hosts: config.knownHostsPath,
+      reviewers: config.reviewersPath,
       grpc_tls: grpcTlsMode(config),
     },
     'mcp-gate listening',

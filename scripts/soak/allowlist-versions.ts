@@ -9,6 +9,7 @@
  * `version` is the file's last line on purpose: a reader that caught a file half written lacks
  * it, and the service must reject that as a schema error instead of serving a cut-down policy.
  */
+import { stampAllowlistText } from '../../src/config/stamp-file.js';
 
 /** What generation `n` approves beyond the fixed part. */
 export interface GenerationTraits {
@@ -64,7 +65,8 @@ export function renderAllowlist(generation: number, today: Date): string {
     expires_on: ${expires}
 `
     : '';
-  return `# mcp-gate soak allowlist, generation ${generation}
+  // Stamped, as a reviewed file is: the loader requires review_sha256 on every entry.
+  return stampAllowlistText(`# mcp-gate soak allowlist, generation ${generation}
 default_action: deny
 mode: enforce
 review_url: https://mcp-review.corp.example/request
@@ -82,7 +84,7 @@ approved:
     reviewed_on: ${reviewed}
     expires_on: ${expires}
 ${linear}version: ${versionLabel(generation)}
-`;
+`).text;
 }
 
 /** A way of breaking the file; `text` must fail validation whatever the generation. */

@@ -220,7 +220,8 @@ export function toDraftYaml(rows: readonly DiscoveryRowJson[], now: Date): strin
     `# Draft allowlist entries written by mcp-gate discover at ${now.toISOString()}.`,
     '# Each is a server people tried that no entry approves, most-tried first. Review the server,',
     `# then replace every ${PLACEHOLDER_PREFIX} value: mcp-gate validate refuses them until then.`,
-    "# Paste the entries you approve under your allowlist's `approved:`.",
+    "# Paste the entries you approve under your allowlist's `approved:`, and stamp each",
+    '# (mcp-gate stamp FILE --id ID): an entry without review_sha256 is refused.',
   ];
   if (rows.length === 0) {
     out.push('# Nothing was seen.', 'approved: []');

@@ -27,13 +27,13 @@ export const SERVE_USAGE = `usage: mcp-gate serve --allowlist FILE [options]
 
 ${Object.values(SERVE_OPTIONS)
   .map((o) => {
-    const flag = `  --${o.flag} ${/^(allowlist|known-hosts|grpc-tls-.*)$/.test(o.flag) ? 'FILE' : 'VALUE'}`;
+    const flag = `  --${o.flag} ${/^(allowlist|known-hosts|reviewers|grpc-tls-.*)$/.test(o.flag) ? 'FILE' : 'VALUE'}`;
     const def = o.default === undefined ? '' : ` (default ${o.default})`;
     return `${flag.padEnd(30)} ${o.help}${def}\n${''.padEnd(31)}env ${o.env}`;
   })
   .join('\n')}
 
-Signals: SIGHUP reloads the allowlist (and the gRPC TLS files); SIGTERM/SIGINT stop gracefully.`;
+Signals: SIGHUP reloads the allowlist (with the known-host and reviewers files, and the gRPC TLS files); SIGTERM/SIGINT stop gracefully.`;
 
 /** The `mcp_gate_errors_total{code}` each process-level fault is counted under. */
 const FAULT_ERROR_CODES: Readonly<Record<FaultKind, ErrorCode>> = {

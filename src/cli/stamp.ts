@@ -55,7 +55,8 @@ export async function runStamp(args: string[], io: StampIo): Promise<number> {
     io.stderr(`${formatIssue(file, read.error, 'error')}\n`);
     return 1;
   }
-  const checked = parseAllowlist(read.text, { fileName: file, now: io.now });
+  // Every rule but the stamps it is about to write.
+  const checked = parseAllowlist(read.text, { fileName: file, now: io.now, stamping: true });
   if (!checked.ok) {
     for (const issue of checked.errors) io.stderr(`${formatIssue(file, issue, 'error')}\n`);
     io.stderr(`${file}: not stamped: the allowlist is invalid\n`);
@@ -92,14 +93,18 @@ export async function runStamp(args: string[], io: StampIo): Promise<number> {
  * stays on one file system), fsync, then rename over the target. A symlink is followed and its
  * target replaced, so the link survives. Refuses if the file no longer holds `expected`.
  */
-async function replaceFileAtomically(path: string, expected: string, text: string): Promise<void> {
+export async function replaceFileAtomically(
+  path: string,
+  expected: string,
+  text: string,
+): Promise<void> {
   const target = await realpath(path);
   const { mode } = await stat(target);
   const prepared = await prepareFile(target, text, mode & 0o7777);
   try {
     // Someone saving the file while we worked would otherwise lose their edit.
     if ((await readFile(target, 'utf8')) !== expected) {
-      throw new Error('the file changed while stamping; run stamp again');
+      throw new Error('the file changed meanwhile; run the command again');
     }
     await prepared.commit();
   } finally {

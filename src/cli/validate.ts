@@ -1,40 +1,84 @@
 /**
- * `mcp-gate validate FILE [--now ISO-DATE]`: checks an allowlist, or a known-MCP-host list (a
- * file whose top level has `hosts:`), with exactly the loader the service uses, and prints every
- * problem at once. Meant for CI and pre-merge checks of both files.
+ * `mcp-gate validate FILE... [--strict] [--reviewers FILE] [--now ISO-DATE]`: checks allowlists,
+ * known-MCP-host lists (a file whose top level has `hosts:`) and reviewers' trust files (top
+ * level `reviewers:`) with exactly the loaders the service uses, and prints every problem at
+ * once. Meant for CI and pre-merge checks of all three.
+ *
+ * - `--reviewers FILE`: entries' review signatures are checked against the trust file, and a
+ *   signature problem is an error (the service would deny the entry `rotation`/`signature`).
+ * - `--strict`: expired approvals, approvals expiring within the warning window (30 days), stale
+ *   or missing review stamps (even with `require_review_stamp: false`) and signature problems
+ *   are errors.
  *
  * Output contract (tests and editors parse it):
  * - stderr: one line per problem, sorted by position: `FILE:LINE:COL message` for an error,
  *   `FILE:LINE:COL warning: message` for a warning.
- * - stdout: one summary line.
- * - exit status: 0 valid (warnings allowed), 1 invalid or unreadable, 2 usage error.
+ * - stdout: one summary line per file.
+ * - exit status: 0 every file valid (warnings allowed), 1 one invalid or unreadable, 2 usage error.
  */
 import { parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
 import type { Issue } from '../config/load-allowlist.js';
 import { looksLikeKnownHosts, parseKnownHosts } from '../config/load-known-hosts.js';
+import { loadReviewersFile, looksLikeReviewers, parseReviewers } from '../config/load-reviewers.js';
+import type { ParseReviewersResult } from '../config/load-reviewers.js';
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
 /** `mcp-gate validate --help`. */
-export const VALIDATE_USAGE = `usage: mcp-gate validate FILE [--now ISO-DATE]
+export const VALIDATE_USAGE = `usage: mcp-gate validate FILE... [--strict] [--reviewers FILE] [--now ISO-DATE]
 
-Checks an allowlist, or a known-MCP-host list (recognised by its top-level "hosts:" key), and
-prints every problem at once, sorted by position, on stderr:
+Checks allowlists, known-MCP-host lists (recognised by a top-level "hosts:" key) and reviewers'
+trust files (top-level "reviewers:"), and prints every problem at once, sorted by position, on
+stderr:
   FILE:LINE:COL message            an error: the file would be rejected
   FILE:LINE:COL warning: message   a warning: the file loads, but look at it
-A one-line summary goes to stdout.
-Exit status: 0 valid (warnings allowed), 1 invalid or unreadable, 2 usage error.
---now fixes the clock for expiry warnings (e.g. 2027-04-19 or 2027-04-19T08:00:00Z).`;
+A one-line summary per file goes to stdout.
+--reviewers FILE checks every entry's review signatures against the trust file; a signature
+  problem is an error (the service would deny the entry: rotation, detail signature).
+--strict (for CI) also makes errors of: expired approvals, approvals expiring within 30 days,
+  stale or missing review stamps (even with require_review_stamp: false), signature problems.
+--now fixes the clock for expiry (e.g. 2027-04-19 or 2027-04-19T08:00:00Z).
+Exit status: 0 every file valid (warnings allowed), 1 a file invalid or unreadable, 2 usage error.`;
 
 /** The parts of CliIo validate uses. */
 export type ValidateIo = Pick<CliIo, 'stdout' | 'stderr' | 'now'>;
+
+interface ValidateCommand {
+  readonly files: readonly string[];
+  readonly now: Date;
+  readonly strict: boolean;
+  readonly reviewersPath: string | undefined;
+}
 
 /** Runs validate; resolves with the exit code. */
 export async function runValidate(args: string[], io: ValidateIo): Promise<number> {
   const parsed = parseCommand(args, io);
   if (typeof parsed === 'number') return parsed;
-  const { file, now } = parsed;
+  let reviewers: Extract<ParseReviewersResult, { ok: true }> | undefined;
+  if (parsed.reviewersPath !== undefined) {
+    const file = parsed.reviewersPath;
+    const loaded = await loadReviewersFile(file);
+    if (!loaded.ok) {
+      // Without the trust file no signature can be judged: nothing is reported valid.
+      report(io, file, loaded.errors, []);
+      io.stdout(`${file}: invalid reviewers file, ${plural(loaded.errors.length, 'error')}\n`);
+      return 1;
+    }
+    reviewers = loaded;
+  }
+  let code = 0;
+  for (const file of parsed.files) {
+    code = Math.max(code, await validateFile(file, parsed, reviewers, io));
+  }
+  return code;
+}
 
+async function validateFile(
+  file: string,
+  command: ValidateCommand,
+  reviewers: Extract<ParseReviewersResult, { ok: true }> | undefined,
+  io: ValidateIo,
+): Promise<number> {
   const read = await readConfigFile(file);
   if (!read.ok) {
     io.stderr(`${formatIssue(file, read.error, 'error')}\n`);
@@ -54,7 +98,25 @@ export async function runValidate(args: string[], io: ValidateIo): Promise<numbe
     return result.ok ? 0 : 1;
   }
 
-  const result = parseAllowlist(read.text, { fileName: file, now });
+  if (looksLikeReviewers(read.text)) {
+    const result = parseReviewers(read.text);
+    report(io, file, result.ok ? [] : result.errors, []);
+    io.stdout(
+      result.ok
+        ? `${file}: valid reviewers file, ${plural(result.count, 'reviewer')}\n`
+        : `${file}: invalid reviewers file, ${plural(result.errors.length, 'error')}\n`,
+    );
+    return result.ok ? 0 : 1;
+  }
+
+  const result = parseAllowlist(read.text, {
+    fileName: file,
+    now: command.now,
+    reviewers: reviewers?.reviewers,
+    permittedSettings: reviewers?.permitted,
+    signatureErrors: true,
+    strict: command.strict,
+  });
   const errors = result.ok ? [] : result.errors;
   report(io, file, errors, result.warnings);
   if (!result.ok) {
@@ -64,18 +126,24 @@ export async function runValidate(args: string[], io: ValidateIo): Promise<numbe
     return 1;
   }
   const { policy } = result;
+  const signed = command.reviewersPath === undefined ? '' : ', signatures valid';
   io.stdout(
     `${file}: valid allowlist, version ${policy.version}, ${plural(policy.entries.length, 'entry', 'entries')}, ` +
-      `${plural(result.warnings.length, 'warning')}, sha256 ${policy.sha256}\n`,
+      `${plural(result.warnings.length, 'warning')}${signed}, sha256 ${policy.sha256}\n`,
   );
   return 0;
 }
 
-function parseCommand(args: string[], io: ValidateIo): { file: string; now: Date } | number {
+function parseCommand(args: string[], io: ValidateIo): ValidateCommand | number {
   const flags = parseCommandArgs(
     {
       args,
-      options: { now: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        now: { type: 'string' },
+        strict: { type: 'boolean' },
+        reviewers: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: true,
     },
@@ -84,9 +152,8 @@ function parseCommand(args: string[], io: ValidateIo): { file: string; now: Date
   );
   if (typeof flags === 'number') return flags;
   const { values, positionals } = flags;
-  const [file, ...extra] = positionals;
-  if (file === undefined || extra.length > 0) {
-    io.stderr(`validate takes exactly one FILE\n${VALIDATE_USAGE}\n`);
+  if (positionals.length === 0) {
+    io.stderr(`validate takes at least one FILE\n${VALIDATE_USAGE}\n`);
     return 2;
   }
   const now = values.now === undefined ? io.now : new Date(values.now);
@@ -94,7 +161,12 @@ function parseCommand(args: string[], io: ValidateIo): { file: string; now: Date
     io.stderr(`--now: not an ISO date: ${values.now ?? ''}\n`);
     return 2;
   }
-  return { file, now };
+  return {
+    files: positionals,
+    now,
+    strict: values.strict === true,
+    reviewersPath: values.reviewers,
+  };
 }
 
 /** `FILE:LINE:COL message`, or `FILE:LINE:COL warning: message`. */

@@ -45,7 +45,7 @@ import {
 // Field schemas
 
 /** A string field checked by `check`, which returns a problem description or undefined. */
-function checkedString(check: (value: string) => string | undefined): z.ZodString {
+export function checkedString(check: (value: string) => string | undefined): z.ZodString {
   return z.string().superRefine((value, ctx) => {
     const problem = check(value);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
@@ -127,6 +127,26 @@ export const ReviewSha256Schema = checkedString((value) =>
     : 'must be 64 lower-case hex digits, as written by "mcp-gate stamp"',
 );
 
+/**
+ * A reviewer's name, as in `reviewed_by`, `cosigned_by`, a signature's `by` and the trust file
+ * (load-reviewers.ts). Control characters are refused: the name is part of the signed message,
+ * whose fields are separated by newlines (review-signature.ts).
+ */
+export const ReviewerNameSchema = checkedString((value) => {
+  const problem = nonEmpty(value);
+  if (problem !== undefined) return problem;
+  if (value.length > 128) return 'must be at most 128 characters';
+  return hasControlCharacter(value) ? 'must not contain control characters' : undefined;
+});
+
+/** An Ed25519 signature as `mcp-gate sign` writes it: 64 bytes in standard, padded base64. */
+export const SignatureBase64Schema = checkedString((value) => {
+  const bytes = /^[A-Za-z0-9+/]{86}==$/.test(value) ? Buffer.from(value, 'base64') : undefined;
+  return bytes?.length === 64 && bytes.toString('base64') === value
+    ? undefined
+    : 'must be an Ed25519 signature in base64 (88 characters), as written by "mcp-gate sign"';
+});
+
 /** `review_url`: absolute http(s), shown to every person who is denied. */
 export const ReviewUrlSchema = checkedString((value) => {
   let url: URL;
@@ -191,6 +211,35 @@ export const ToolsSchema = z.strictObject({
   rules: z.array(ToolRuleSchema).min(1).optional(),
 });
 
+/** One `signatures` item: a reviewer's signature over the entry (review-signature.ts). */
+export const SignatureSchema = z.strictObject({
+  by: ReviewerNameSchema,
+  sig: SignatureBase64Schema,
+});
+
+/** An exception lasts at most this many days from `reviewed_on` (governance may say fewer). */
+export const MAX_EXCEPTION_DAYS = 30;
+/** `governance.max_approval_days` when the section leaves it out: about six months. */
+export const DEFAULT_MAX_APPROVAL_DAYS = 183;
+
+/**
+ * `governance`: rules the allowlist itself must follow (review-rules.ts), enforced by validate and
+ * on every load. Absent, none of them apply; present, every key has its default.
+ */
+export const GovernanceSchema = z.strictObject({
+  max_approval_days: z
+    .int()
+    .min(1, 'must be at least 1')
+    .max(3660, 'must be at most 3660 (ten years)')
+    .default(DEFAULT_MAX_APPROVAL_DAYS),
+  exception_max_days: z
+    .int()
+    .min(1, 'must be at least 1')
+    .max(MAX_EXCEPTION_DAYS, `must be at most ${String(MAX_EXCEPTION_DAYS)}: exceptions are short`)
+    .default(MAX_EXCEPTION_DAYS),
+  cosign_scopes: z.array(GlobSchema).optional(),
+});
+
 /** One approval. Which keys apply depends on `transport` (checkAllowlistRules). */
 export const AllowlistEntrySchema = z.strictObject({
   id: EntryIdSchema,
@@ -211,6 +260,10 @@ export const AllowlistEntrySchema = z.strictObject({
   reviewed_on: DateSchema,
   expires_on: DateSchema,
   review_sha256: ReviewSha256Schema.optional(),
+  cosigned_by: ReviewerNameSchema.optional(),
+  exception: z.boolean().optional(),
+  exception_approved_by: ReviewerNameSchema.optional(),
+  signatures: z.array(SignatureSchema).optional(),
 });
 
 // Built from DENY_REASONS so a new reason is overridable without touching this file; the cast
@@ -233,6 +286,8 @@ export const AllowlistSchema = z.strictObject({
   bundles: BundlesSchema.optional(),
   approved: z.array(AllowlistEntrySchema),
   deny_reasons: DenyReasonsSchema.optional(),
+  require_review_stamp: z.boolean().default(true),
+  governance: GovernanceSchema.optional(),
 });
 
 /** A validated allowlist document (defaults applied). */
@@ -257,6 +312,7 @@ export const REVIEW_STAMP_FIELDS = [
   'allowed_args',
   'command',
   'conditions',
+  'exception',
   'host',
   'inspection',
   'mode',
@@ -270,14 +326,19 @@ export const REVIEW_STAMP_FIELDS = [
 ] as const satisfies readonly AllowlistEntryKey[];
 
 /**
- * Entry keys deliberately left out of the stamp: naming (`id`), bookkeeping (`reviewed_by`),
- * renewal (`expires_on`, checked on every request anyway), and the stamp itself.
+ * Entry keys deliberately left out of the stamp: naming (`id`), bookkeeping (`reviewed_by`,
+ * `cosigned_by`, `exception_approved_by`: who, not what; with a trust file the signatures bind
+ * the reviewers' names), renewal (`expires_on`, checked on every request anyway), and the stamp
+ * and the signatures themselves (a signature covers the stamp's canonical form).
  */
 export const NOT_REVIEW_STAMP_FIELDS = [
   'expires_on',
   'id',
   'review_sha256',
   'reviewed_by',
+  'cosigned_by',
+  'exception_approved_by',
+  'signatures',
 ] as const satisfies readonly AllowlistEntryKey[];
 
 /** `tools` keys in the canonical form; every key of ToolsSchema must be listed. */
@@ -333,12 +394,13 @@ export interface RuleReport {
 
 type Raw = Record<string, unknown>;
 
-function isRecord(value: unknown): value is Raw {
+/** A YAML mapping read as plain data. */
+export function isRecord(value: unknown): value is Raw {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The field's value when it is present and valid on its own, else undefined. */
-type FieldReader = <K extends AllowlistEntryKey>(
+export type FieldReader = <K extends AllowlistEntryKey>(
   entry: Raw,
   key: K,
 ) => AllowlistEntry[K] | undefined;
@@ -352,6 +414,14 @@ const valid: FieldReader = (entry, key) => {
 // For a document AllowlistSchema accepted, every present field is valid and the schema returns
 // it unchanged (no field has a transform), so its value can be read as is.
 const trusted: FieldReader = (entry, key) => entry[key] as AllowlistEntry[typeof key] | undefined;
+
+/**
+ * How rule checks read an entry's fields: validating each (a document that failed the schema) or
+ * as they are (one that passed). Shared with review-rules.ts.
+ */
+export function entryFieldReader(schemaValid: boolean): FieldReader {
+  return schemaValid ? trusted : valid;
+}
 
 /** Options of checkAllowlistRules. */
 export interface RuleOptions {
@@ -369,7 +439,7 @@ export interface RuleOptions {
  * legal-but-surprising urls (a query, a host narrower than a wildcard `host`) as warnings.
  */
 export function checkAllowlistRules(raw: unknown, options: RuleOptions = {}): RuleReport {
-  const field = options.schemaValid === true ? trusted : valid;
+  const field = entryFieldReader(options.schemaValid === true);
   const errors: RuleIssue[] = [];
   const notes: RuleNote[] = [];
   if (!isRecord(raw) || !Array.isArray(raw['approved'])) return { errors, notes };
@@ -537,5 +607,9 @@ export function allowedKeysAt(path: DocPath): readonly string[] | undefined {
   }
   if (path.length === 1 && path[0] === 'identity') return ['user', 'groups', 'jwt'];
   if (path.at(-1) === 'access') return ['users', 'groups', 'clients'];
+  if (path.length === 1 && path[0] === 'governance') return Object.keys(GovernanceSchema.shape);
+  if (path.length === 4 && path[0] === 'approved' && path[2] === 'signatures') {
+    return Object.keys(SignatureSchema.shape);
+  }
   return undefined;
 }

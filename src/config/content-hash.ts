@@ -1,6 +1,7 @@
 /**
  * The identity of the allowlist content on disk: SHA-256 over the allowlist's bytes, a NUL, and
- * the known-host file's bytes (none when there is no such file). loadPolicyData computes the same
+ * the known-host file's bytes (none when there is no such file), and, when a reviewers' trust
+ * file is configured, another NUL and its bytes. loadPolicyData computes the same
  * digest from the decoded texts (identical bytes for the valid UTF-8 it accepts), so the store can
  * tell "unchanged" on its own thread, by streaming the files through the hash, without waking the
  * loader thread for every poll.
@@ -21,12 +22,17 @@ async function feed(hash: Hash, path: string): Promise<void> {
 export async function policyContentHash(
   allowlistPath: string,
   knownHostsPath: string | undefined,
+  reviewersPath?: string,
 ): Promise<string | undefined> {
   const hash = createHash('sha256');
   try {
     await feed(hash, allowlistPath);
     hash.update('\0');
     if (knownHostsPath !== undefined) await feed(hash, knownHostsPath);
+    if (reviewersPath !== undefined) {
+      hash.update('\0');
+      await feed(hash, reviewersPath);
+    }
   } catch {
     return undefined;
   }

@@ -15,7 +15,11 @@
  * - The policy's `sha256` is the SHA-256 of the text's UTF-8 bytes; loadAllowlistFile decodes
  *   strictly (invalid UTF-8 is an error, a BOM is kept), so that equals the file bytes.
  * - Warnings never block a load: approvals expired or expiring within 30 days of `now`, review
- *   stamps that no longer match, and url details that matching ignores.
+ *   stamps that no longer match, signatures that do not hold (with a trust file; the entry is
+ *   then denied), and url details that matching ignores. validate --strict makes all but the
+ *   url notes errors.
+ * - The review rules (review-rules.ts: required stamps, exceptions, co-signers, governance) are
+ *   errors like any other: a file that breaks them is refused.
  * - One reader: the `yaml` package, with positions, words and places every error. A second
  *   reader of a security file could come to read it differently from the first.
  * The YAML helpers here are shared with load-known-hosts.ts and stamp-file.ts.
@@ -41,9 +45,12 @@ import {
   ReviewSha256Schema,
 } from './allowlist-schema.js';
 import type { AllowlistDoc, DocPath } from './allowlist-schema.js';
+import { checkReviewRules } from './review-rules.js';
+import { checkReviewSignatures, checkUnsignedSettings } from './review-signature.js';
+import type { ReviewerKeys, UnsignedSetting } from './review-signature.js';
 import { computeReviewSha256 } from './review-stamp.js';
-import type { StampBundles } from './review-stamp.js';
-import { BundlesSchema, checkScopingRules } from './scoping-schema.js';
+import type { StampContext } from './review-stamp.js';
+import { BundlesSchema, checkScopingRules, IdentitySchema } from './scoping-schema.js';
 import { CONDITION_ENGINE } from './condition-engine.js';
 
 /** One problem or warning, at a 1-based line and column of the file. */
@@ -74,6 +81,28 @@ export interface ParseAllowlistOptions {
   readonly fileName: string;
   /** The time expiry warnings are judged against. */
   readonly now: Date;
+  /**
+   * The trust file's reviewers (`--reviewers`): every entry's signatures are checked against
+   * them (review-signature.ts). Undefined: signatures are not checked.
+   */
+  readonly reviewers?: ReviewerKeys | undefined;
+  /**
+   * With `reviewers`: the top-level settings the trust file permits that let traffic through
+   * unsigned (`default_action: allow`, `mode: dry-run`); any other is an error. Default none.
+   */
+  readonly permittedSettings?: ReadonlySet<UnsignedSetting> | undefined;
+  /**
+   * Signature problems are errors (validate) rather than warnings that leave the entry denied
+   * with reason `rotation`, detail `signature` (the service).
+   */
+  readonly signatureErrors?: boolean | undefined;
+  /**
+   * validate --strict: expired and soon-expiring approvals, stale stamps and signature problems
+   * are errors, and stamps are required even with `require_review_stamp: false`.
+   */
+  readonly strict?: boolean | undefined;
+  /** `mcp-gate stamp` checks the file it is about to stamp: missing stamps are no error. */
+  readonly stamping?: boolean | undefined;
 }
 
 /** Warn about approvals that expire within this many days. */
@@ -345,6 +374,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   array: 'a list',
   object: 'a mapping',
   number: 'a number',
+  int: 'a whole number',
   boolean: 'true or false',
 };
 
@@ -494,8 +524,20 @@ export function validateAllowlist(
   if (!parsed.success)
     errors.push(...zodIssuesToIssues(source, parsed.error.issues, allowedKeysAt));
   // A document the schema accepted need not have each field validated again by the rules.
-  const rules = checkAllowlistRules(raw, { schemaValid: parsed.success });
-  for (const rule of rules.errors) errors.push(issueAt(source, rule.path, rule.at, rule.message));
+  const schemaValid = parsed.success;
+  const rules = checkAllowlistRules(raw, { schemaValid });
+  const review = checkReviewRules(raw, {
+    schemaValid,
+    strict: options.strict === true,
+    stamping: options.stamping === true,
+  });
+  const unsigned =
+    options.reviewers === undefined
+      ? []
+      : checkUnsignedSettings(raw, options.permittedSettings ?? new Set());
+  for (const rule of [...rules.errors, ...review.errors, ...unsigned]) {
+    errors.push(issueAt(source, rule.path, rule.at, rule.message));
+  }
 
   for (const issue of checkScopingRules(raw)) {
     errors.push(
@@ -507,26 +549,49 @@ export function validateAllowlist(
 
   const place = (path: DocPath, message: string): Issue => issueAt(source, path, 'value', message);
   const warnings = rules.notes.map((note) => place(note.path, note.message));
-  const bundles = documentBundles(raw);
-  warnings.push(
-    ...entryWarnings(raw, options.now, place, (entry) => stampMismatchOf(entry, bundles)),
+  // Expiry and stale stamps: warnings for the service, errors for validate --strict.
+  const context = documentStampContext(raw);
+  const reviewFindings = entryWarnings(raw, options.now, place, (entry) =>
+    stampMismatchOf(entry, context),
   );
+  (options.strict === true ? errors : warnings).push(...reviewFindings);
   sortIssues(warnings);
 
   if (!parsed.success || errors.length > 0) {
     return { ok: false, fileName, errors: sortIssues(errors), warnings };
   }
   const doc = parsed.data;
-  return {
-    ok: true,
-    fileName,
-    doc,
-    entries: doc.approved.map((entry) =>
-      compileEntry(entry, computeReviewSha256(entry, doc.bundles), doc.bundles),
-    ),
-    sha256: sha256OfText(text),
-    warnings,
-  };
+  const signatureIssues: Issue[] = [];
+  const entries = doc.approved.map((entry, index) => {
+    const reviewSha256 = computeReviewSha256(entry, doc);
+    const problems =
+      options.reviewers === undefined
+        ? []
+        : checkReviewSignatures(entry, reviewSha256, options.reviewers);
+    for (const problem of problems) {
+      const path = ['approved', index, ...problem.path];
+      signatureIssues.push(place(path, `${pathLabel(path)}: ${problem.message}`));
+    }
+    return compileEntry(
+      entry,
+      reviewSha256,
+      { signatureProblem: problems[0]?.message },
+      doc.bundles,
+    );
+  });
+  if (signatureIssues.length > 0) {
+    if (options.signatureErrors === true || options.strict === true) {
+      return { ok: false, fileName, errors: sortIssues(signatureIssues), warnings };
+    }
+    for (const issue of signatureIssues) {
+      warnings.push({
+        ...issue,
+        message: `${issue.message}; matching requests are denied with reason "rotation" (detail "signature")`,
+      });
+    }
+    sortIssues(warnings);
+  }
+  return { ok: true, fileName, doc, entries, sha256: sha256OfText(text), warnings };
 }
 
 /**
@@ -552,18 +617,25 @@ type PlaceWarning = (path: DocPath, message: string) => Issue;
  * Whether a raw entry has a valid `review_sha256` that differs from the stamp computed over its
  * fields; only entries valid on their own are judged.
  */
-function stampMismatchOf(entry: Record<string, unknown>, bundles: StampBundles): boolean {
+function stampMismatchOf(entry: Record<string, unknown>, context: StampContext): boolean {
   const stamp = ReviewSha256Schema.safeParse(entry['review_sha256']);
   if (!stamp.success) return false;
   const whole = AllowlistEntrySchema.safeParse(entry);
-  return whole.success && computeReviewSha256(whole.data, bundles) !== stamp.data;
+  return whole.success && computeReviewSha256(whole.data, context) !== stamp.data;
 }
 
-/** The document's `bundles` when they are valid, for the stamps of the entries that use them. */
-export function documentBundles(raw: unknown): StampBundles {
-  if (!isPlainRecord(raw)) return undefined;
-  const parsed = BundlesSchema.safeParse(raw['bundles']);
-  return parsed.success ? parsed.data : undefined;
+/**
+ * The parts of the document an entry's stamp covers (review-stamp.ts StampContext), each when it
+ * is valid on its own.
+ */
+export function documentStampContext(raw: unknown): StampContext {
+  if (!isPlainRecord(raw)) return {};
+  const bundles = BundlesSchema.safeParse(raw['bundles']);
+  const identity = IdentitySchema.safeParse(raw['identity']);
+  return {
+    ...(bundles.success ? { bundles: bundles.data } : {}),
+    ...(identity.success ? { identity: identity.data } : {}),
+  };
 }
 
 /**
@@ -696,6 +768,18 @@ export async function readConfigFile(path: string): Promise<ReadResult> {
   } catch {
     return fail('it is not valid UTF-8');
   }
+}
+
+/**
+ * Whether `text` looks like another policy file than an allowlist: its top level is a mapping
+ * with `key` and without `approved` (judged on the lines alone when it is not valid YAML).
+ * `mcp-gate validate` uses it to pick the checker.
+ */
+export function looksLikeFileOf(text: string, key: string): boolean {
+  const yaml = parseYamlSource(text);
+  if (!yaml.ok) return new RegExp(`^${key}\\s*:`, 'm').test(text) && !/^approved\s*:/m.test(text);
+  const value = yaml.value;
+  return isPlainRecord(value) && key in value && !('approved' in value);
 }
 
 /** Reads and parses an allowlist file; I/O problems become an error at 1:1. */

@@ -20,6 +20,7 @@ import { HostPatternSchema } from './allowlist-schema.js';
 import type { Issue } from './load-allowlist.js';
 import {
   issueAt,
+  looksLikeFileOf,
   parseYamlSource,
   readConfigFile,
   sha256OfText,
@@ -170,14 +171,5 @@ export async function loadKnownHostsFile(path: string): Promise<ParseKnownHostsR
  * rather than an allowlist; `mcp-gate validate` uses it to pick the checker.
  */
 export function looksLikeKnownHosts(text: string): boolean {
-  const yaml = parseYamlSource(text);
-  if (!yaml.ok) return /^hosts\s*:/m.test(text) && !/^approved\s*:/m.test(text);
-  const value = yaml.value;
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    'hosts' in value &&
-    !('approved' in value)
-  );
+  return looksLikeFileOf(text, 'hosts');
 }

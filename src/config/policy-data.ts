@@ -21,11 +21,17 @@ import { CONDITION_ENGINE } from './condition-engine.js';
 import { formatIssue, readConfigFile, validateAllowlist } from './load-allowlist.js';
 import { ICONV_CHARSETS } from '../text/iconv-charsets.js';
 import { EMPTY_KNOWN_HOSTS, toKnownHosts, validateKnownHosts } from './load-known-hosts.js';
+import { parseReviewers } from './load-reviewers.js';
 
 /** What to load, and which contents need no work because they were judged before. */
 export interface PolicyLoadRequest {
   readonly allowlistPath: string;
   readonly knownHostsPath: string | undefined;
+  /**
+   * The reviewers' trust file (`--reviewers`): entries need valid signatures by listed reviewers.
+   * Undefined: signatures are not checked.
+   */
+  readonly reviewersPath?: string | undefined;
   /** The clock for expiry warnings (epoch ms). */
   readonly nowMs: number;
   /** Content hashes (see PolicyData.hash) to answer `unchanged` for without parsing. */
@@ -34,7 +40,7 @@ export interface PolicyLoadRequest {
 
 /** A validated allowlist (and known-host list), compiled as far as plain data allows. */
 export interface PolicyData {
-  /** SHA-256 over both files' texts: identifies the content for the unchanged check. */
+  /** SHA-256 over the files' texts: identifies the content for the unchanged check. */
   readonly hash: string;
   readonly header: PolicyHeader;
   /** Compiled entries in file order. */
@@ -53,41 +59,55 @@ export type PolicyLoadResult =
       readonly kind: 'invalid';
       /** Undefined when a file could not be read. */
       readonly hash: string | undefined;
-      /** `FILE:LINE:COL message` lines, every problem of both files. */
+      /** `FILE:LINE:COL message` lines, every problem of every file. */
       readonly errors: readonly string[];
     }
   | { readonly kind: 'loaded'; readonly data: PolicyData };
 
-/** Reads, validates and compiles both files. Never throws. */
+/** Reads, validates and compiles the files. Never throws. */
 export async function loadPolicyData(request: PolicyLoadRequest): Promise<PolicyLoadResult> {
-  const { allowlistPath, knownHostsPath } = request;
-  const [allowlistRead, knownRead] = await Promise.all([
+  const { allowlistPath, knownHostsPath, reviewersPath } = request;
+  const optional = (path: string | undefined): ReturnType<typeof readConfigFile> =>
+    path === undefined ? Promise.resolve({ ok: true as const, text: '' }) : readConfigFile(path);
+  const [allowlistRead, knownRead, reviewersRead] = await Promise.all([
     readConfigFile(allowlistPath),
-    knownHostsPath === undefined
-      ? Promise.resolve({ ok: true as const, text: '' })
-      : readConfigFile(knownHostsPath),
+    optional(knownHostsPath),
+    optional(reviewersPath),
   ]);
   const readErrors: string[] = [];
   if (!allowlistRead.ok) readErrors.push(formatIssue(allowlistPath, allowlistRead.error));
   if (!knownRead.ok && knownHostsPath !== undefined) {
     readErrors.push(formatIssue(knownHostsPath, knownRead.error));
   }
-  if (!allowlistRead.ok || !knownRead.ok) {
+  if (!reviewersRead.ok && reviewersPath !== undefined) {
+    readErrors.push(formatIssue(reviewersPath, reviewersRead.error));
+  }
+  if (!allowlistRead.ok || !knownRead.ok || !reviewersRead.ok) {
     return { kind: 'invalid', hash: undefined, errors: readErrors };
   }
 
-  const hash = createHash('sha256')
+  // The digest policyContentHash computes from the files (content-hash.ts).
+  const digest = createHash('sha256')
     .update(allowlistRead.text)
     .update('\0')
-    .update(knownRead.text)
-    .digest('hex');
+    .update(knownRead.text);
+  if (reviewersPath !== undefined) digest.update('\0').update(reviewersRead.text);
+  const hash = digest.digest('hex');
   if (request.skipHashes.includes(hash)) return { kind: 'unchanged', hash };
 
   const errors: string[] = [];
   const warnings: string[] = [];
+  const reviewers = reviewersPath === undefined ? undefined : parseReviewers(reviewersRead.text);
+  if (reviewersPath !== undefined && reviewers?.ok === false) {
+    // A broken trust file is a broken policy: without it no signature can be judged.
+    errors.push(...reviewers.errors.map((e) => formatIssue(reviewersPath, e)));
+    return { kind: 'invalid', hash, errors };
+  }
   const allowlist = validateAllowlist(allowlistRead.text, {
     fileName: allowlistPath,
     now: new Date(request.nowMs),
+    reviewers: reviewers?.ok === true ? reviewers.reviewers : undefined,
+    permittedSettings: reviewers?.ok === true ? reviewers.permitted : undefined,
   });
   warnings.push(...allowlist.warnings.map((w) => formatIssue(allowlistPath, w)));
   if (!allowlist.ok) errors.push(...allowlist.errors.map((e) => formatIssue(allowlistPath, e)));

@@ -62,10 +62,11 @@ export class PolicyStore {
    * problem, because starting without a valid allowlist would leave Envoy with nothing to ask.
    */
   async loadInitial(): Promise<PolicySnapshot> {
-    const { allowlistPath, knownHostsPath } = this.options;
+    const { allowlistPath, knownHostsPath, reviewersPath } = this.options;
     const result = await createInProcessPolicyLoader().load({
       allowlistPath,
       knownHostsPath,
+      reviewersPath,
       nowMs: this.options.now(),
       skipHashes: [],
     });

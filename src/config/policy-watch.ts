@@ -37,6 +37,8 @@ export interface PolicyReloaded {
 export interface PolicyWatchOptions {
   readonly allowlistPath: string;
   readonly knownHostsPath: string | undefined;
+  /** The reviewers' trust file (`--reviewers`); undefined: signatures are not checked. */
+  readonly reviewersPath?: string | undefined;
   readonly limits: PolicySnapshot['limits'];
   readonly logger: Logger;
   readonly now: () => number;
@@ -96,9 +98,11 @@ export class PolicyWatch {
 
   /** Starts the directory watchers (unless `watch: false`) and the periodic re-read. */
   start(pollMs: number): void {
-    const { allowlistPath, knownHostsPath, logger } = this.options;
+    const { allowlistPath, knownHostsPath, reviewersPath, logger } = this.options;
     this.reloader.watch({
-      files: [allowlistPath, knownHostsPath].filter((path): path is string => path !== undefined),
+      files: [allowlistPath, knownHostsPath, reviewersPath].filter(
+        (path): path is string => path !== undefined,
+      ),
       what: 'allowlist',
       watch: this.options.watch !== false,
       pollMs,
@@ -115,15 +119,16 @@ export class PolicyWatch {
   private async read(
     judged: JudgedContent,
   ): Promise<ReloadRead<PolicyReloaded, readonly string[]>> {
-    const { allowlistPath, knownHostsPath } = this.options;
+    const { allowlistPath, knownHostsPath, reviewersPath } = this.options;
     const skipHashes = [judged.inForce, judged.rejected].filter(
       (hash): hash is string => hash !== undefined,
     );
-    const hash = await policyContentHash(allowlistPath, knownHostsPath);
+    const hash = await policyContentHash(allowlistPath, knownHostsPath, reviewersPath);
     if (hash !== undefined && skipHashes.includes(hash)) return { kind: 'unchanged', hash };
     const request: PolicyLoadRequest = {
       allowlistPath,
       knownHostsPath,
+      reviewersPath,
       nowMs: this.options.now(),
       skipHashes,
     };

@@ -34,6 +34,11 @@ export interface ServeConfig {
   readonly allowlistPath: string;
   /** undefined only with `--known-hosts none`; the default is BUNDLED_KNOWN_HOSTS. */
   readonly knownHostsPath: string | undefined;
+  /**
+   * The reviewers' trust file: with it an entry approves only with a valid signature by its
+   * listed reviewer (src/config/review-signature.ts). Undefined: signatures are not checked.
+   */
+  readonly reviewersPath: string | undefined;
   /** `host:port`, `[v6]:port`, or `unix:/path` (grpc-js syntax). */
   readonly grpcListen: string;
   /** Mode set on the unix socket after bind; undefined leaves what the umask gave it. */
@@ -95,6 +100,12 @@ export const SERVE_OPTIONS = {
     env: 'MCP_GATE_KNOWN_HOSTS',
     help: 'known-MCP-host list YAML file, or "none" for no list',
     default: BUNDLED_KNOWN_HOSTS,
+  },
+  reviewers: {
+    flag: 'reviewers',
+    env: 'MCP_GATE_REVIEWERS',
+    help: "reviewers' trust file (names and ssh-ed25519 keys): entries need their reviewer's signature",
+    default: undefined,
   },
   grpcListen: {
     flag: 'grpc-listen',
@@ -369,6 +380,7 @@ export function resolveServeConfig(
   const config: ServeConfig = {
     allowlistPath: allowlistPath ?? '',
     knownHostsPath: knownHosts === NO_KNOWN_HOSTS ? undefined : knownHosts,
+    reviewersPath: pick('reviewers'),
     grpcListen,
     grpcSocketMode,
     grpcSocketGroup,

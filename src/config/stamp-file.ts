@@ -14,10 +14,10 @@
  * apart from the stamps, else nothing is returned (an AppError is thrown). Pure: no I/O.
  */
 import { isMap, isScalar, isSeq } from 'yaml';
-import type { Pair, YAMLMap } from 'yaml';
+import type { Pair, YAMLMap, YAMLSeq } from 'yaml';
 import { AppError, ConfigError } from '../errors.js';
 import { AllowlistEntrySchema } from './allowlist-schema.js';
-import { documentBundles, parseYamlSource, positionOf } from './load-allowlist.js';
+import { documentStampContext, parseYamlSource, positionOf } from './load-allowlist.js';
 import { computeReviewSha256 } from './review-stamp.js';
 
 /** What stampAllowlistText did. */
@@ -36,7 +36,8 @@ export interface StampOptions {
   readonly id?: string;
 }
 
-interface Edit {
+/** A text edit: replace `start`..`end` with `insert`. */
+export interface Edit {
   readonly start: number;
   readonly end: number;
   readonly insert: string;
@@ -65,7 +66,7 @@ export function stampAllowlistText(text: string, options: StampOptions = {}): St
     throw new ConfigError('ERR_ALLOWLIST_INVALID', 'cannot stamp: the file has no approved list');
   }
 
-  const bundles = documentBundles(value);
+  const context = documentStampContext(value);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const edits: Edit[] = [];
   const stamped: string[] = [];
@@ -86,7 +87,7 @@ export function stampAllowlistText(text: string, options: StampOptions = {}): St
       );
     }
     const id = entry.data.id;
-    const hash = computeReviewSha256(entry.data, bundles);
+    const hash = computeReviewSha256(entry.data, context);
     const existing = item.items.find((pair) => isScalar(pair.key) && pair.key.value === STAMP_KEY);
     if (existing !== undefined) {
       const node = existing.value;
@@ -125,7 +126,10 @@ function cannotEdit(id: string, why: string): AppError {
   return new AppError('ERR_USAGE', `cannot stamp ${JSON.stringify(id)}: ${why}`);
 }
 
-/** An edit that inserts `line` as a new line after the last line of a block mapping. */
+/**
+ * An edit that inserts `line` as a new line after the last line of a block mapping, at the
+ * indentation of its keys.
+ */
 function insertionAfterLastLine(
   text: string,
   source: Parameters<typeof positionOf>[0],
@@ -137,15 +141,32 @@ function insertionAfterLastLine(
   if (item.flow === true) {
     throw cannotEdit(id, 'it is written as a flow mapping ({…}); write it as a block mapping');
   }
-  const start = item.range?.[0];
   const last: Pair | undefined = item.items[item.items.length - 1];
   const lastNode: unknown = last?.value ?? last?.key;
+  const edit = insertionAfter(text, source, item, lastNode, [line], eol);
+  if (edit === undefined) throw cannotEdit(id, 'cannot find where the entry ends');
+  return edit;
+}
+
+/**
+ * An edit that inserts `lines` after the line where `lastNode` (the last node of the block
+ * collection `block`) ends, each at the indentation of the collection's first line: the keys of
+ * a block mapping, or the `-` of a block sequence. Undefined when the nodes carry no positions.
+ */
+export function insertionAfter(
+  text: string,
+  source: Parameters<typeof positionOf>[0],
+  block: YAMLMap | YAMLSeq,
+  lastNode: unknown,
+  lines: readonly string[],
+  eol: string,
+): Edit | undefined {
+  const start = block.range?.[0];
   const lastRange =
     isScalar(lastNode) || isMap(lastNode) || isSeq(lastNode) ? lastNode.range : undefined;
-  if (start === undefined || lastRange === undefined || lastRange === null) {
-    throw cannotEdit(id, 'cannot find where the entry ends');
-  }
-  // Every key of a block mapping starts in the column of its first key.
+  if (start === undefined || lastRange === undefined || lastRange === null) return undefined;
+  // Every key of a block mapping (every item of a block sequence) starts in the column of its
+  // first one.
   const indent = ' '.repeat(positionOf(source, start).col - 1);
   let at: number;
   if (
@@ -162,7 +183,8 @@ function insertionAfterLastLine(
     at = newline === -1 ? text.length : newline + 1;
   }
   const needsBreak = at > 0 && text.charAt(at - 1) !== '\n';
-  return { start: at, end: at, insert: `${needsBreak ? eol : ''}${indent}${line}${eol}` };
+  const insert = lines.map((line) => `${indent}${line}${eol}`).join('');
+  return { start: at, end: at, insert: `${needsBreak ? eol : ''}${insert}` };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { CheckRequest } from '../../src/envoy/check-types.js';
 import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
 import type { EnvoyCheckRequestOptions } from '../helpers/envoy-check-request.js';
 import { rpc } from '../helpers/facts.js';
+import { stamped } from '../helpers/stamped.js';
 
 /** The catalogue's clock: every approval below is valid at this instant. */
 export const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -16,7 +17,7 @@ export const NOW = Date.parse('2026-11-21T12:00:00Z');
 /** Our cap on a (decoded) body, passed as `--max-body-bytes`; Envoy's max_request_bytes is 1 MiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export const ALLOWLIST = `# adversarial catalogue allowlist
+export const ALLOWLIST = stamped(`# adversarial catalogue allowlist
 version: adversarial-1
 default_action: deny
 mode: enforce
@@ -72,7 +73,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-09-01
     expires_on: 2027-03-01
-`;
+`);
 
 export const KNOWN_HOSTS = 'hosts: [mcp.linear.app]\n';
 

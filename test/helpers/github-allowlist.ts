@@ -1,11 +1,12 @@
 /**
  * The allowlist most integration suites need: one reviewed entry for GitHub's MCP server, with
  * the knobs the suites turn (version label, tool globs), and the Streamable HTTP `tools/call`
- * that goes with it, built as Envoy builds it.
+ * that goes with it, built as Envoy builds it. Every entry is stamped, as `mcp-gate stamp` leaves it.
  */
 import type { CheckRequest } from '../../src/envoy/check-types.js';
 import { envoyCheckRequest } from './envoy-check-request.js';
 import { rpc } from './facts.js';
+import { stamped } from './stamped.js';
 
 export const REVIEW_URL = 'https://mcp-review.corp.example/request';
 
@@ -23,9 +24,11 @@ export interface GithubAllowlistOptions {
   readonly expiresOn?: string;
   /** More entries, as YAML list items indented like the first (or top-level keys after them). */
   readonly extraEntries?: string;
+  /** Top-level sections written before `approved:` (`identity:`, `bundles:`), as YAML. */
+  readonly sections?: string;
 }
 
-/** `github-official` on api.githubcopilot.com, reviewed under SEC-4902, default deny. */
+/** `github-official` on api.githubcopilot.com, reviewed under SEC-4902, default deny; stamped. */
 export function githubAllowlist(options: GithubAllowlistOptions = {}): string {
   const globs = (list: readonly string[]): string => list.map((g) => JSON.stringify(g)).join(', ');
   const tools =
@@ -36,10 +39,10 @@ export function githubAllowlist(options: GithubAllowlistOptions = {}): string {
         }`;
   const mode = options.mode === undefined ? '' : `mode: ${options.mode}\n`;
   const denyStyle = options.denyStyle === undefined ? '' : `deny_style: ${options.denyStyle}\n`;
-  return `version: ${options.version ?? '2026.11'}
+  return stamped(`version: ${options.version ?? '2026.11'}
 default_action: ${options.defaultAction ?? 'deny'}
 ${mode}review_url: ${REVIEW_URL}
-${denyStyle}approved:
+${denyStyle}${options.sections ?? ''}approved:
   - id: github-official
     host: api.githubcopilot.com
     transport: http
@@ -49,7 +52,7 @@ ${tools}    review_ticket: SEC-4902
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: ${options.expiresOn ?? '2099-04-18'}
-${options.extraEntries ?? ''}`;
+${options.extraEntries ?? ''}`);
 }
 
 /** Headers of a Streamable HTTP session after initialize (2025-11-25). */

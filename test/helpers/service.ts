@@ -76,7 +76,14 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
   );
   const registry = new Registry();
   const logger = createLogger({ level: config.logLevel, destination: sink });
-  const service = await startService(config, { logger, registry, now: options.now ?? Date.now });
+  let service: RunningService;
+  try {
+    service = await startService(config, { logger, registry, now: options.now ?? Date.now });
+  } catch (err: unknown) {
+    // A service that did not start leaves no temp dir behind.
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     service,
     dir,

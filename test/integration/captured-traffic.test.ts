@@ -28,12 +28,13 @@ import { MCP_TRAFFIC_FIXTURE_DIR } from '../helpers/mcp-capture.js';
 import type { McpTrafficFixture } from '../helpers/mcp-capture.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
+import { stamped } from '../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const HOST = 'mcp.example.com';
 
 /** The host is approved on every path (the legacy transport uses /sse and /messages). */
-const APPROVING_ALLOWLIST = `version: captured.1
+const APPROVING_ALLOWLIST = stamped(`version: captured.1
 default_action: deny
 review_url: https://mcp-review.corp.example/request
 approved:
@@ -47,10 +48,10 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
 
 /** Approves another host only: the fixtures' host is unlisted. */
-const OTHER_HOST_ALLOWLIST = `version: captured.2
+const OTHER_HOST_ALLOWLIST = stamped(`version: captured.2
 default_action: deny
 review_url: https://mcp-review.corp.example/request
 approved:
@@ -61,7 +62,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures and expectations

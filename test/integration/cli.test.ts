@@ -30,6 +30,7 @@ import {
   trackChild,
   WAIT_MS,
 } from '../helpers/serve-process.js';
+import { restamped, stamped } from '../helpers/stamped.js';
 
 const DEPLOY_ALLOWLIST = 'deploy/allowlist.yaml';
 const DEPLOY_KNOWN_HOSTS = 'deploy/known-mcp-hosts.yaml';
@@ -102,11 +103,14 @@ const toolCall = (tool: string) =>
 // ---------------------------------------------------------------------------------------------
 
 describe('mcp-gate: commands and usage', () => {
-  test('--help exits 0 and lists the four commands', async () => {
+  test('--help exits 0 and lists the commands, each with its usage', async () => {
     const { code, stdout, stderr } = await runCli(['--help']);
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    for (const command of ['serve', 'validate', 'explain', 'stamp']) {
+    for (const usage of ['validate FILE...', 'sign FILE --id ID --key KEY', 'expiring FILE...']) {
+      expect(stdout).toContain(`usage: mcp-gate ${usage}`);
+    }
+    for (const command of ['serve', 'validate', 'explain', 'stamp', 'sign', 'expiring']) {
       expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
   });
@@ -296,7 +300,7 @@ describe('mcp-gate serve: running', () => {
     await mkdir(conf);
     const real = path.join(data, 'allowlist.yaml');
     const served = path.join(conf, 'allowlist.yaml');
-    const v1 = `version: 2026.11
+    const v1 = stamped(`version: 2026.11
 review_url: ${REVIEW_URL}
 approved:
   - id: github-official
@@ -309,7 +313,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2099-04-18
-`;
+`);
     await writeFile(real, v1);
     await symlink(real, served);
     const socket = path.join(dir, 'authz.sock');
@@ -330,9 +334,11 @@ approved:
 
     await writeFile(
       real,
-      v1
-        .replace('version: 2026.11', 'version: 2026.12')
-        .replace("['get_*']", "['get_*', 'create_*']"),
+      restamped(
+        v1
+          .replace('version: 2026.11', 'version: 2026.12')
+          .replace("['get_*']", "['get_*', 'create_*']"),
+      ),
     );
     serve.child.kill('SIGHUP');
     const reloaded = await serve.waitForLog(

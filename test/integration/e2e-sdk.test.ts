@@ -51,6 +51,7 @@ import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
 import { RecordedList } from '../helpers/recorded-list.js';
 import { textOf } from '../helpers/tool-result.js';
+import { stamped } from '../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const REVIEW_URL = 'https://mcp-review.corp.example/request';
@@ -66,7 +67,7 @@ const TOOL_RULES = `    tools:
       deny: ['*delete*']
 `;
 
-const ALLOWLIST = `version: e2e.1
+const ALLOWLIST = stamped(`version: e2e.1
 default_action: deny
 mode: enforce
 review_url: ${REVIEW_URL}
@@ -88,7 +89,7 @@ ${TOOL_RULES}    mode: dry-run
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
 
 /** envoy/egress-proxy.yaml's `with_request_body`. */
 const WITH_REQUEST_BODY: BufferSettings = {

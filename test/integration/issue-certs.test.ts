@@ -16,6 +16,7 @@ import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createCertificateAuthority, issueLeafCertificate } from '../../src/certs/x509.js';
 import type { CertificateAndKey } from '../../src/certs/x509.js';
 import { runCli } from '../../src/cli.js';
+import { stamped } from '../helpers/stamped.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const DAY_MS = 86_400_000;
@@ -35,11 +36,12 @@ review_url: https://mcp-review.corp.example/request
 approved:
 `;
 const TOOLS = '    tools: { deny: ["*delete*"] }\n';
-const ALLOWLIST =
+const ALLOWLIST = stamped(
   HEADER +
-  ENTRY('copilot', 'api.githubcopilot.com', TOOLS) +
-  ENTRY('wild', '*.example.com', TOOLS) +
-  ENTRY('plain', 'mcp.linear.app', '');
+    ENTRY('copilot', 'api.githubcopilot.com', TOOLS) +
+    ENTRY('wild', '*.example.com', TOOLS) +
+    ENTRY('plain', 'mcp.linear.app', ''),
+);
 
 const tempDirs: string[] = [];
 afterEach(async () => {
@@ -186,7 +188,7 @@ describe('issue-certs: files', () => {
   });
 
   test('an IPv4 host gets an IP SAN, and a second run keeps it', async () => {
-    const s = await setup({ allowlist: HEADER + ENTRY('by-ip', '10.1.2.3', TOOLS) });
+    const s = await setup({ allowlist: stamped(HEADER + ENTRY('by-ip', '10.1.2.3', TOOLS)) });
     expect((await issue(s)).stdout).toContain('/10.1.2.3 (10.1.2.3): issued');
     const cert = new X509Certificate(await readFile(path.join(s.out, '10.1.2.3', 'tls.crt')));
     expect(cert.subjectAltName).toBe('IP Address:10.1.2.3');
@@ -194,7 +196,7 @@ describe('issue-certs: files', () => {
   });
 
   test('the default known-host list is the bundled one, and an empty inspection set issues nothing', async () => {
-    const s = await setup({ allowlist: HEADER + ENTRY('plain', 'mcp.linear.app', '') });
+    const s = await setup({ allowlist: stamped(HEADER + ENTRY('plain', 'mcp.linear.app', '')) });
     const args = ['issue-certs', '--allowlist', s.allowlist, '--ca-cert', s.caCert];
     const run = await cli([...args, '--ca-key', s.caKey, '--out', s.out]);
     expect(run.stderr).toBe('');
@@ -293,7 +295,10 @@ describe('issue-certs: rotation', () => {
   test('a host that left the inspection set is reported stale, not deleted', async () => {
     const s = await setup();
     await issue(s);
-    await writeFile(s.allowlist, HEADER + ENTRY('copilot', 'api.githubcopilot.com', TOOLS));
+    await writeFile(
+      s.allowlist,
+      stamped(HEADER + ENTRY('copilot', 'api.githubcopilot.com', TOOLS)),
+    );
     const { stdout } = await issue(s);
     expect(stdout).toContain(
       `${s.out}/wildcard.example.com: stale, not in the inspection set; remove it once Envoy no longer uses it\n`,

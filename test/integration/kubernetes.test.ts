@@ -12,10 +12,12 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import type { ICertificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -28,6 +30,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 
+import { runExpiring } from '../../src/cli/expiring.js';
 import { resolveServeConfig, SERVE_OPTIONS } from '../../src/config/service-config.js';
 import { DEFAULT_CA_BUNDLE } from '../../src/envoy-render/layout.js';
 import { createTelemetryServer } from '../../src/telemetry/http.js';
@@ -44,6 +47,7 @@ const RENDERINGS = {
   'workload-egress': 'deploy/kubernetes/overlays/egress-gateway/workload-egress',
   'sidecar-agent': 'deploy/kubernetes/examples/sidecar-agent',
   monitoring: 'deploy/kubernetes/examples/monitoring',
+  'expiry-reminders': 'deploy/kubernetes/examples/expiry-reminders',
 } as const;
 type Rendering = keyof typeof RENDERINGS;
 
@@ -406,6 +410,50 @@ suite('deploy/kubernetes', () => {
       expect([sawMcpGate, sawEnvoy]).toEqual([true, true]);
     },
   );
+
+  test('expiry-reminders: a restricted CronJob whose command lists the mounted allowlist', async () => {
+    const [cronJob, ...others] = ofKind<ICronJob>('expiry-reminders', 'CronJob');
+    expect(others).toEqual([]);
+    const spec = cronJob?.spec?.jobTemplate.spec?.template.spec;
+    if (cronJob === undefined || spec === undefined) throw new Error('no CronJob pod spec');
+    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    const [container] = spec.containers;
+    if (container === undefined) throw new Error('no container');
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    // The image's entrypoint is mcp-gate: the args are a command line of ours.
+    const [command, file, ...flags] = container.args ?? [];
+    expect(command).toBe('expiring');
+    if (file === undefined) throw new Error('no file');
+    expect(provided('expiry-reminders', spec, container, file)).toBe('file');
+    // Run it on the mounted ConfigMap's text, at a time when the shipped allowlist has an
+    // approval within the window.
+    const dir = await mkdtemp(path.join(tmpdir(), 'mcp-gate-cronjob-'));
+    try {
+      const copy = path.join(dir, 'allowlist.yaml');
+      await writeFile(copy, mountedText('expiry-reminders', spec, container, file));
+      let stdout = '';
+      let stderr = '';
+      const code = await runExpiring([copy, ...flags], {
+        stdout: (text) => (stdout += text),
+        stderr: (text) => (stderr += text),
+        now: new Date('2027-02-20T07:00:00Z'),
+      });
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(stdout)).toEqual([
+        expect.objectContaining({ id: 'sentry', days: 8, expires_on: '2027-02-28', file: copy }),
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   test('sidecar: Envoy dials the unix socket mcp-gate listens on, on a volume both mount', () => {
     const deployment = ofKind<IDeployment>('sidecar-agent', 'Deployment')[0];

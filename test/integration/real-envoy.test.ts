@@ -42,6 +42,7 @@ import type { RunningMcpServer } from '../helpers/mcp-capture.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
 import { textOf } from '../helpers/tool-result.js';
+import { stamped } from '../helpers/stamped.js';
 
 const ENVOY_BIN = process.env['ENVOY_BIN'] ?? '';
 const ENVOY_YAML = path.resolve(import.meta.dirname, '../../envoy/egress-proxy.yaml');
@@ -53,7 +54,7 @@ const READY_TIMEOUT_MS = 20_000;
 const EXIT_GRACE_MS = 5_000;
 
 function allowlist(port: number): string {
-  return `version: real-envoy.1
+  return stamped(`version: real-envoy.1
 default_action: deny
 review_url: ${REVIEW_URL}
 approved:
@@ -68,7 +69,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
 }
 
 type Node = Record<string, unknown>;

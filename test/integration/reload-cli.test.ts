@@ -15,13 +15,14 @@ import { RELOAD_REJECTED } from '../../src/config/policy-store.js';
 import { createAuthzClient } from '../helpers/authz-client.js';
 import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
 import { rpc } from '../helpers/facts.js';
+import { stamped } from '../helpers/stamped.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const LISTEN = ['--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0'];
 const WAIT_MS = 15_000;
 
 function allowlist(version: string, tools: string): string {
-  return `version: ${version}
+  return stamped(`version: ${version}
 review_url: https://mcp-review.corp.example/request
 approved:
   - id: github-official
@@ -34,7 +35,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
 }
 
 const children = new Set<ChildProcess>();

@@ -28,6 +28,7 @@ import type { AuthzClient } from '../helpers/authz-client.js';
 import { githubToolCall } from '../helpers/github-allowlist.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService, TestServiceOptions } from '../helpers/service.js';
+import { stamped } from '../helpers/stamped.js';
 
 const T0 = Date.parse('2026-11-21T12:00:00Z');
 const KNOWN_HOSTS = 'hosts: [mcp.notion.com]\n';
@@ -35,7 +36,7 @@ const KNOWN_HOSTS = 'hosts: [mcp.notion.com]\n';
 /** An allowlist whose github entry allows `get_*` plus the given extra tool globs. */
 function allowlist(version: string, extraTools: readonly string[] = []): string {
   const tools = ['"get_*"', ...extraTools.map((t) => JSON.stringify(t))].join(', ');
-  return `version: ${version}
+  return stamped(`version: ${version}
 review_url: https://mcp-review.corp.example/request
 approved:
   - id: github-official
@@ -49,7 +50,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
 }
 
 const V1 = allowlist('v1');

@@ -14,6 +14,7 @@ import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
 import { rpc } from '../helpers/facts.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
+import { stamped } from '../helpers/stamped.js';
 
 const FILLER = 10_000;
 /** Far above any slice of the reload; far below the main-thread parse it replaces. */
@@ -55,7 +56,7 @@ function largeAllowlist(version: string, tools: string): string {
   for (let i = 0; i < FILLER; i++) entry(`filler-${i}`, `h${i}.filler.example`, 'get_*');
   entry('entry-a', 'a.mcp.example', `${tools}_*`);
   entry('entry-b', 'b.mcp.example', `${tools}_*`);
-  return `${lines.join('\n')}\n`;
+  return stamped(`${lines.join('\n')}\n`);
 }
 
 const V1 = largeAllowlist('large.1', 'alpha');

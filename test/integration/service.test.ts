@@ -12,6 +12,7 @@ import { rpc } from '../helpers/facts.js';
 import { githubAllowlist } from '../helpers/github-allowlist.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
+import { restamped } from '../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 
@@ -311,9 +312,12 @@ describe('health and readiness', () => {
 });
 
 describe('hot reload', () => {
-  const v2 = ALLOWLIST.replace('version: 2026.11', 'version: 2026.12').replace(
-    '"get_*", "list_*"',
-    '"get_*", "list_*", "create_*"',
+  // A reviewed change: a tool glob added, then re-stamped.
+  const v2 = restamped(
+    ALLOWLIST.replace('version: 2026.11', 'version: 2026.12').replace(
+      '"get_*", "list_*"',
+      '"get_*", "list_*", "create_*"',
+    ),
   );
 
   test('a valid change is picked up by the directory watcher', async () => {

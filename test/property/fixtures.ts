@@ -8,6 +8,7 @@ import { parseAllowlist } from '../../src/config/load-allowlist.js';
 import { parseKnownHosts } from '../../src/config/load-known-hosts.js';
 import type { PolicySnapshot } from '../../src/core/pipeline.js';
 import { ICONV_CHARSETS } from '../../src/text/iconv-charsets.js';
+import { stamped } from '../helpers/stamped.js';
 
 /** The clock every property decides at: inside every entry's review window. */
 export const NOW_MS = Date.parse('2026-11-21T12:00:00Z');
@@ -82,8 +83,7 @@ const REVIEW = `    review_ticket: SEC-1
     reviewed_on: 2026-10-01
     expires_on: 2027-10-01`;
 
-/** Enforce mode, default deny: the setting the two security invariants are stated for. */
-export const BASE_ALLOWLIST = `version: fuzz-base
+const BASE_TEXT = `version: fuzz-base
 default_action: deny
 mode: enforce
 review_url: https://mcp-review.corp.example/request
@@ -127,25 +127,37 @@ ${REVIEW}
 `;
 
 /**
+ * Enforce mode, default deny: the setting the two security invariants are stated for. Every
+ * variant below is stamped after its edit, as a reviewer would stamp it.
+ */
+export const BASE_ALLOWLIST = stamped(BASE_TEXT);
+
+/**
  * Variants for the properties that hold in every configuration (never throws, deterministic,
  * every allow names its entry): global dry-run, default allow, a per-entry dry-run, an expired
  * entry and a jsonrpc_error deny style.
  */
 export const POLICY_TEXTS = {
   base: BASE_ALLOWLIST,
-  'dry-run': BASE_ALLOWLIST.replace('mode: enforce', 'mode: dry-run'),
-  'default-allow': BASE_ALLOWLIST.replace('default_action: deny', 'default_action: allow'),
-  'entry-dry-run': BASE_ALLOWLIST.replace(
-    '    url: https://api.githubcopilot.com/mcp/\n',
-    '    url: https://api.githubcopilot.com/mcp/\n    mode: dry-run\n',
+  'dry-run': stamped(BASE_TEXT.replace('mode: enforce', 'mode: dry-run')),
+  'default-allow': stamped(BASE_TEXT.replace('default_action: deny', 'default_action: allow')),
+  'entry-dry-run': stamped(
+    BASE_TEXT.replace(
+      '    url: https://api.githubcopilot.com/mcp/\n',
+      '    url: https://api.githubcopilot.com/mcp/\n    mode: dry-run\n',
+    ),
   ),
-  expired: BASE_ALLOWLIST.replace(
-    '    url: http://mcp.internal.test:8443/mcp\n    review_ticket: SEC-1\n    reviewed_by: fuzz\n    reviewed_on: 2026-10-01\n    expires_on: 2027-10-01',
-    '    url: http://mcp.internal.test:8443/mcp\n    review_ticket: SEC-1\n    reviewed_by: fuzz\n    reviewed_on: 2026-10-01\n    expires_on: 2026-11-01',
+  expired: stamped(
+    BASE_TEXT.replace(
+      '    url: http://mcp.internal.test:8443/mcp\n    review_ticket: SEC-1\n    reviewed_by: fuzz\n    reviewed_on: 2026-10-01\n    expires_on: 2027-10-01',
+      '    url: http://mcp.internal.test:8443/mcp\n    review_ticket: SEC-1\n    reviewed_by: fuzz\n    reviewed_on: 2026-10-01\n    expires_on: 2026-11-01',
+    ),
   ),
-  'jsonrpc-error': BASE_ALLOWLIST.replace(
-    'review_url: https://mcp-review.corp.example/request',
-    'review_url: https://mcp-review.corp.example/request\ndeny_style: jsonrpc_error',
+  'jsonrpc-error': stamped(
+    BASE_TEXT.replace(
+      'review_url: https://mcp-review.corp.example/request',
+      'review_url: https://mcp-review.corp.example/request\ndeny_style: jsonrpc_error',
+    ),
   ),
 } as const;
 

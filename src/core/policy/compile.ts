@@ -326,7 +326,7 @@ export function compilePolicy<E extends PolicyEntryInput>(
 ): CompiledPolicy {
   const builder = createPolicyBuilder(options.conditionEngine);
   for (const source of doc.approved)
-    builder.add(compileEntry(source, options.reviewSha256(source), doc.bundles));
+    builder.add(compileEntry(source, options.reviewSha256(source), {}, doc.bundles));
   return builder.build(toPolicyHeader(doc, options));
 }
 
@@ -478,14 +478,22 @@ function broadest(candidates: readonly Candidate[]): Candidate | undefined {
   return best;
 }
 
+/** What the loader found about an entry's review beyond its stamp. */
+export interface EntryReview {
+  /** Why its signatures do not approve it (CompiledEntry.signatureProblem). */
+  readonly signatureProblem?: string | undefined;
+}
+
 /**
  * One validated entry as plain, frozen data (no functions: it may cross a thread).
  * `reviewSha256` is the entry's review stamp recomputed from its keys (computeReviewSha256); a
- * written `review_sha256` that differs from it marks the entry for rotation.
+ * written `review_sha256` that differs from it marks the entry for rotation, and so does a
+ * signature problem in `review`.
  */
 export function compileEntry(
   source: PolicyEntryInput,
   reviewSha256: string,
+  review: EntryReview = {},
   bundles?: Readonly<Record<string, BundleInput>>,
 ): CompiledEntry {
   const host = source.host === undefined ? undefined : parseHostPattern(source.host);
@@ -519,6 +527,7 @@ export function compileEntry(
     expiresOn: source.expires_on,
     expiresAtMs: expiresAtMs(source.expires_on),
     stampMismatch: source.review_sha256 !== undefined && source.review_sha256 !== reviewSha256,
+    signatureProblem: review.signatureProblem,
   });
 }
 

@@ -4,7 +4,8 @@
  *
  * Order of judgement for MCP traffic (the first that applies wins):
  * 1. no entry matches → `unapproved` (or allow with `default_action: allow`);
- * 2. the entry expired → `expired`; 3. its review stamp no longer matches → `rotation`;
+ * 2. the entry expired → `expired`; 3. its review stamp no longer matches → `rotation`, or its
+ *    review signatures do not hold (with a trust file) → `rotation`, detail `signature`;
  * 4. the body could not be inspected where it matters → `uninspectable`;
  * 5. the user, groups or AI client are outside the entry's access rules →
  *    `principal_not_allowed` / `client_not_allowed`;
@@ -22,11 +23,11 @@
  * a host we would deny (`mcp.linear.app:0443` is port 443 to Envoy).
  * Dry-run (global, or the matched entry's own mode) turns a deny into an allow flagged `dryRun`.
  */
-import type { Decision } from '../decision.js';
+import type { Decision, DenyDetail } from '../decision.js';
 import type { RequestFacts } from '../facts.js';
 import { classifyClient } from '../mcp/client.js';
 import type { ClientName } from '../mcp/client.js';
-import type { InspectionDetail, McpInspection } from '../mcp/inspection.js';
+import type { McpInspection } from '../mcp/inspection.js';
 import type { ConditionSource } from './condition.js';
 import { NO_PRINCIPAL, resolvePrincipal } from './identity.js';
 import type { Principal } from './identity.js';
@@ -89,7 +90,8 @@ export function decide(input: DecideInput): Decision {
 
   const serverLevel = serverLevelDenial(entry, input.nowMs);
   if (serverLevel !== undefined) {
-    return deny(input, serverLevel.reason, entry, undefined, undefined, serverLevel.why);
+    const { reason, detail, why } = serverLevel;
+    return deny(input, reason, entry, detail, undefined, why);
   }
 
   const rules = policy.rulesOf(entry);
@@ -179,7 +181,8 @@ function decideHostOnly(input: DecideInput): Decision {
     const entry = inspected ?? broadest;
     const serverLevel = serverLevelDenial(entry, input.nowMs);
     if (serverLevel !== undefined) {
-      return deny(input, serverLevel.reason, entry, undefined, undefined, serverLevel.why);
+      const { reason, detail, why } = serverLevel;
+      return deny(input, reason, entry, detail, undefined, why);
     }
     if (inspected !== undefined) {
       return deny(
@@ -258,12 +261,27 @@ function denyAmbiguousAuthority(input: DecideInput): Decision {
 export function serverLevelDenial(
   entry: CompiledEntry,
   nowMs: number,
-): { reason: DenyReason; why: string } | undefined {
+): { reason: DenyReason; detail: DenyDetail | undefined; why: string } | undefined {
   if (nowMs >= entry.expiresAtMs) {
-    return { reason: 'expired', why: `entry ${entry.id} expired after ${entry.expiresOn}` };
+    return {
+      reason: 'expired',
+      detail: undefined,
+      why: `entry ${entry.id} expired after ${entry.expiresOn}`,
+    };
   }
   if (entry.stampMismatch) {
-    return { reason: 'rotation', why: `entry ${entry.id} changed since its review stamp` };
+    return {
+      reason: 'rotation',
+      detail: undefined,
+      why: `entry ${entry.id} changed since its review stamp`,
+    };
+  }
+  if (entry.signatureProblem !== undefined) {
+    return {
+      reason: 'rotation',
+      detail: 'signature',
+      why: `entry ${entry.id} has no valid review signature: ${entry.signatureProblem}`,
+    };
   }
   return undefined;
 }
@@ -325,7 +343,7 @@ function deny(
   input: DecideInput,
   reason: DenyReason,
   entry: CompiledEntry | undefined,
-  detail: InspectionDetail | undefined,
+  detail: DenyDetail | undefined,
   tool: string | undefined,
   explanation: string,
   context: DenyContext = {},

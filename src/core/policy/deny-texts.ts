@@ -11,7 +11,7 @@
  *   checks both rules for the built-ins; the allowlist schema checks them for overrides.
  * Pure: constants and string checks only.
  */
-import type { InspectionDetail } from '../mcp/inspection.js';
+import type { DenyDetail } from '../decision.js';
 import type { DenyReason } from './policy.js';
 
 /** The placeholders a deny text may use; anything else in braces is rejected at load time. */
@@ -63,9 +63,10 @@ export const DEFAULT_DENY_TEXTS: Readonly<Record<DenyReason, string>> = Object.f
 
 /**
  * Built-in texts for details that need their own words, because the fix is not the person's but
- * the operator's. Each belongs to the reason `uninspectable`.
+ * the operator's or the reviewers': `tunnel_not_inspected` (reason `uninspectable`) and
+ * `signature` (reason `rotation`).
  */
-export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<InspectionDetail, string>>> =
+export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<DenyDetail, string>>> =
   Object.freeze({
     tunnel_not_inspected:
       'MCP server {server} is approved with rules that can only be checked on inspected TLS, ' +
@@ -75,6 +76,9 @@ export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<InspectionDetail
     identity_missing:
       'MCP server {server} is approved for named people or groups only, and this request did ' +
       'not say who you are, so it was blocked. Sign in through the proxy or ask: {review_url}',
+    signature:
+      'The approval for MCP server {server} carries no valid signature from its reviewers, so ' +
+      'it was blocked until they sign it again: {review_url}',
   });
 
 /**
@@ -84,7 +88,7 @@ export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<InspectionDetail
 export function denyTemplate(
   denyTexts: Readonly<Record<DenyReason, string>>,
   reason: DenyReason,
-  detail: InspectionDetail | undefined,
+  detail: DenyDetail | undefined,
 ): string {
   const own = detail === undefined ? undefined : DEFAULT_DETAIL_DENY_TEXTS[detail];
   if (own !== undefined && denyTexts[reason] === DEFAULT_DENY_TEXTS[reason]) return own;

@@ -13,7 +13,10 @@ export const DENY_REASONS = [
   'unapproved',
   /** The matching entry is past its `expires_on` date. */
   'expired',
-  /** The entry's `review_sha256` no longer matches its security-relevant fields. */
+  /**
+   * The entry's `review_sha256` no longer matches its security-relevant fields, or (detail
+   * `signature`) its review signatures do not hold.
+   */
   'rotation',
   /** A `tools/call` for a tool the matching entry does not allow. */
   'tool_not_allowed',
@@ -34,6 +37,13 @@ export const DENY_REASONS = [
   'internal_error',
 ] as const;
 export type DenyReason = (typeof DENY_REASONS)[number];
+
+/** The `detail` of reason `rotation`: what about the review no longer holds. */
+export const REVIEW_DETAILS = [
+  /** No valid signature by the entry's reviewer (or co-signer) from the trust file. */
+  'signature',
+] as const;
+export type ReviewDetail = (typeof REVIEW_DETAILS)[number];
 
 export const ALLOW_REASONS = [
   /** An approved entry matched and allowed it. */
@@ -138,6 +148,12 @@ export interface CompiledEntry {
   readonly expiresAtMs: number;
   /** `review_sha256` present and different from the computed hash. */
   readonly stampMismatch: boolean;
+  /**
+   * Why the entry's review signatures do not approve it (checked against the trust file when
+   * the file is loaded, src/config/review-signature.ts); undefined when they hold or when no
+   * trust file is configured. A reason makes the entry deny `rotation`, detail `signature`.
+   */
+  readonly signatureProblem: string | undefined;
 }
 
 export interface CompiledPolicy {

@@ -7,6 +7,7 @@ import { runDiscover } from '../../../src/cli/discover.js';
 import { runValidate } from '../../../src/cli/validate.js';
 import { DiscoveryTable } from '../../../src/discovery/table.js';
 import { REVIEW_URL } from '../../helpers/github-allowlist.js';
+import { stamped } from '../../helpers/stamped.js';
 
 const NOW = new Date('2026-12-03T12:00:00Z');
 let dir: string;
@@ -137,7 +138,7 @@ describe('mcp-gate discover', () => {
     );
   });
 
-  test('validate refuses the drafts as printed and accepts them once a reviewer filled them in', async () => {
+  test('validate refuses the drafts as printed and accepts them once a reviewer filled them in and stamped them', async () => {
     const { stdout } = await discover([], REPLICA_A);
     const allowlist = `version: 2026.12\nreview_url: ${REVIEW_URL}\n${stdout}`;
     const refused = await validate(allowlist);
@@ -158,7 +159,10 @@ describe('mcp-gate discover', () => {
       .replace('TODO-reviewer', 'security-platform')
       .replace('TODO-YYYY-MM-DD', '2026-12-03')
       .replace('TODO-YYYY-MM-DD', '2027-06-03');
-    const accepted = await validate(filled);
+    const unstamped = await validate(filled);
+    expect(unstamped.code).toBe(1);
+    expect(unstamped.stderr).toContain('missing required key "review_sha256"');
+    const accepted = await validate(stamped(filled));
     expect(accepted.stderr).toBe('');
     expect(accepted.code).toBe(0);
     expect(accepted.stdout).toContain('valid allowlist, version 2026.12, 1 entry');

@@ -8,6 +8,7 @@ import {
   rm,
   stat,
   symlink,
+  writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,10 +96,14 @@ describe('mcp-gate stamp', () => {
 
   test('through a symlink: the link stays, its target is stamped', async () => {
     const target = await copy('valid-minimal.yaml');
+    // The fixture is stamped; without its stamp the target must really be replaced.
+    const unstamped = (await readFile(target, 'utf8')).replace(/^ {4}review_sha256: .*\n/m, '');
+    await writeFile(target, unstamped);
     const link = join(dir, 'link.yaml');
     await symlink(target, link);
-    const { code } = await run([link]);
+    const { code, stdout } = await run([link]);
     expect(code).toBe(0);
+    expect(stdout).toBe(`stamped linear\n${link}: 1 stamped, 0 already current\n`);
     expect((await lstat(link)).isSymbolicLink()).toBe(true);
     expect(await readFile(target, 'utf8')).toMatch(/review_sha256: [0-9a-f]{64}\n$/);
   });

@@ -142,23 +142,23 @@ const INVALID: { file: string; errors: string[] }[] = [
   {
     file: 'invalid-deny-reasons-keys.yaml',
     errors: [
-      '12:3 deny_reasons: unknown key "not_approved" (did you mean "unapproved"?)',
-      '14:3 deny_reasons: unknown key "tool_denied"',
+      '13:3 deny_reasons: unknown key "not_approved" (did you mean "unapproved"?)',
+      '15:3 deny_reasons: unknown key "tool_denied"',
     ],
   },
   {
     file: 'invalid-duplicate-ids.yaml',
     errors: [
-      '11:9 approved[1].id: duplicate id "linear" (also approved[0])',
-      '25:9 approved[3].id: duplicate id "linear" (also approved[0])',
+      '12:9 approved[1].id: duplicate id "linear" (also approved[0])',
+      '28:9 approved[3].id: duplicate id "linear" (also approved[0])',
     ],
   },
   {
     file: 'invalid-duplicate-location.yaml',
     errors: [
-      '12:11 approved[1].host: same host, port and path prefix as approved[0] (linear-a); merge the two entries or narrow one with url',
-      '29:10 approved[3].url: same host, port and path prefix as approved[2] (github-a); merge the two entries or narrow one with url',
-      '45:10 approved[5].url: same host, port and path prefix as approved[0] (linear-a); merge the two entries or narrow one with url',
+      '13:11 approved[1].host: same host, port and path prefix as approved[0] (linear-a); merge the two entries or narrow one with url',
+      '32:10 approved[3].url: same host, port and path prefix as approved[2] (github-a); merge the two entries or narrow one with url',
+      '50:10 approved[5].url: same host, port and path prefix as approved[0] (linear-a); merge the two entries or narrow one with url',
     ],
   },
   {
@@ -190,10 +190,10 @@ const INVALID: { file: string; errors: string[] }[] = [
     file: 'invalid-forbidden-words.yaml',
     errors: [
       `2:13 review_url: contains "not-found", and it is shown in deny texts: ${WHY}`,
-      `12:15 deny_reasons.unapproved: contains "404": ${WHY}`,
-      `13:12 deny_reasons.expired: contains "Unauthorized": ${WHY}`,
-      `14:13 deny_reasons.rotation: contains "Method not allowed": ${WHY}`,
-      `15:15 deny_reasons.overloaded: contains "not found": ${WHY}`,
+      `13:15 deny_reasons.unapproved: contains "404": ${WHY}`,
+      `14:12 deny_reasons.expired: contains "Unauthorized": ${WHY}`,
+      `15:13 deny_reasons.rotation: contains "Method not allowed": ${WHY}`,
+      `16:15 deny_reasons.overloaded: contains "not found": ${WHY}`,
     ],
   },
   {
@@ -257,8 +257,8 @@ const INVALID: { file: string; errors: string[] }[] = [
   {
     file: 'invalid-placeholders.yaml',
     errors: [
-      '12:15 deny_reasons.unapproved: unknown placeholder {hostname}; known: {server} {host} {tool} {review_url} {reason} {condition}',
-      '13:12 deny_reasons.expired: unknown placeholders { server }, {url}; known: {server} {host} {tool} {review_url} {reason} {condition}',
+      '13:15 deny_reasons.unapproved: unknown placeholder {hostname}; known: {server} {host} {tool} {review_url} {reason} {condition}',
+      '14:12 deny_reasons.expired: unknown placeholders { server }, {url}; known: {server} {host} {tool} {review_url} {reason} {condition}',
     ],
   },
   {
@@ -321,9 +321,9 @@ const INVALID: { file: string; errors: string[] }[] = [
     file: 'invalid-url-host-mismatch.yaml',
     errors: [
       "7:10 approved[0].url: its host other.example.com does not match the entry's host api.example.com",
-      "15:10 approved[1].url: its host mcp.example.org does not match the entry's host *.example.com",
-      "23:10 approved[2].url: its host *.example.net does not match the entry's host mcp.example.net",
-      "31:10 approved[3].url: its host example.io does not match the entry's host *.example.io",
+      "16:10 approved[1].url: its host mcp.example.org does not match the entry's host *.example.com",
+      "25:10 approved[2].url: its host *.example.net does not match the entry's host mcp.example.net",
+      "34:10 approved[3].url: its host example.io does not match the entry's host *.example.io",
     ],
   },
   {
@@ -397,9 +397,9 @@ describe('warnings', () => {
     expect(result.ok).toBe(true);
     expect(lines(result.warnings)).toEqual([
       '10:17 approved[0].expires_on: approval "expired" expired after 2026-11-20 (UTC); matching requests are denied with reason "expired" until it is renewed',
-      '17:17 approved[1].expires_on: approval "last-day" expires after 2026-11-21 (UTC), in 1 day; renew the review before then',
-      '24:17 approved[2].expires_on: approval "soon" expires after 2026-12-01 (UTC), in 11 days; renew the review before then',
-      '38:17 approved[4].expires_on: approval "in-30-days" expires after 2026-12-20 (UTC), in 30 days; renew the review before then',
+      '18:17 approved[1].expires_on: approval "last-day" expires after 2026-11-21 (UTC), in 1 day; renew the review before then',
+      '26:17 approved[2].expires_on: approval "soon" expires after 2026-12-01 (UTC), in 11 days; renew the review before then',
+      '42:17 approved[4].expires_on: approval "in-30-days" expires after 2026-12-20 (UTC), in 30 days; renew the review before then',
     ]);
   });
 
@@ -422,8 +422,8 @@ describe('warnings', () => {
     expect(result.ok).toBe(true);
     expect(lines(result.warnings)).toEqual([
       '7:10 approved[0].url: the query is ignored when matching; only host, port and path count',
-      '13:11 approved[1].host: *.mcp.cloudflare.com matches hosts at any depth, but the interception certificate for it covers one label only (x.mcp.cloudflare.com, not x.y.mcp.cloudflare.com), so clients refuse inspected TLS to deeper hosts; approve those as their own patterns ("*.y.mcp.cloudflare.com") or exact hosts',
-      "15:10 approved[1].url: host docs.mcp.cloudflare.com is narrower than the entry's host *.mcp.cloudflare.com, but the entry matches every host under *.mcp.cloudflare.com; narrow host, or write *.mcp.cloudflare.com in the url",
+      '14:11 approved[1].host: *.mcp.cloudflare.com matches hosts at any depth, but the interception certificate for it covers one label only (x.mcp.cloudflare.com, not x.y.mcp.cloudflare.com), so clients refuse inspected TLS to deeper hosts; approve those as their own patterns ("*.y.mcp.cloudflare.com") or exact hosts',
+      "16:10 approved[1].url: host docs.mcp.cloudflare.com is narrower than the entry's host *.mcp.cloudflare.com, but the entry matches every host under *.mcp.cloudflare.com; narrow host, or write *.mcp.cloudflare.com in the url",
     ]);
   });
 

@@ -24,13 +24,14 @@ import type { PolicyLoader } from '../../../src/config/policy-loader.js';
 import { PolicyStore, RELOAD_REJECTED } from '../../../src/config/policy-store.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
+import { stamped } from '../../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/allowlists');
 const REAL_WORKER = new URL('../../../src/config/policy-worker.ts', import.meta.url);
 
 function allowlist(version: string): string {
-  return `version: ${version}
+  return stamped(`version: ${version}
 review_url: https://mcp-review.corp.example/request
 approved:
   - id: github-official
@@ -41,7 +42,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
 }
 
 let dir: string;
@@ -208,7 +209,7 @@ describe('policy worker: the result', () => {
     );
     await writeFile(
       file,
-      `version: many\nreview_url: https://r.example/\napproved:\n${entries.join('')}`,
+      stamped(`version: many\nreview_url: https://r.example/\napproved:\n${entries.join('')}`),
     );
     const result = await loaderFor().load(request(file));
     if (result.kind !== 'loaded') throw new Error(JSON.stringify(result));

@@ -18,11 +18,12 @@ import { PolicyStore, RELOAD_REJECTED } from '../../../src/config/policy-store.j
 import type { PolicyStoreOptions } from '../../../src/config/policy-store.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
+import { stamped } from '../../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 
 function allowlist(version: string): string {
-  return `version: ${version}
+  return stamped(`version: ${version}
 review_url: https://mcp-review.corp.example/request
 approved:
   - id: github-official
@@ -33,7 +34,7 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
-`;
+`);
 }
 const V1 = allowlist('v1');
 const V2 = allowlist('v2');

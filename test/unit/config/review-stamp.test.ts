@@ -59,10 +59,19 @@ describe('every entry key is classified for the review stamp', () => {
     expect([...TOOL_STAMP_FIELDS].sort()).toEqual(Object.keys(ToolsSchema.shape).sort());
   });
 
-  test('only naming, bookkeeping, renewal and the stamp itself are not security relevant', () => {
-    // `mode` is stamped: switching an entry to dry-run turns its enforcement off.
+  test('only naming, bookkeeping, renewal, the stamp and the signatures are not security relevant', () => {
+    // `mode` is stamped: switching an entry to dry-run turns its enforcement off; `exception`
+    // is stamped: turning an exception into a regular approval lifts its 30-day limit.
     expect([...NOT_REVIEW_STAMP_FIELDS].sort()).toEqual(
-      ['expires_on', 'id', 'review_sha256', 'reviewed_by'].sort(),
+      [
+        'expires_on',
+        'id',
+        'review_sha256',
+        'reviewed_by',
+        'cosigned_by',
+        'exception_approved_by',
+        'signatures',
+      ].sort(),
     );
   });
 });
@@ -87,6 +96,9 @@ describe('canonical form', () => {
     { name: 'reviewed_by', change: { reviewed_by: 'someone-else' } },
     { name: 'expires_on (renewal)', change: { expires_on: '2028-01-01' } },
     { name: 'review_sha256', change: { review_sha256: 'a'.repeat(64) } },
+    { name: 'cosigned_by', change: { cosigned_by: 'data-platform' } },
+    { name: 'exception_approved_by', change: { exception_approved_by: 'ciso' } },
+    { name: 'signatures', change: { signatures: [{ by: 'security-platform', sig: 'x' }] } },
     { name: 'scopes reordered', change: { scopes: ['issues.read', 'repo.read'] } },
     {
       name: 'scopes with a duplicate',
@@ -122,10 +134,21 @@ describe('canonical form', () => {
     { name: 'reviewed_on', change: { reviewed_on: '2026-10-19' } },
     { name: 'command added', change: { command: '/bin/sh' } },
     { name: 'allowed_args added', change: { allowed_args: ['--all'] } },
+    { name: 'exception added', change: { exception: true } },
+    { name: 'exception: false added', change: { exception: false } },
   ])('a change: $name', ({ change }) => {
     // `key: undefined` stands for a key removed from the file (the canonical form omits both).
     const changed: AllowlistEntry = { ...GITHUB, ...change };
     expect(computeReviewSha256(changed)).not.toBe(GITHUB_SHA256);
+  });
+
+  test('exception is written as the JSON boolean; true and false differ', () => {
+    expect(toCanonicalReviewForm({ ...STDIO, exception: true })).toContain(
+      '"command":"/opt/acme/bin/postgres-mcp","exception":true,"host"',
+    );
+    expect(computeReviewSha256({ ...STDIO, exception: true })).not.toBe(
+      computeReviewSha256({ ...STDIO, exception: false }),
+    );
   });
 
   test('allowed_args order is significant', () => {

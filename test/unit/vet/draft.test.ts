@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 
 import { parseAllowlist } from '../../../src/config/load-allowlist.js';
+import { stampAllowlistText } from '../../../src/config/stamp-file.js';
 import { compileGlobSet } from '../../../src/core/policy/glob.js';
 import { isExactRule, toVetDraft } from '../../../src/vet/draft.js';
 import type { ToolSummary } from '../../../src/vet/mcp-handshake.js';
@@ -10,15 +11,16 @@ import { mcpResult, NOW, tool, vetResult } from './results.js';
 const HEADER = 'version: t\nreview_url: https://mcp-review.corp.example/request\n';
 
 /** The draft with its placeholders filled in, as a reviewer would. */
+/** The draft as a reviewer leaves it: placeholders filled in, then `mcp-gate stamp`. */
 function reviewed(draft: string): string {
-  return (
+  return stampAllowlistText(
     HEADER +
-    draft
-      .replace('TODO-ticket', 'SEC-1')
-      .replace('TODO-reviewer', 'security')
-      .replace('TODO-YYYY-MM-DD', '2026-12-01')
-      .replace('TODO-YYYY-MM-DD', '2027-06-01')
-  );
+      draft
+        .replace('TODO-ticket', 'SEC-1')
+        .replace('TODO-reviewer', 'security')
+        .replace('TODO-YYYY-MM-DD', '2026-12-01')
+        .replace('TODO-YYYY-MM-DD', '2027-06-01'),
+  ).text;
 }
 
 function draftFor(

@@ -29,6 +29,7 @@ function policyOf(approved: AllowlistEntry[], extra: Partial<AllowlistDoc> = {})
     mode: 'enforce',
     review_url: 'https://mcp-review.corp.example/request',
     deny_style: 'auto',
+    require_review_stamp: true,
     approved,
     ...extra,
   };

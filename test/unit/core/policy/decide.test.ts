@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { parseAllowlist } from '../../../../src/config/load-allowlist.js';
 import { parseKnownHosts } from '../../../../src/config/load-known-hosts.js';
-import { stampAllowlistText } from '../../../../src/config/stamp-file.js';
 import type { Decision } from '../../../../src/core/decision.js';
 import { authorize } from '../../../../src/core/pipeline.js';
 import type { CompiledPolicy, KnownHosts, Reason } from '../../../../src/core/policy/policy.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../../helpers/facts.js';
 import type { FactsInput } from '../../../helpers/facts.js';
 import { ICONV_CHARSETS } from '../../../../src/text/iconv-charsets.js';
+import { stamped } from '../../../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 
@@ -112,9 +112,8 @@ function compile(text: string, now = NOW): CompiledPolicy {
 }
 
 function stampedThenWidened(): string {
-  const stamped = stampAllowlistText(ALLOWLIST, {}).text;
   // Widen the rotated entry after its review: scope creep without a new review.
-  return stamped.replace('scopes: [read]', 'scopes: [read, write]');
+  return stamped(ALLOWLIST).replace('scopes: [read]', 'scopes: [read, write]');
 }
 
 const POLICY = compile(stampedThenWidened());
@@ -591,7 +590,7 @@ describe('decide', () => {
   });
 
   test('global dry-run allows unlisted MCP as a flagged would-deny', () => {
-    const dry = compile(ALLOWLIST.replace('mode: enforce', 'mode: dry-run'));
+    const dry = compile(stamped(ALLOWLIST.replace('mode: enforce', 'mode: dry-run')));
     const decision = decideFor(
       { authority: 'mcp.evil.example', headers: SESSION, body: call('x') },
       dry,
@@ -606,13 +605,15 @@ describe('decide', () => {
     );
     const decision = decideFor(
       { ...GH, headers: SESSION, body: call('delete_repo') },
-      compile(text),
+      compile(stamped(text)),
     );
     expect(decision).toMatchObject({ verdict: 'deny', reason: 'tool_not_allowed', dryRun: false });
   });
 
   test('default_action: allow lets unlisted MCP through but still denies evasion', () => {
-    const open = compile(ALLOWLIST.replace('default_action: deny', 'default_action: allow'));
+    const open = compile(
+      stamped(ALLOWLIST.replace('default_action: deny', 'default_action: allow')),
+    );
     expect(
       decideFor({ authority: 'mcp.new.example', headers: SESSION, body: call('x') }, open),
     ).toMatchObject({

@@ -3,6 +3,7 @@ import { parseAllowlist } from '../../../../src/config/load-allowlist.js';
 import { stampAllowlistText } from '../../../../src/config/stamp-file.js';
 import { inspectionSet } from '../../../../src/core/policy/inspection-set.js';
 import type { CompiledPolicy } from '../../../../src/core/policy/policy.js';
+import { stamped } from '../../../helpers/stamped.js';
 
 const HEADER = `
 version: t
@@ -26,7 +27,7 @@ ${lines
 }
 
 function policyOf(entries: string): CompiledPolicy {
-  const parsed = parseAllowlist(HEADER + entries, {
+  const parsed = parseAllowlist(stamped(HEADER + entries), {
     fileName: 'allowlist.yaml',
     now: new Date('2026-11-01T00:00:00Z'),
   });
