@@ -552,6 +552,15 @@ describe('the review stamp covers scoping', () => {
     expect(mismatched(reviewed.replace(from, to))).toEqual(ids);
   });
 
+  test('re-pointing the identity section rotates every scoped entry, and only those', () => {
+    const edited = reviewed.replace(
+      'user: { header: x-forwarded-email }',
+      'user: { header: x-client-says-who }',
+    );
+    expect(edited).not.toBe(reviewed);
+    expect(mismatched(edited)).toEqual(['warehouse', 'github', 'claude-code-only']);
+  });
+
   test('editing a condition expression rotates its entry', () => {
     const edited = reviewed.replace('args.repo.startsWith("acme/")', 'args.repo.startsWith("")');
     expect(edited).not.toBe(reviewed);
