@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 
+import { stampAllowlistText } from '../../src/config/stamp-file.js';
 import { runCli } from '../../src/cli.js';
 import {
   createVetPki,
@@ -554,7 +555,8 @@ describe('vet – --draft', () => {
       .replace('TODO-reviewer', 'security-platform')
       .replace('TODO-YYYY-MM-DD', '2026-12-01')
       .replace('TODO-YYYY-MM-DD', '2027-06-01');
-    await writeFile(reviewed, header + filled);
+    // As the reviewer leaves it: filled in, then stamped.
+    await writeFile(reviewed, stampAllowlistText(header + filled).text);
     const accepted = await validateCli(reviewed);
     expect(accepted.stderr).toBe('');
     expect(accepted.code).toBe(0);
