@@ -24,6 +24,7 @@ import { inspectMcp } from '../src/core/mcp/inspect.js';
 import { parseJsonRpcBody } from '../src/core/mcp/json-rpc-body.js';
 import { parseStrictJson } from '../test/oracles/strict-json.js';
 import { cpuNsPerCall, cpuTimeSink } from './stats.js';
+import { ICONV_CHARSETS } from '../src/text/iconv-charsets.js';
 
 const LIMITS = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
 
@@ -75,6 +76,9 @@ function factsFor(body: Uint8Array): RequestFacts {
     requestId: '6f1c3c1e-2c8e-4a53-9a36-0b9d8f2f6a11',
     sni: undefined,
     source: undefined,
+    peerPrincipal: '',
+    peerCertificate: '',
+    metadata: new Map(),
   };
 }
 
@@ -109,18 +113,25 @@ function main(): void {
   for (const { name, text } of bodies) {
     const bytes = Buffer.from(text);
     const facts = factsFor(bytes);
-    const decoded = decodeBody(bytes, undefined, 'application/json', LIMITS.maxBodyBytes);
+    const decoded = decodeBody(
+      bytes,
+      undefined,
+      'application/json',
+      LIMITS.maxBodyBytes,
+      ICONV_CHARSETS,
+    );
     if (!decoded.ok) throw new Error(`${name}: ${decoded.message}`);
-    const inspection = inspectMcp(facts, LIMITS);
+    const inspection = inspectMcp(facts, LIMITS, ICONV_CHARSETS);
     if (inspection.failure !== undefined || inspection.messages[0]?.tool !== 'search_issues') {
       throw new Error(`${name}: the inspection is not the approved tools/call it should be`);
     }
     const kinds: Record<string, () => unknown> = {
       'utf8+JSON.parse': () => JSON.parse(bytes.toString('utf8')) as unknown,
-      decodeBody: () => decodeBody(bytes, undefined, 'application/json', LIMITS.maxBodyBytes),
+      decodeBody: () =>
+        decodeBody(bytes, undefined, 'application/json', LIMITS.maxBodyBytes, ICONV_CHARSETS),
       parseStrictJson: () => parseStrictJson(decoded.text, { maxDepth: 64 }),
       parseJsonRpcBody: () => parseJsonRpcBody(decoded.text, { maxDepth: 64 }),
-      inspectMcp: () => inspectMcp(facts, LIMITS),
+      inspectMcp: () => inspectMcp(facts, LIMITS, ICONV_CHARSETS),
     };
     const iterations = new Map(
       Object.entries(kinds).map(([kind, fn]) => [kind, calibrate(fn, batchMs)]),

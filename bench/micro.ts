@@ -28,7 +28,10 @@ import { createMetrics } from '../src/telemetry/metrics.js';
 import { generateAllowlist } from './allowlist-gen.js';
 import type { Payload } from './payloads.js';
 import { REPO_ROOT } from './servers.js';
+import { scopingCost } from './micro-scoping.js';
+import type { ScopingReport } from './micro-scoping.js';
 import { cpuNsPerCall, median, round } from './stats.js';
+import { ICONV_CHARSETS } from '../src/text/iconv-charsets.js';
 
 export const MICRO_SIZES = [10, 1000, 10_000] as const;
 /** Allowlist sizes reloaded; each doubles the last, so linear cost doubles the time. */
@@ -45,6 +48,8 @@ export interface MicroOptions {
 }
 
 export interface MicroReport {
+  /** A decision with identity, access rules and two conditions, against the same without. */
+  readonly scoping: ScopingReport;
   /** payload → size → median ns per authorize call, plus the 10k/10 ratio. */
   readonly decision: Record<string, Record<string, number | null>>;
   /** Reload size → figures, plus the 4,000/1,000 ratio of reload times. */
@@ -76,7 +81,7 @@ function snapshotOf(
     const first = parsed.errors.slice(0, 3).map((e) => `${e.line}:${e.col} ${e.message}`);
     throw new Error(`generated allowlist is invalid: ${first.join('; ')}`);
   }
-  return { policy: parsed.policy, knownHosts, limits: LIMITS };
+  return { policy: parsed.policy, knownHosts, limits: LIMITS, charsets: ICONV_CHARSETS };
 }
 
 /** Iterations for one batch of about `batchMs` of CPU. */
@@ -248,6 +253,7 @@ export async function runMicro(
 ): Promise<MicroReport> {
   const problems: string[] = [];
   const decision = await decisionPath(payloads, options, problems);
+  const scoping = scopingCost(options.rounds, 20_000, problems);
   const reload = await reloadTimes(options, problems);
-  return { decision, reload, problems };
+  return { decision, scoping, reload, problems };
 }

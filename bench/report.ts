@@ -186,6 +186,10 @@ export function formatMicro(micro: MicroReport): string {
       ),
     );
   }
+  lines.push(
+    `scoped decision (identity, access, two conditions): ${fmt(micro.scoping.scoped_ns)} ns, ` +
+      `same entry unscoped ${fmt(micro.scoping.plain_ns)} ns, ${fmt(micro.scoping.ratio, 2)}x`,
+  );
   lines.push('allowlist reload (PolicyStore: worker thread, snapshot in slices), by entries');
   const reloadWidths = [8, 12, 12, 12, 12];
   lines.push(pad(['entries', 'parse ms', 'parse CPU', 'reload ms', 'stall ms'], reloadWidths));

@@ -387,7 +387,10 @@ async function main(): Promise<number> {
         warnings,
         settings: load?.settings ?? null,
         shapes: load?.shapes ?? {},
-        micro: micro === undefined ? null : { decision: micro.decision, reload: micro.reload },
+        micro:
+          micro === undefined
+            ? null
+            : { decision: micro.decision, scoping: micro.scoping, reload: micro.reload },
         problems,
       };
       process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -38,3 +38,15 @@ export function cpuNsPerCall(fn: () => unknown, iterations: number): number {
   const used = process.cpuUsage(start);
   return ((used.user + used.system) * 1000) / iterations;
 }
+
+/** Iterations of `fn` for one batch of about `batchMs` of CPU (at least one). */
+export function iterationsFor(fn: () => unknown, batchMs: number): number {
+  let iterations = 1;
+  for (;;) {
+    const ns = cpuNsPerCall(fn, iterations);
+    if (ns * iterations >= (batchMs * 1e6) / 4 || iterations >= 1 << 24) {
+      return Math.max(1, Math.round((batchMs * 1e6) / Math.max(ns, 1)));
+    }
+    iterations *= 4;
+  }
+}

@@ -1,10 +1,11 @@
 /**
- * The command line: `mcp-gate serve | validate | explain | stamp | sign | expiring | …`. Each
- * command returns an exit code; only main.ts turns it into process.exit.
+ * The command line: `mcp-gate <command>` (USAGE lists them). Each command returns an exit code;
+ * only main.ts turns it into process.exit.
  */
 import { DISCOVER_USAGE, readStdin, runDiscover } from './cli/discover.js';
 import { EXPIRING_USAGE, runExpiring } from './cli/expiring.js';
 import { EXPLAIN_USAGE, runExplain } from './cli/explain.js';
+import { INVENTORY_USAGE, runInventory } from './cli/inventory.js';
 import { RENDER_ENVOY_USAGE, runRenderEnvoy } from './cli/render-envoy.js';
 import type { CliIo } from './cli/io.js';
 import { ISSUE_CERTS_USAGE, runIssueCerts } from './cli/issue-certs.js';
@@ -12,6 +13,7 @@ import { SERVE_USAGE, runServe } from './cli/serve.js';
 import { runSign, SIGN_USAGE } from './cli/sign.js';
 import { runStamp } from './cli/stamp.js';
 import { runValidate, VALIDATE_USAGE } from './cli/validate.js';
+import { VET_USAGE, runVet } from './cli/vet.js';
 import { packageVersion } from './cli/version.js';
 
 export const USAGE = `mcp-gate: Envoy external authorization for Model Context Protocol traffic
@@ -38,6 +40,10 @@ commands:
             draft allowlist entries for the most-tried unapproved servers, from GET /discovery JSON or audit lines
   issue-certs --allowlist FILE --ca-cert FILE --ca-key FILE --out DIR [--days 90] [--renew-before-days 30]
             issue and rotate the interception certificates (tls.crt, tls.key) from a CA; --create-ca DIR for a trial CA
+  vet       URL [--json] [--draft] [--min-cert-days 30] [--timeout 10000] [--ca FILE] [--header NAME:VALUE]
+            intake check of a candidate MCP server: TLS, HSTS, plaintext refused, MCP handshake and tools
+  inventory scan [--home DIR] [--project DIR]... | check REPORT... --allowlist FILE [--json] | schema
+            list the MCP servers configured on this machine; judge such reports against the allowlist
 
 ${SERVE_USAGE}
 
@@ -53,7 +59,11 @@ ${RENDER_ENVOY_USAGE}
 
 ${ISSUE_CERTS_USAGE}
 
-${DISCOVER_USAGE}`;
+${DISCOVER_USAGE}
+
+${VET_USAGE}
+
+${INVENTORY_USAGE}`;
 
 /** Runs one command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -77,6 +87,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return runIssueCerts(rest, io);
     case 'discover':
       return runDiscover(rest, { ...io, stdin: readStdin });
+    case 'vet':
+      return runVet(rest, io);
+    case 'inventory':
+      return runInventory(rest, io);
     case '--version':
     case '-v':
       io.stdout(`${packageVersion()}\n`);

@@ -19,6 +19,13 @@ import { readFile } from 'node:fs/promises';
 import { text as readStream } from 'node:stream/consumers';
 import * as z from 'zod';
 import { PLACEHOLDER_PREFIX } from '../config/allowlist-schema.js';
+import {
+  commentSafe,
+  draftEntryId,
+  flowName,
+  placeholderReviewLines,
+  yamlScalar,
+} from '../config/draft-entry.js';
 import { normaliseAuthority } from '../core/normalise.js';
 import { parseEntryUrl } from '../core/policy/compile.js';
 import { attemptFromAudit } from '../discovery/attempt.js';
@@ -202,50 +209,9 @@ function summary(counts: ReadCounts, servers: number): string {
   );
 }
 
-/** JSON string syntax with every character outside printable ASCII escaped. */
-function asciiJson(name: string): string {
-  return JSON.stringify(name).replace(
-    /[^\x20-\x7e]/g,
-    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
-/** A name from traffic, safe inside a YAML comment: printable ASCII as is, else escaped. */
-function shown(name: string): string {
-  return /^[\x21-\x7e]+$/.test(name) ? name : asciiJson(name);
-}
-
-/** A name as an item of a YAML flow sequence (in a comment a reviewer may uncomment). */
-function flowName(name: string): string {
-  return /^[A-Za-z0-9_.-]+$/.test(name) ? name : asciiJson(name);
-}
-
 function listed(names: readonly string[], overflow: number): string {
   const more = overflow > 0 ? ` (+${overflow} not kept)` : '';
-  return names.length === 0 ? `none seen${more}` : `${names.map(shown).join(', ')}${more}`;
-}
-
-/** An entry id from host and prefix: lower-case letters, digits, "." "_" "-", at most 64. */
-function entryId(row: DiscoveryRowJson, taken: Set<string>): string {
-  const raw = `${row.host}${row.path_prefix === '/' ? '' : `-${row.path_prefix.slice(1)}`}`;
-  const base =
-    raw
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^[^a-z0-9]+/, '')
-      .slice(0, 60)
-      .replace(/[._-]+$/, '') || 'server';
-  let id = base;
-  for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
-  taken.add(id);
-  return id;
-}
-
-/** A YAML scalar: plain when it is a plain host or URL, else double-quoted (JSON's escapes). */
-function scalar(value: string): string {
-  return /^(https:\/\/)?[a-z][a-z0-9.-]*(\/[A-Za-z0-9._~-]+)?$/.test(value)
-    ? value
-    : JSON.stringify(value);
+  return names.length === 0 ? `none seen${more}` : `${names.map(commentSafe).join(', ')}${more}`;
 }
 
 /** The draft document. */
@@ -268,7 +234,7 @@ export function toDraftYaml(rows: readonly DiscoveryRowJson[], now: Date): strin
       row.max_untracked_attempts > 0 ? ` (up to ${row.max_untracked_attempts} more uncounted)` : '';
     const { deny, would_deny: wouldDeny, allow } = row.outcomes;
     const clients = Object.entries(row.clients)
-      .map(([client, n]) => `${shown(client)} ${n}`)
+      .map(([client, n]) => `${commentSafe(client)} ${n}`)
       .join(', ');
     const url = row.path_prefix === '/' ? undefined : `https://${row.host}${row.path_prefix}`;
     const urlOk = url !== undefined && parseEntryUrl(url).ok;
@@ -287,19 +253,16 @@ export function toDraftYaml(rows: readonly DiscoveryRowJson[], now: Date): strin
       );
     }
     out.push(
-      `  - id: ${entryId(row, taken)}`,
-      `    host: ${scalar(row.host)}`,
+      `  - id: ${draftEntryId(row.host, row.path_prefix, taken)}`,
+      `    host: ${yamlScalar(row.host)}`,
       '    transport: http',
     );
-    if (urlOk) out.push(`    url: ${scalar(url)}`);
+    if (urlOk) out.push(`    url: ${yamlScalar(url)}`);
     out.push(
       row.tools.length === 0
         ? '    # tools: { allow: [...], deny: [...] }  # absent: every tool'
         : `    # tools: { allow: [${row.tools.map(flowName).join(', ')}] }  # only the tools seen; absent: every tool`,
-      `    review_ticket: ${PLACEHOLDER_PREFIX}ticket`,
-      `    reviewed_by: ${PLACEHOLDER_PREFIX}reviewer`,
-      `    reviewed_on: ${PLACEHOLDER_PREFIX}YYYY-MM-DD`,
-      `    expires_on: ${PLACEHOLDER_PREFIX}YYYY-MM-DD`,
+      ...placeholderReviewLines('    '),
     );
   }
   return `${out.join('\n')}\n`;

@@ -3,19 +3,18 @@
  * runs one CheckRequest (proto3 JSON, camelCase or snake_case, as Envoy's docs and OPA decision
  * logs show it) through exactly the path the service uses and prints the decision as JSON.
  */
-import { formatIssue, parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
-import { EMPTY_KNOWN_HOSTS, parseKnownHosts } from '../config/load-known-hosts.js';
-import { BUNDLED_KNOWN_HOSTS, NO_KNOWN_HOSTS } from '../config/service-config.js';
+import { formatIssue, readConfigFile } from '../config/load-allowlist.js';
+import { loadPolicyForCommand } from '../config/load-policy.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
-import { authorize } from '../core/pipeline.js';
-import type { KnownHosts } from '../core/policy/policy.js';
-import type { CheckResponse, ProtoStruct, ProtoValue } from '../envoy/check-types.js';
+import { isCredentialHeader } from '../core/credential-headers.js';
+import type { CheckRequest, CheckResponse } from '../envoy/check-types.js';
+import { structToJson } from '../envoy/struct-json.js';
 import { checkRequestJsonToBytes } from '../envoy/check-request-json.js';
 import { decodeCheckRequest } from '../envoy/check-request-codec.js';
-import { toRequestFacts } from '../envoy/to-facts.js';
-import { toCheckResponse } from '../envoy/to-response.js';
+import { answerCheck } from '../envoy/answer-check.js';
+import { ICONV_CHARSETS } from '../text/iconv-charsets.js';
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
@@ -26,14 +25,6 @@ Prints the decision for one CheckRequest (proto3 JSON) as JSON: decision, reason
 decision_id, dry_run, explanation, facts, inspection and the check_response mcp-gate would send.
 --now fixes the clock (e.g. 2027-04-19 or 2027-04-19T08:00:00Z).
 --known-hosts defaults to the list bundled with mcp-gate, as serve does; "none" uses no list.`;
-
-/** Headers whose values explain never prints. */
-const SECRET_HEADERS: ReadonlySet<string> = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-api-key',
-]);
 
 /** Runs explain; returns the exit code. */
 export async function runExplain(args: string[], io: CliIo): Promise<number> {
@@ -78,47 +69,35 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
-  const allowlistPath = values.allowlist;
-  const allowlistText = await readOrReport(allowlistPath, io);
-  if (allowlistText === undefined) return 1;
-  const parsed = parseAllowlist(allowlistText, { fileName: allowlistPath, now });
-  if (!parsed.ok) {
-    for (const issue of parsed.errors) io.stderr(`${formatIssue(allowlistPath, issue)}\n`);
+  // The loader serve uses, with its default known-host list, so that explain answers what the
+  // service would.
+  const loaded = await loadPolicyForCommand(values.allowlist, values['known-hosts'], now);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) io.stderr(`${line}\n`);
     return 1;
-  }
-  let knownHosts: KnownHosts = EMPTY_KNOWN_HOSTS;
-  // The same default as serve, so that explain answers what the service would.
-  const knownPath = values['known-hosts'] ?? BUNDLED_KNOWN_HOSTS;
-  if (knownPath !== NO_KNOWN_HOSTS) {
-    const text = await readOrReport(knownPath, io);
-    if (text === undefined) return 1;
-    const known = parseKnownHosts(text, knownPath);
-    if (!known.ok) {
-      for (const issue of known.errors) io.stderr(`${formatIssue(knownPath, issue)}\n`);
-      return 1;
-    }
-    knownHosts = known.knownHosts;
   }
 
   const requestText = await readOrReport(values.request, io);
   if (requestText === undefined) return 1;
-  let facts: RequestFacts;
+  let request: CheckRequest;
   try {
     // JSON → the bytes Envoy would send → the server's own decoder, so serve reads them alike.
-    const bytes = checkRequestJsonToBytes(JSON.parse(requestText) as unknown);
-    facts = toRequestFacts(decodeCheckRequest(bytes));
+    request = decodeCheckRequest(checkRequestJsonToBytes(JSON.parse(requestText) as unknown));
   } catch (err: unknown) {
     io.stderr(`${values.request}: not a CheckRequest in proto3 JSON: ${(err as Error).message}\n`);
     return 1;
   }
 
-  const snapshot = {
-    policy: parsed.policy,
-    knownHosts,
-    limits: { maxBodyBytes, maxBatchElements },
-  };
-  const { decision, inspection } = authorize(snapshot, facts, now.getTime(), newDecisionId());
-  const response = toCheckResponse(decision, facts, inspection, parsed.policy);
+  const { policy, knownHosts } = loaded;
+  const limits = { maxBodyBytes, maxBatchElements };
+  const snapshot = { policy, knownHosts, limits, charsets: ICONV_CHARSETS };
+  // The service's own path from the decoded request to the response (answer-check.ts).
+  const { facts, decision, inspection, response } = answerCheck(
+    snapshot,
+    request,
+    now.getTime(),
+    newDecisionId(),
+  );
   const output = {
     decision: decision.verdict,
     reason: decision.reason,
@@ -129,6 +108,14 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
     dry_run: decision.dryRun,
     tool: decision.tool ?? null,
     client: decision.client,
+    user: decision.principal.user ?? null,
+    groups: decision.principal.groups ?? null,
+    identity_problem: decision.principal.problem ?? null,
+    rules: decision.rules,
+    condition:
+      decision.condition === undefined
+        ? null
+        : { expr: decision.condition.expr, description: decision.condition.description },
     allowlist_version: decision.allowlistVersion,
     explanation: decision.explanation,
     now: now.toISOString(),
@@ -150,7 +137,7 @@ async function readOrReport(path: string, io: CliIo): Promise<string | undefined
 function factsToJson(facts: RequestFacts): Record<string, unknown> {
   const headers: Record<string, string> = {};
   for (const [name, value] of facts.headers) {
-    headers[name] = SECRET_HEADERS.has(name) ? '[redacted]' : value;
+    headers[name] = isCredentialHeader(name) ? '[redacted]' : value;
   }
   return {
     method: facts.method,
@@ -199,17 +186,3 @@ function checkResponseToJson(response: CheckResponse): Record<string, unknown> {
     : { ...rest, dynamic_metadata: structToJson(metadata) };
 }
 
-function structToJson(struct: ProtoStruct): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(struct.fields ?? {})) out[key] = valueToJson(value);
-  return out;
-}
-
-function valueToJson(value: ProtoValue): unknown {
-  if (value.stringValue !== undefined) return value.stringValue;
-  if (value.boolValue !== undefined) return value.boolValue;
-  if (value.numberValue !== undefined) return value.numberValue;
-  if (value.structValue !== undefined) return structToJson(value.structValue);
-  if (value.listValue !== undefined) return (value.listValue.values ?? []).map(valueToJson);
-  return null;
-}

@@ -13,6 +13,7 @@ import {
   DEFAULT_DYNAMIC_DIR,
   DEFAULT_MCP_GATE_CLIENT_DIR,
 } from '../envoy-render/layout.js';
+import { identityHeaderNames } from '../envoy-render/fragments.js';
 import { renderEnvoy } from '../envoy-render/render.js';
 import { writeRenderedFiles } from '../envoy-render/write.js';
 import { parseCommandArgs } from './args.js';
@@ -81,6 +82,7 @@ export async function runRenderEnvoy(args: string[], io: CliIo): Promise<number>
     caBundle: values['ca-bundle'],
     mcpGateClientDir: values['mcp-gate-client-dir'],
     issuer,
+    identityHeaders: identityHeaderNames(policy.identity),
   });
   try {
     const { written, removed } = await writeRenderedFiles(values.out, files);

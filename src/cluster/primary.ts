@@ -26,9 +26,7 @@ import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import { AggregatorRegistry, Counter } from 'prom-client';
 import type { PrometheusContentType } from 'prom-client';
-import type { CliIo } from '../cli/io.js';
 import { splitHostPort } from '../net/host-port.js';
-import type { ServeConfig } from '../config/service-config.js';
 import { claimUnixSocketPath, UnixSocketError, unixSocketPath } from '../grpc/unix-socket.js';
 import { createTelemetryServer } from '../telemetry/http.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -41,9 +39,24 @@ const RESTART_MAX_MS = 10_000;
 /** Beyond the workers' own grace period, how long a stop waits before SIGKILL. */
 const FORCE_MARGIN_MS = 5_000;
 
+/**
+ * What the primary reads of the service configuration, declared here so that cluster/ does not
+ * import config/: config/service-config.ts's ServeConfig fits it unchanged.
+ */
+export interface PrimaryConfig {
+  readonly workers: number;
+  readonly grpcListen: string;
+  readonly httpListen: string;
+  readonly allowlistPath: string;
+  readonly knownHostsPath: string | undefined;
+  readonly shutdownGraceMs: number;
+  readonly discovery: { readonly tokenFile: string | undefined; readonly maxRows: number };
+}
+
 export interface PrimaryDeps {
   readonly logger: Logger;
-  readonly io: CliIo;
+  /** Where a failed start is reported (the CLI's stderr). */
+  readonly io: { readonly stderr: (text: string) => void };
   /** Node flags for the workers (default: this process's own). */
   readonly execArgv?: readonly string[];
 }
@@ -59,7 +72,7 @@ class ClusterRegistry extends AggregatorRegistry<PrometheusContentType> {
 type FirstOutcome = 'ready' | 'stopping' | { readonly code: number };
 
 /** Runs the primary until SIGTERM/SIGINT (or a failed start); resolves with the exit code. */
-export async function runPrimary(config: ServeConfig, deps: PrimaryDeps): Promise<number> {
+export async function runPrimary(config: PrimaryConfig, deps: PrimaryDeps): Promise<number> {
   const { logger } = deps;
   const registry = new ClusterRegistry();
   const restarts = new Counter({

@@ -32,6 +32,14 @@ import {
   hostPatternToString,
 } from '../core/policy/policy.js';
 import type { DenyReason } from '../core/policy/policy.js';
+import {
+  AccessSchema,
+  BundleNameSchema,
+  BundlesSchema,
+  ConditionSchema,
+  IdentitySchema,
+  ToolRuleSchema,
+} from './scoping-schema.js';
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas
@@ -199,6 +207,8 @@ export const DEFAULT_ACTIONS = ['deny', 'allow'] as const;
 export const ToolsSchema = z.strictObject({
   allow: z.array(GlobSchema).optional(),
   deny: z.array(GlobSchema).optional(),
+  /** Per-tool access and conditions (scoping-schema.ts). */
+  rules: z.array(ToolRuleSchema).min(1).optional(),
 });
 
 /** One `signatures` item: a reviewer's signature over the entry (review-signature.ts). */
@@ -240,6 +250,9 @@ export const AllowlistEntrySchema = z.strictObject({
   allowed_args: z.array(z.string()).optional(),
   scopes: z.array(NonEmptyStringSchema).optional(),
   tools: ToolsSchema.optional(),
+  access: AccessSchema.optional(),
+  conditions: z.array(ConditionSchema).min(1).optional(),
+  uses: z.array(BundleNameSchema).min(1).optional(),
   mode: z.enum(MODES).optional(),
   inspection: z.enum(INSPECTION_MODES).optional(),
   review_ticket: NonEmptyStringSchema,
@@ -269,6 +282,8 @@ export const AllowlistSchema = z.strictObject({
   mode: z.enum(MODES).default('enforce'),
   review_url: ReviewUrlSchema,
   deny_style: z.enum(DENY_STYLES).default('auto'),
+  identity: IdentitySchema.optional(),
+  bundles: BundlesSchema.optional(),
   approved: z.array(AllowlistEntrySchema),
   deny_reasons: DenyReasonsSchema.optional(),
   require_review_stamp: z.boolean().default(true),
@@ -293,8 +308,10 @@ export type AllowlistEntryKey = keyof typeof AllowlistEntrySchema.shape;
  * widens access belongs here.
  */
 export const REVIEW_STAMP_FIELDS = [
+  'access',
   'allowed_args',
   'command',
+  'conditions',
   'exception',
   'host',
   'inspection',
@@ -305,6 +322,7 @@ export const REVIEW_STAMP_FIELDS = [
   'tools',
   'transport',
   'url',
+  'uses',
 ] as const satisfies readonly AllowlistEntryKey[];
 
 /**
@@ -327,6 +345,7 @@ export const NOT_REVIEW_STAMP_FIELDS = [
 export const TOOL_STAMP_FIELDS = [
   'allow',
   'deny',
+  'rules',
 ] as const satisfies readonly (keyof typeof ToolsSchema.shape)[];
 
 type AssertNever<T extends never> = T;
@@ -509,6 +528,7 @@ export function checkAllowlistRules(raw: unknown, options: RuleOptions = {}): Ru
 
     const needsRequest =
       entry['tools'] !== undefined ||
+      entry['conditions'] !== undefined ||
       (url?.ok === true && (url.value.pathPrefix !== '/' || url.value.port !== undefined));
     if (
       transport === 'http' &&
@@ -585,6 +605,8 @@ export function allowedKeysAt(path: DocPath): readonly string[] | undefined {
   if (path.length === 3 && path[0] === 'approved' && path[2] === 'tools') {
     return Object.keys(ToolsSchema.shape);
   }
+  if (path.length === 1 && path[0] === 'identity') return ['user', 'groups', 'jwt'];
+  if (path.at(-1) === 'access') return ['users', 'groups', 'clients'];
   if (path.length === 1 && path[0] === 'governance') return Object.keys(GovernanceSchema.shape);
   if (path.length === 4 && path[0] === 'approved' && path[2] === 'signatures') {
     return Object.keys(SignatureSchema.shape);

@@ -49,6 +49,9 @@ import { checkReviewRules } from './review-rules.js';
 import { checkReviewSignatures, checkUnsignedSettings } from './review-signature.js';
 import type { ReviewerKeys, UnsignedSetting } from './review-signature.js';
 import { computeReviewSha256 } from './review-stamp.js';
+import type { StampBundles } from './review-stamp.js';
+import { BundlesSchema, checkScopingRules } from './scoping-schema.js';
+import { CONDITION_ENGINE } from './condition-engine.js';
 
 /** One problem or warning, at a 1-based line and column of the file. */
 export interface Issue {
@@ -113,6 +116,8 @@ const DAY_MS = 86_400_000;
 export interface YamlSource {
   readonly doc: Document.Parsed;
   readonly lineCounter: LineCounter;
+  /** The text parsed. */
+  readonly text: string;
 }
 
 /** The result of parseYamlSource: the document as plain data, or every YAML-level error. */
@@ -152,7 +157,7 @@ export function parseYamlSource(text: string): YamlParseResult {
   // compose(…, forceDoc = true) always yields a document.
   if (doc === undefined)
     return { ok: false, errors: [{ line: 1, col: 1, message: 'no YAML document' }] };
-  const source: YamlSource = { doc, lineCounter };
+  const source: YamlSource = { doc, lineCounter, text };
   for (const problem of [...doc.errors, ...doc.warnings]) {
     // Duplicate keys are reported by checkNode below, with the first occurrence's line.
     if (problem.code === 'DUPLICATE_KEY') continue;
@@ -495,7 +500,7 @@ export function parseAllowlist(text: string, options: ParseAllowlistOptions): Pa
   if (!validated.ok) return validated;
   const { fileName, doc, entries, sha256, warnings } = validated;
   // compilePolicy, with the entries validation compiled already.
-  const builder = createPolicyBuilder();
+  const builder = createPolicyBuilder(CONDITION_ENGINE);
   for (const entry of entries) builder.add(entry);
   return { ok: true, fileName, policy: builder.build(toPolicyHeader(doc, { sha256 })), warnings };
 }
@@ -534,10 +539,21 @@ export function validateAllowlist(
     errors.push(issueAt(source, rule.path, rule.at, rule.message));
   }
 
+  for (const issue of checkScopingRules(raw)) {
+    errors.push(
+      issue.exprPosition === undefined
+        ? issueAt(source, issue.path, issue.at, issue.message)
+        : issueInExpression(source, issue.path, issue.exprPosition, issue.message),
+    );
+  }
+
   const place = (path: DocPath, message: string): Issue => issueAt(source, path, 'value', message);
   const warnings = rules.notes.map((note) => place(note.path, note.message));
+  const bundles = documentBundles(raw);
   // Expiry and stale stamps: warnings for the service, errors for validate --strict.
-  const reviewFindings = entryWarnings(raw, options.now, place, stampMismatchOf);
+  const reviewFindings = entryWarnings(raw, options.now, place, (entry) =>
+    stampMismatchOf(entry, bundles),
+  );
   (options.strict === true ? errors : warnings).push(...reviewFindings);
   sortIssues(warnings);
 
@@ -546,7 +562,7 @@ export function validateAllowlist(
   const doc = parsed.data;
   const signatureIssues: Issue[] = [];
   const entries = doc.approved.map((entry, index) => {
-    const reviewSha256 = computeReviewSha256(entry);
+    const reviewSha256 = computeReviewSha256(entry, doc.bundles);
     const problems =
       options.reviewers === undefined
         ? []
@@ -555,7 +571,9 @@ export function validateAllowlist(
       const path = ['approved', index, ...problem.path];
       signatureIssues.push(place(path, `${pathLabel(path)}: ${problem.message}`));
     }
-    return compileEntry(entry, reviewSha256, { signatureProblem: problems[0]?.message });
+    return compileEntry(entry, reviewSha256, doc.bundles, {
+      signatureProblem: problems[0]?.message,
+    });
   });
   if (options.signatureErrors === true || options.strict === true) {
     errors.push(...signatureIssues);
@@ -595,11 +613,45 @@ type PlaceWarning = (path: DocPath, message: string) => Issue;
  * Whether a raw entry has a valid `review_sha256` that differs from the stamp computed over its
  * fields; only entries valid on their own are judged.
  */
-function stampMismatchOf(entry: Record<string, unknown>): boolean {
+function stampMismatchOf(entry: Record<string, unknown>, bundles: StampBundles): boolean {
   const stamp = ReviewSha256Schema.safeParse(entry['review_sha256']);
   if (!stamp.success) return false;
   const whole = AllowlistEntrySchema.safeParse(entry);
-  return whole.success && computeReviewSha256(whole.data) !== stamp.data;
+  return whole.success && computeReviewSha256(whole.data, bundles) !== stamp.data;
+}
+
+/** The document's `bundles` when they are valid, for the stamps of the entries that use them. */
+export function documentBundles(raw: unknown): StampBundles {
+  if (!isPlainRecord(raw)) return undefined;
+  const parsed = BundlesSchema.safeParse(raw['bundles']);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * An issue inside a condition's expression, placed at its own line and column in the file when
+ * the expression's text appears there as written (plain, quoted without escapes, or a block);
+ * otherwise at the start of the value, with the position inside the expression in the message.
+ */
+function issueInExpression(
+  source: YamlSource,
+  path: DocPath,
+  position: { readonly line: number; readonly column: number },
+  message: string,
+): Issue {
+  const found = locate(source, path);
+  const node = found.node;
+  const start = rangeStart(node);
+  const expr = isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
+  if (start !== undefined && expr !== undefined && isScalar(node)) {
+    const lineText = expr.split('\n')[position.line - 1];
+    const end = node.range?.[1] ?? start;
+    const at = lineText === undefined ? -1 : source.text.indexOf(lineText, start);
+    if (at >= 0 && at + (lineText?.length ?? 0) <= end) {
+      return { ...positionOf(source, at + position.column - 1), message };
+    }
+  }
+  const where = `(line ${position.line}, column ${position.column} of the expression)`;
+  return issueAt(source, path, 'value', `${message} ${where}`);
 }
 
 function entryWarnings(

@@ -1,14 +1,19 @@
 /**
- * The compiled policy for commands that derive files from the allowlist (issue-certs,
- * render-envoy): the same
- * loader and compiler the service uses, so a file serve would refuse yields nothing.
+ * The compiled policy for commands that read the allowlist outside the service (explain,
+ * issue-certs, render-envoy): the same loader and compiler the service uses, so a file serve
+ * would refuse yields nothing, and a file it takes means what it means to serve.
  */
-import type { CompiledPolicy } from '../core/policy/policy.js';
+import type { CompiledPolicy, KnownHosts } from '../core/policy/policy.js';
 import { buildSnapshot, loadPolicyData } from './policy-data.js';
 import { BUNDLED_KNOWN_HOSTS, NO_KNOWN_HOSTS } from './service-config.js';
 
 export type CommandPolicy =
-  | { readonly ok: true; readonly policy: CompiledPolicy; readonly warnings: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly policy: CompiledPolicy;
+      readonly knownHosts: KnownHosts;
+      readonly warnings: readonly string[];
+    }
   | { readonly ok: false; readonly errors: readonly string[] };
 
 /**
@@ -30,7 +35,10 @@ export async function loadPolicyForCommand(
   if (loaded.kind !== 'loaded') {
     return { ok: false, errors: loaded.kind === 'invalid' ? loaded.errors : [] };
   }
-  // Limits only matter to Checks; nothing here runs one.
-  const { policy } = await buildSnapshot(loaded.data, { maxBodyBytes: 1, maxBatchElements: 1 });
-  return { ok: true, policy, warnings: loaded.data.warnings };
+  // Limits only matter to Checks, and a command that runs one (explain) sets its own.
+  const { policy, knownHosts: hosts } = await buildSnapshot(loaded.data, {
+    maxBodyBytes: 1,
+    maxBatchElements: 1,
+  });
+  return { ok: true, policy, knownHosts: hosts, warnings: loaded.data.warnings };
 }

@@ -17,7 +17,9 @@ import type { PolicySnapshot } from '../core/pipeline.js';
 import { createPolicyBuilder, toPolicyHeader } from '../core/policy/compile.js';
 import type { PolicyHeader } from '../core/policy/compile.js';
 import type { CompiledEntry, HostPattern } from '../core/policy/policy.js';
+import { CONDITION_ENGINE } from './condition-engine.js';
 import { formatIssue, readConfigFile, validateAllowlist } from './load-allowlist.js';
+import { ICONV_CHARSETS } from '../text/iconv-charsets.js';
 import { EMPTY_KNOWN_HOSTS, toKnownHosts, validateKnownHosts } from './load-known-hosts.js';
 import { parseReviewers } from './load-reviewers.js';
 
@@ -143,7 +145,7 @@ export async function buildSnapshot(
   data: PolicyData,
   limits: PolicySnapshot['limits'],
 ): Promise<PolicySnapshot> {
-  const builder = createPolicyBuilder();
+  const builder = createPolicyBuilder(CONDITION_ENGINE);
   for (let start = 0; start < data.entries.length; start += BUILD_SLICE) {
     if (start > 0) await yieldToEventLoop();
     for (const entry of data.entries.slice(start, start + BUILD_SLICE)) {
@@ -155,7 +157,8 @@ export async function buildSnapshot(
     data.knownHosts === undefined
       ? EMPTY_KNOWN_HOSTS
       : toKnownHosts(deepFreeze([...data.knownHosts.patterns]), data.knownHosts.sha256);
-  return Object.freeze({ policy, knownHosts, limits });
+  // The core reads other charsets as the upstreams do, through the decoder it is given here.
+  return Object.freeze({ policy, knownHosts, limits, charsets: ICONV_CHARSETS });
 }
 
 function yieldToEventLoop(): Promise<void> {

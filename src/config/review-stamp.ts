@@ -13,8 +13,13 @@
  *    command, review_ticket, reviewed_on; `exception` is the JSON `true` or `false`.
  * 3. `scopes`, `tools.allow` and `tools.deny` are sets: duplicates removed and sorted by their
  *    UTF-8 bytes, because their order means nothing to matching, so reordering them is not a
- *    change. `allowed_args` keeps its written order: argv is positional.
- * 4. Serialise as JSON with object keys sorted, no whitespace, strings escaped as
+ *    change; so are the lists inside `access` (`users`, `groups`, `clients`) and a tool rule's
+ *    `match`. `allowed_args` keeps its written order: argv is positional. `conditions`,
+ *    `tools.rules` and `uses` keep theirs (the first refusal reported depends on it).
+ * 4. `uses` stands for what it expands to: each bundle name with the bundle's own canonical
+ *    form (`access`, `conditions`, `rules` as above), so editing a bundle is a change to every
+ *    entry that uses it. A name with no bundle is kept as the name alone.
+ * 5. Serialise as JSON with object keys sorted, no whitespace, strings escaped as
  *    JSON.stringify does. (The form holds only strings, booleans, arrays and objects, so this
  *    is exactly RFC 8785 JSON Canonicalization.) The stamp is the lower-case hex SHA-256 of its UTF-8 bytes.
  *
@@ -22,19 +27,34 @@
  */
 import { createHash } from 'node:crypto';
 import { REVIEW_STAMP_FIELDS, TOOL_STAMP_FIELDS } from './allowlist-schema.js';
-import type { AllowlistEntry } from './allowlist-schema.js';
+import type { AllowlistDoc, AllowlistEntry } from './allowlist-schema.js';
 
-// The form nests one level at most (`tools`), which keeps the serialiser trivial.
 type CanonicalValue =
-  string | boolean | readonly string[] | Readonly<Record<string, readonly string[]>>;
+  | string
+  | boolean
+  | readonly CanonicalValue[]
+  | { readonly [key: string]: CanonicalValue };
 type StampField = (typeof REVIEW_STAMP_FIELDS)[number];
+
+/** The document's `bundles`, which `uses` expands to. */
+export type StampBundles = AllowlistDoc['bundles'];
+type Bundle = NonNullable<StampBundles>[string];
+type Access = NonNullable<AllowlistEntry['access']>;
+type Condition = NonNullable<AllowlistEntry['conditions']>[number];
+type ToolRule = NonNullable<NonNullable<AllowlistEntry['tools']>['rules']>[number];
 
 // One canonicaliser per stamped key; the mapped type makes a key added to REVIEW_STAMP_FIELDS
 // without a canonicaliser a type error.
 const CANONICALISERS: Readonly<
-  Record<StampField, (entry: AllowlistEntry) => CanonicalValue | undefined>
+  Record<
+    StampField,
+    (entry: AllowlistEntry, bundles: StampBundles) => CanonicalValue | undefined
+  >
 > = {
+  access: (entry) => (entry.access === undefined ? undefined : canonicalAccess(entry.access)),
   allowed_args: (entry) => entry.allowed_args,
+  conditions: (entry) =>
+    entry.conditions === undefined ? undefined : entry.conditions.map(canonicalCondition),
   command: (entry) => entry.command,
   exception: (entry) => entry.exception,
   host: (entry) => entry.host,
@@ -46,8 +66,12 @@ const CANONICALISERS: Readonly<
   tools: (entry) => {
     const tools = entry.tools;
     if (tools === undefined) return undefined;
-    const canonical: Record<string, readonly string[]> = {};
+    const canonical: Record<string, CanonicalValue> = {};
     for (const key of TOOL_STAMP_FIELDS) {
+      if (key === 'rules') {
+        if (tools.rules !== undefined) canonical[key] = tools.rules.map(canonicalToolRule);
+        continue;
+      }
       const globs = tools[key];
       if (globs !== undefined) canonical[key] = asSet(globs);
     }
@@ -55,21 +79,58 @@ const CANONICALISERS: Readonly<
   },
   transport: (entry) => entry.transport,
   url: (entry) => entry.url,
+  uses: (entry, bundles) =>
+    entry.uses?.map((name) => {
+      const bundle = bundles !== undefined && Object.hasOwn(bundles, name) ? bundles[name] : undefined;
+      return bundle === undefined ? name : { name, bundle: canonicalBundle(bundle) };
+    }),
 };
 
-/** The canonical form of an entry's security-relevant fields (see the module comment). */
-export function toCanonicalReviewForm(entry: AllowlistEntry): string {
+function canonicalAccess(access: Access): CanonicalValue {
+  const canonical: Record<string, CanonicalValue> = {};
+  if (access.users !== undefined) canonical['users'] = asSet(access.users);
+  if (access.groups !== undefined) canonical['groups'] = asSet(access.groups);
+  if (access.clients !== undefined) canonical['clients'] = asSet(access.clients);
+  return canonical;
+}
+
+function canonicalCondition(condition: Condition): CanonicalValue {
+  return { expr: condition.expr, description: condition.description };
+}
+
+function canonicalToolRule(rule: ToolRule): CanonicalValue {
+  const canonical: Record<string, CanonicalValue> = { match: asSet(rule.match) };
+  if (rule.access !== undefined) canonical['access'] = canonicalAccess(rule.access);
+  if (rule.conditions !== undefined) canonical['conditions'] = rule.conditions.map(canonicalCondition);
+  return canonical;
+}
+
+function canonicalBundle(bundle: Bundle): CanonicalValue {
+  const canonical: Record<string, CanonicalValue> = {};
+  if (bundle.access !== undefined) canonical['access'] = canonicalAccess(bundle.access);
+  if (bundle.conditions !== undefined) {
+    canonical['conditions'] = bundle.conditions.map(canonicalCondition);
+  }
+  if (bundle.rules !== undefined) canonical['rules'] = bundle.rules.map(canonicalToolRule);
+  return canonical;
+}
+
+/**
+ * The canonical form of an entry's security-relevant fields (see the module comment);
+ * `bundles` is the document's, for what `uses` expands to.
+ */
+export function toCanonicalReviewForm(entry: AllowlistEntry, bundles?: StampBundles): string {
   const form: Record<string, CanonicalValue> = {};
   for (const field of REVIEW_STAMP_FIELDS) {
-    const value = CANONICALISERS[field](entry);
+    const value = CANONICALISERS[field](entry, bundles);
     if (value !== undefined) form[field] = value;
   }
-  return objectToCanonicalJson(form);
+  return toCanonicalJson(form);
 }
 
 /** The review stamp: lower-case hex SHA-256 of the canonical form's UTF-8 bytes. */
-export function computeReviewSha256(entry: AllowlistEntry): string {
-  return createHash('sha256').update(toCanonicalReviewForm(entry), 'utf8').digest('hex');
+export function computeReviewSha256(entry: AllowlistEntry, bundles?: StampBundles): string {
+  return createHash('sha256').update(toCanonicalReviewForm(entry, bundles), 'utf8').digest('hex');
 }
 
 function asSet(values: readonly string[]): string[] {
@@ -87,17 +148,13 @@ const HAS_SURROGATE = /[\ud800-\udfff]/;
 
 function toCanonicalJson(value: CanonicalValue): string {
   if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (isStringArray(value)) return `[${value.map((item) => JSON.stringify(item)).join(',')}]`;
-  return objectToCanonicalJson(value);
-}
-
-function objectToCanonicalJson(object: Readonly<Record<string, CanonicalValue>>): string {
-  const members = Object.entries(object)
+  if (isArray(value)) return `[${value.map(toCanonicalJson).join(',')}]`;
+  const members = Object.entries(value)
     .sort(([a], [b]) => compareUtf8(a, b))
     .map(([key, member]) => `${JSON.stringify(key)}:${toCanonicalJson(member)}`);
   return `{${members.join(',')}}`;
 }
 
-function isStringArray(value: CanonicalValue): value is readonly string[] {
+function isArray(value: CanonicalValue): value is readonly CanonicalValue[] {
   return Array.isArray(value);
 }

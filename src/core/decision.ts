@@ -5,13 +5,10 @@
  */
 import type { ClientName } from './mcp/client.js';
 import type { InspectionDetail } from './mcp/inspection.js';
-import type { CompiledEntry, Reason, ReviewDetail } from './policy/policy.js';
-
-/**
- * The closed set of `detail` values: why a request could not be inspected (`uninspectable`), or
- * what about an entry's review failed (`rotation`).
- */
-export type DenyDetail = InspectionDetail | ReviewDetail;
+import type { ConditionSource } from './policy/condition.js';
+import type { Principal } from './policy/identity.js';
+import { NO_PRINCIPAL } from './policy/identity.js';
+import type { CompiledEntry, DenyReason, Reason } from './policy/policy.js';
 
 export interface Decision {
   /** Decision id: 20 characters from a digit-free alphabet (see decision-id.ts). */
@@ -22,7 +19,7 @@ export interface Decision {
    * and `reason` keeps the deny reason with `dryRun: true`.
    */
   readonly reason: Reason;
-  readonly detail: DenyDetail | undefined;
+  readonly detail: InspectionDetail | undefined;
   /** True when the verdict is allow only because dry-run turned a deny into an allow. */
   readonly dryRun: boolean;
   /** The entry that matched, if any. */
@@ -34,11 +31,63 @@ export interface Decision {
   /** Whether the request was recognised as MCP. */
   readonly isMcp: boolean;
   /**
-   * The AI client the request says it comes from (src/core/mcp/client.ts): self-reported, a
-   * label for metrics and logs, never a reason for the verdict. `none` when not MCP.
+   * The AI client the request says it comes from (src/core/mcp/client.ts): self-reported, so it
+   * can scope an approval (`access.clients`) but proves nothing. `none` when not MCP.
    */
   readonly client: ClientName;
+  /** Who the request is from, as the allowlist's `identity:` section reads it. */
+  readonly principal: Principal;
+  /**
+   * The access rules and conditions that decided: for a deny the one that refused, for an allow
+   * every one that admitted (`entry access`, `tool rule 1 condition "only SELECT"`). For explain.
+   */
+  readonly rules: readonly string[];
+  /** The condition that did not hold, when the reason is `condition_failed`. */
+  readonly condition: ConditionSource | undefined;
+  /**
+   * True when the denial concerns one tool call rather than the server (a tool outside the
+   * tool rules, a tool rule's access, a condition on a call): clients show it as a tool result.
+   */
+  readonly toolLevel: boolean;
   readonly allowlistVersion: string;
   /** A short explanation for logs and explain (never sent to the client). */
   readonly explanation: string;
+}
+
+/** Reasons that say nothing about the request, only about mcp-gate's own state. */
+export type ServiceFaultReason = Extract<DenyReason, 'internal_error' | 'overloaded'>;
+
+export function isServiceFault(reason: DenyReason): reason is ServiceFaultReason {
+  return reason === 'internal_error' || reason === 'overloaded';
+}
+
+/**
+ * The decision when mcp-gate could not judge the request: the Check path failed
+ * (`internal_error`) or the check was shed under load (`overloaded`). A deny whatever the mode,
+ * made without reading the request, so it cannot fail the way the request did; for the same
+ * reason it names no client, entry or principal.
+ */
+export function serviceFaultDecision(
+  reason: ServiceFaultReason,
+  decisionId: string,
+  allowlistVersion: string,
+): Decision {
+  return {
+    id: decisionId,
+    verdict: 'deny',
+    reason,
+    detail: undefined,
+    dryRun: false,
+    entry: undefined,
+    server: '',
+    tool: undefined,
+    isMcp: false,
+    client: 'none',
+    principal: NO_PRINCIPAL,
+    rules: [],
+    condition: undefined,
+    toolLevel: false,
+    allowlistVersion,
+    explanation: reason === 'overloaded' ? 'shed under load' : 'internal error',
+  };
 }

@@ -25,6 +25,8 @@ export interface DenyMessageInput {
   readonly server: string;
   readonly host: string;
   readonly tool: string | undefined;
+  /** The description of the condition that did not hold, if that was the reason. */
+  readonly condition?: string | undefined;
   readonly reviewUrl: string;
   readonly entryId: string | undefined;
   readonly decisionId: string;
@@ -39,10 +41,12 @@ export function renderDenyMessage(input: DenyMessageInput): string {
     tool: safeEcho(input.tool ?? ''),
     review_url: link,
     reason: input.reason,
+    condition: safeEcho(input.condition ?? ''),
   };
-  return input.template.replace(/\{(server|host|tool|review_url|reason)\}/g, (_, key: string) => {
-    return values[key] ?? '';
-  });
+  return input.template.replace(
+    /\{(server|host|tool|review_url|reason|condition)\}/g,
+    (_, key: string) => values[key] ?? '',
+  );
 }
 
 /**

@@ -10,6 +10,8 @@
  * nothing in the core reads them.
  */
 
+import type { JsonObject } from './mcp/json-rpc-body.js';
+
 /** Lower-case header name → value (repeated headers joined with "," as Envoy does). */
 export type HeaderMap = ReadonlyMap<string, string>;
 
@@ -55,6 +57,21 @@ export interface RequestFacts {
    * and port, or the last proxy's. For the audit log only; nothing decides on it.
    */
   readonly source: SourceAddress | undefined;
+  /**
+   * The downstream TLS peer as Envoy names it (`source.principal`: the peer certificate's first
+   * URI SAN, else its first DNS SAN, else its subject); `""` without a client certificate.
+   */
+  readonly peerPrincipal: string;
+  /**
+   * The peer certificate, URL-encoded PEM (`source.certificate`), sent only with ext_authz
+   * `include_peer_certificate: true`; `""` otherwise.
+   */
+  readonly peerCertificate: string;
+  /**
+   * `metadata_context.filter_metadata` as plain JSON: namespace → object. Envoy copies only the
+   * namespaces named in `metadata_context_namespaces` (for example what `jwt_authn` verified).
+   */
+  readonly metadata: ReadonlyMap<string, JsonObject>;
 }
 
 /** An IP address and port as Envoy reports them. */

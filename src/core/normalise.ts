@@ -249,6 +249,24 @@ function pathPart(target: string): string {
   return cut >= 0 ? p.slice(0, cut) : p;
 }
 
+/**
+ * The scheme (lower-cased) and raw authority of an absolute-form target
+ * (`HTTPS://Host:8443/x?q` → `https`, `Host:8443`), read as {@link normalisePath} reads it: the
+ * authority ends at the first `/`, `?` or `#`. Undefined for any other form. The authority is
+ * returned as written, for {@link normaliseAuthority}.
+ */
+export function absoluteFormParts(
+  target: string,
+): { scheme: string; authority: string } | undefined {
+  const absolute = ABSOLUTE_FORM.exec(target);
+  if (absolute === null) return undefined;
+  const start = absolute[0].length;
+  return {
+    scheme: target.slice(0, start - 3).toLowerCase(),
+    authority: target.slice(start, authorityEnd(target, start)),
+  };
+}
+
 /** Where the authority that starts at `start` ends: at the first `/`, `?` or `#`. */
 function authorityEnd(target: string, start: number): number {
   let end = start;

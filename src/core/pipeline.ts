@@ -4,6 +4,7 @@
  */
 import type { Decision } from './decision.js';
 import type { RequestFacts } from './facts.js';
+import type { CharsetDecoder } from './mcp/decode-body.js';
 import { inspectMcp } from './mcp/inspect.js';
 import type { InspectionLimits, McpInspection } from './mcp/inspection.js';
 import { decide } from './policy/decide.js';
@@ -14,6 +15,8 @@ export interface PolicySnapshot {
   readonly policy: CompiledPolicy;
   readonly knownHosts: KnownHosts;
   readonly limits: InspectionLimits;
+  /** Reads bodies in a charset other than UTF-8 (src/text/iconv-charsets.ts). */
+  readonly charsets: CharsetDecoder;
 }
 
 export interface Authorization {
@@ -28,7 +31,7 @@ export function authorize(
   nowMs: number,
   decisionId: string,
 ): Authorization {
-  const inspection = inspectMcp(facts, snapshot.limits);
+  const inspection = inspectMcp(facts, snapshot.limits, snapshot.charsets);
   const decision = decide({
     policy: snapshot.policy,
     knownHosts: snapshot.knownHosts,

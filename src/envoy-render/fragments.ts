@@ -4,6 +4,7 @@
  * objects (snake_case field names, as the bootstraps spell them); envoy-config.test.ts checks that
  * envoy/*.yaml carries exactly these, so the intercepted and the plain paths never drift apart.
  */
+import type { IdentityConfig } from '../core/policy/identity.js';
 import { MCP_GATE_CLUSTER } from './layout.js';
 
 /** A JSON-shaped Envoy config object. */
@@ -25,7 +26,53 @@ export function typeUrl(fullName: string): string {
   return `type.googleapis.com/${fullName}`;
 }
 
-/** The HTTP ext_authz filter, with the request body, failing closed. */
+/**
+ * Identity headers an authenticating proxy in front of mcp-gate commonly sets (oauth2-proxy's
+ * names, and the ones docs/scoping.md uses). A client must never be able to send them itself.
+ */
+export const IDENTITY_HEADERS = [
+  'x-forwarded-user',
+  'x-forwarded-email',
+  'x-forwarded-groups',
+  'x-forwarded-preferred-username',
+] as const;
+
+/**
+ * Removes client-sent identity headers before any other filter runs, so the `identity:` section
+ * of the allowlist reads only what a filter placed after this one (jwt_authn's
+ * claim_to_headers, an oauth2 or ext_authz sign-in) sets. First in every HTTP chain.
+ */
+export function identityHeaderStripFilter(extra: readonly string[] = []): EnvoyObject {
+  const names = [...new Set([...IDENTITY_HEADERS, ...extra.map((name) => name.toLowerCase())])];
+  return {
+    name: 'envoy.filters.http.header_mutation',
+    typed_config: {
+      '@type': typeUrl('envoy.extensions.filters.http.header_mutation.v3.HeaderMutation'),
+      mutations: { request_mutations: names.map((name) => ({ remove: name })) },
+    },
+  };
+}
+
+/** The headers an allowlist's `identity:` section reads users and groups from. */
+export function identityHeaderNames(identity: IdentityConfig | undefined): string[] {
+  const names: string[] = [];
+  for (const source of [identity?.user, identity?.groups]) {
+    if (source?.from === 'header') names.push(source.name);
+  }
+  return names;
+}
+
+/** The strip filter of the bootstraps in envoy/, for the default identity headers. */
+export const IDENTITY_HEADER_STRIP_FILTER: EnvoyObject = identityHeaderStripFilter();
+
+/** Dynamic metadata of Envoy's JWT filter: what `identity: { jwt: ... }` reads. */
+export const JWT_AUTHN_NAMESPACE = 'envoy.filters.http.jwt_authn';
+
+/**
+ * The HTTP ext_authz filter, with the request body, failing closed. It passes on the payload
+ * a jwt_authn filter placed before it verified (`payload_in_metadata`); without one there is
+ * nothing to pass and the namespace costs nothing.
+ */
 export const EXT_AUTHZ_HTTP_FILTER: EnvoyObject = {
   name: 'envoy.filters.http.ext_authz',
   typed_config: {
@@ -40,6 +87,7 @@ export const EXT_AUTHZ_HTTP_FILTER: EnvoyObject = {
       allow_partial_message: true,
       pack_as_bytes: true,
     },
+    metadata_context_namespaces: [JWT_AUTHN_NAMESPACE],
   },
 };
 

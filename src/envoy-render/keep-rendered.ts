@@ -10,6 +10,7 @@
 import { inspectionSet } from '../core/policy/inspection-set.js';
 import type { CompiledPolicy } from '../core/policy/policy.js';
 import type { Logger } from '../telemetry/logger.js';
+import { identityHeaderNames } from './fragments.js';
 import { renderEnvoy } from './render.js';
 import type { RenderOptions } from './render.js';
 import { writeRenderedFiles } from './write.js';
@@ -48,7 +49,10 @@ export function createEnvoyRenderer(
       const hosts = inspectionSet(policy);
       const { written, removed } = await writeRenderedFiles(
         config.outDir,
-        renderEnvoy(hosts, config.options),
+        renderEnvoy(hosts, {
+          ...config.options,
+          identityHeaders: identityHeaderNames(policy.identity),
+        }),
       );
       deps.record('success');
       deps.logger.info(

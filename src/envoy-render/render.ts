@@ -51,6 +51,11 @@ import type { ResourcePaths } from './layout.js';
 export interface RenderOptions extends ResourcePaths {
   /** When set, certificates.yaml requests each host's certificate from this issuer. */
   readonly issuer?: CertManagerIssuer | undefined;
+  /**
+   * Headers the allowlist reads identities from (identityHeaderNames); the rendered chains strip
+   * client-sent copies of them, and of the usual ones, first.
+   */
+  readonly identityHeaders?: readonly string[] | undefined;
 }
 
 /** Relative path → file content. Iterates in a fixed order: sds/, cds, lds, rds, certificates. */
@@ -78,7 +83,10 @@ export function renderEnvoy(
   files.set('cds.yaml', discoveryFile(renderedClusters(hosts, options)));
   files.set(
     'lds.yaml',
-    discoveryFile([...interceptListeners(hosts, options), transparentListener(hosts, options)]),
+    discoveryFile([
+      ...interceptListeners(hosts, options, options.identityHeaders),
+      transparentListener(hosts, options, options.identityHeaders),
+    ]),
   );
   files.set('rds.yaml', discoveryFile([egressRoutes(hosts)]));
   if (options.issuer !== undefined) {

@@ -24,6 +24,7 @@ import {
   CONNECTION_BUFFER_BYTES,
   EXT_AUTHZ_DISABLED,
   EXT_AUTHZ_HTTP_FILTER,
+  identityHeaderStripFilter,
   EXT_AUTHZ_NETWORK_FILTER,
   HCM_COMMON,
   HTTP_ACCESS_LOG,
@@ -125,12 +126,19 @@ function domains(host: InspectedHost, port: number): string[] {
 }
 
 /** One TLS-terminating filter chain for `host` on `port`. */
-function interceptChain(host: InspectedHost, port: number, paths: ResourcePaths): EnvoyObject {
+function interceptChain(
+  host: InspectedHost,
+  port: number,
+  paths: ResourcePaths,
+  identityHeaders: readonly string[],
+): EnvoyObject {
   const cluster = isWildcardPattern(host)
     ? INTERCEPT_DYNAMIC_CLUSTER
     : upstreamClusterName(host.name, port);
+  const strip = identityHeaderStripFilter(identityHeaders);
   const httpFilters = isWildcardPattern(host)
     ? [
+        strip,
         EXT_AUTHZ_HTTP_FILTER,
         {
           name: 'envoy.filters.http.dynamic_forward_proxy',
@@ -141,7 +149,7 @@ function interceptChain(host: InspectedHost, port: number, paths: ResourcePaths)
         },
         ROUTER_FILTER,
       ]
-    : [EXT_AUTHZ_HTTP_FILTER, ROUTER_FILTER];
+    : [strip, EXT_AUTHZ_HTTP_FILTER, ROUTER_FILTER];
   return {
     name: `${host.name}_${String(port)}`,
     filter_chain_match: { server_names: [host.host] },
@@ -220,12 +228,13 @@ function listenerBase(name: string): EnvoyObject {
 export function interceptListeners(
   hosts: readonly InspectedHost[],
   paths: ResourcePaths,
+  identityHeaders: readonly string[] = [],
 ): EnvoyObject[] {
   return interceptedPorts(hosts).map((port) => ({
     ...listenerBase(interceptListenerName(port)),
     filter_chains: hosts
       .filter((h) => h.ports.includes(port))
-      .map((h) => interceptChain(h, port, paths)),
+      .map((h) => interceptChain(h, port, paths, identityHeaders)),
   }));
 }
 
@@ -233,12 +242,13 @@ export function interceptListeners(
 export function transparentListener(
   hosts: readonly InspectedHost[],
   paths: ResourcePaths,
+  identityHeaders: readonly string[] = [],
 ): EnvoyObject {
   return {
     ...listenerBase(TRANSPARENT_LISTENER),
     filter_chains: hosts
       .filter((h) => h.ports.includes(HTTPS_PORT))
-      .map((h) => interceptChain(h, HTTPS_PORT, paths)),
+      .map((h) => interceptChain(h, HTTPS_PORT, paths, identityHeaders)),
     // Not intercepted: mcp-gate decides on the SNI alone, as on a CONNECT's authority.
     default_filter_chain: {
       name: 'host_only',

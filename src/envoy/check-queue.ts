@@ -11,6 +11,7 @@
  *   its turn comes → it is not worked on.
  * The queue only orders and bounds work; it never decides anything itself.
  */
+import type { ShedCause } from '../telemetry/metrics.js';
 
 export interface QueuedCheck {
   /** Absolute deadline in epoch ms; Infinity when the caller set none. */
@@ -18,9 +19,6 @@ export interface QueuedCheck {
   /** True once the caller went away (RST_STREAM, connection closed). */
   isCancelled(): boolean;
 }
-
-/** Why a queued check was dropped without being worked on. */
-export type ShedCause = 'queue_full' | 'deadline_exceeded' | 'cancelled';
 
 export interface CheckQueueHandlers<T extends QueuedCheck> {
   /** Does the real work for one admitted, still-wanted check. */

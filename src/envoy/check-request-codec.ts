@@ -1,7 +1,7 @@
 /**
  * A lean decoder for `envoy.service.auth.v3.CheckRequest`: reads, straight from the wire bytes,
  * only the fields toRequestFacts (to-facts.ts) looks at, and skips the rest without building it
- * (the destination's address, timestamps, ids, sizes, metadata, context extensions).
+ * (the destination's address, timestamps, ids, sizes, route metadata, context extensions).
  *
  * Why: the generic proto-loader decode builds every field twice (message, then plain object)
  * and is the largest single cost of a Check after HTTP/2 itself. The result has exactly the
@@ -10,8 +10,12 @@
  *
  * Field numbers (Envoy's attribute_context.proto, external_auth.proto, base.proto):
  *   CheckRequest.attributes = 1
- *   AttributeContext: source = 1 (Peer.address = 1), destination = 2 (Peer.service = 2),
- *     request = 4, tls_session = 12 (sni = 1)
+ *   AttributeContext: source = 1 (Peer: address = 1, principal = 4, certificate = 5),
+ *     destination = 2 (Peer.service = 2), request = 4, metadata_context = 11, tls_session = 12
+ *     (sni = 1)
+ *   Metadata.filter_metadata = 1 (map: key 1, value 2 Struct); Struct.fields = 1 (map: key 1,
+ *     value 2 Value); Value: null_value = 1, number_value = 2 (double), string_value = 3,
+ *     bool_value = 4, struct_value = 5, list_value = 6; ListValue.values = 1
  *   Address.socket_address = 1; SocketAddress: address = 2, port_value = 3
  *   Request.http = 2
  *   HttpRequest: method = 2, headers = 3 (map: key 1, value 2), path = 4, host = 5, scheme = 6,
@@ -74,13 +78,16 @@ function readAttributes(reader: Reader, into: Record<string, unknown>): Record<s
     }
     switch (tag >>> 3) {
       case 1:
-        into['source'] = readPeerAddress(reader, into['source']);
+        into['source'] = readPeer(reader, into['source']);
         break;
       case 2:
         into['destination'] = readSingleString(reader, 2, 'service', into['destination']);
         break;
       case 4:
         into['request'] = readRequest(reader, into['request'] as Record<string, unknown>);
+        break;
+      case 11:
+        into['metadata_context'] = readMetadata(reader, into['metadata_context']);
         break;
       case 12:
         into['tls_session'] = readSingleString(reader, 1, 'sni', into['tls_session']);
@@ -109,22 +116,37 @@ function readSingleString(
   return into;
 }
 
-/** Mutable twin of `Peer` down to its socket address, the one part the audit line reports. */
-interface PeerAddress {
+/** Mutable twin of `Peer`: its socket address, principal and certificate. */
+interface PeerFields {
   address?: {
     socket_address?: { address?: string; port_value?: number };
     address?: 'socket_address';
   };
+  principal?: string;
+  certificate?: string;
 }
 
 /** Peer → Address → SocketAddress; a pipe or internal address is skipped like any field. */
-function readPeerAddress(reader: Reader, previous: unknown): PeerAddress {
-  const peer = (previous as PeerAddress | undefined) ?? {};
+function readPeer(reader: Reader, previous: unknown): PeerFields {
+  const peer = (previous as PeerFields | undefined) ?? {};
   const stopPeer = end(reader);
   while (reader.pos < stopPeer) {
     const peerTag = reader.uint32();
-    if (peerTag >>> 3 !== 1 || (peerTag & 7) !== LENGTH_DELIMITED) {
+    if ((peerTag & 7) !== LENGTH_DELIMITED) {
       reader.skipType(peerTag & 7);
+      continue;
+    }
+    const field = peerTag >>> 3;
+    if (field === 4) {
+      peer.principal = reader.string();
+      continue;
+    }
+    if (field === 5) {
+      peer.certificate = reader.string();
+      continue;
+    }
+    if (field !== 1) {
+      reader.skipType(LENGTH_DELIMITED);
       continue;
     }
     const stopAddress = end(reader);
@@ -255,4 +277,118 @@ function readHeaderValue(reader: Reader): { key?: string; value?: string; raw_va
     else reader.skipType(LENGTH_DELIMITED);
   }
   return header;
+}
+
+/** Mutable twins of the Struct shapes (check-types.ts ProtoStruct/ProtoValue). */
+interface StructFields {
+  fields: Record<string, ValueFields>;
+}
+type ValueFields = Record<string, unknown>;
+
+/** `Metadata`: only `filter_metadata`; typed (Any) metadata is skipped. */
+function readMetadata(
+  reader: Reader,
+  previous: unknown,
+): { filter_metadata?: Record<string, StructFields> } {
+  const into = (previous as { filter_metadata?: Record<string, StructFields> } | undefined) ?? {};
+  const stop = end(reader);
+  while (reader.pos < stop) {
+    const tag = reader.uint32();
+    if (tag >>> 3 !== 1 || (tag & 7) !== LENGTH_DELIMITED) {
+      reader.skipType(tag & 7);
+      continue;
+    }
+    const namespaces = (into.filter_metadata ??= Object.create(null) as Record<string, StructFields>);
+    const stopEntry = end(reader);
+    let key = '';
+    let struct: StructFields = { fields: Object.create(null) as Record<string, ValueFields> };
+    while (reader.pos < stopEntry) {
+      const entryTag = reader.uint32();
+      const field = entryTag >>> 3;
+      if ((entryTag & 7) !== LENGTH_DELIMITED) reader.skipType(entryTag & 7);
+      else if (field === 1) key = reader.string();
+      else if (field === 2) struct = readStruct(reader, struct);
+      else reader.skipType(LENGTH_DELIMITED);
+    }
+    // A repeated map key keeps the last entry, as protobufjs does.
+    namespaces[key] = struct;
+  }
+  return into;
+}
+
+function readStruct(reader: Reader, into: StructFields): StructFields {
+  const stop = end(reader);
+  while (reader.pos < stop) {
+    const tag = reader.uint32();
+    if (tag >>> 3 !== 1 || (tag & 7) !== LENGTH_DELIMITED) {
+      reader.skipType(tag & 7);
+      continue;
+    }
+    const stopEntry = end(reader);
+    let key = '';
+    let value: ValueFields = {};
+    while (reader.pos < stopEntry) {
+      const entryTag = reader.uint32();
+      const field = entryTag >>> 3;
+      if ((entryTag & 7) !== LENGTH_DELIMITED) reader.skipType(entryTag & 7);
+      else if (field === 1) key = reader.string();
+      else if (field === 2) value = readValue(reader);
+      else reader.skipType(LENGTH_DELIMITED);
+    }
+    into.fields[key] = value;
+  }
+  return into;
+}
+
+const VALUE_KINDS = [
+  undefined,
+  'nullValue',
+  'numberValue',
+  'stringValue',
+  'boolValue',
+  'structValue',
+  'listValue',
+] as const;
+
+/** One `Value`: the oneof member last written wins, as in protobufjs. */
+function readValue(reader: Reader): ValueFields {
+  let current: ValueFields = {};
+  const stop = end(reader);
+  while (reader.pos < stop) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    const kind = VALUE_KINDS[field];
+    let value: unknown;
+    if (field === 1 && wireType === 0) {
+      reader.int32();
+      value = 'NULL_VALUE';
+    }
+    else if (field === 2 && wireType === 1) value = reader.double();
+    else if (field === 3 && wireType === LENGTH_DELIMITED) value = reader.string();
+    else if (field === 4 && wireType === 0) value = reader.bool();
+    else if (field === 5 && wireType === LENGTH_DELIMITED) {
+      value = readStruct(reader, { fields: Object.create(null) as Record<string, ValueFields> });
+    } else if (field === 6 && wireType === LENGTH_DELIMITED) value = readList(reader);
+    else {
+      reader.skipType(wireType);
+      continue;
+    }
+    // The oneof member last written wins and replaces the others.
+    if (kind !== undefined) {
+      current = { [kind]: value, kind };
+    }
+  }
+  return current;
+}
+
+function readList(reader: Reader): { values: ValueFields[] } {
+  const values: ValueFields[] = [];
+  const stop = end(reader);
+  while (reader.pos < stop) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === LENGTH_DELIMITED) values.push(readValue(reader));
+    else reader.skipType(tag & 7);
+  }
+  return { values };
 }

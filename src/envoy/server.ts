@@ -10,13 +10,12 @@
  * Every Check first goes through a bounded CheckQueue (check-queue.ts): beyond
  * `maxPendingChecks`, or past its deadline, a check is answered `overloaded` without inspection.
  */
-import type { Decision } from '../core/decision.js';
+import type { Decision, ServiceFaultReason } from '../core/decision.js';
 import { attemptFromAudit } from '../discovery/attempt.js';
 import type { DiscoveryTable } from '../discovery/table.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
-import { authorize } from '../core/pipeline.js';
 import type { PolicySnapshot } from '../core/pipeline.js';
 import type { CompiledPolicy } from '../core/policy/policy.js';
 import { GrpcServer } from '../grpc/server.js';
@@ -32,9 +31,8 @@ import { encodeCheckResponse } from './check-response-codec.js';
 import { authorizationService, healthService } from './proto.js';
 import { CheckQueue } from './check-queue.js';
 import type { QueuedCheck } from './check-queue.js';
-import { toRequestFacts } from './to-facts.js';
-import { serviceFaultResponse, toCheckResponse } from './to-response.js';
-import type { ServiceFaultReason } from './to-response.js';
+import { answerCheck } from './answer-check.js';
+import { serviceFaultResponse } from './to-response.js';
 
 /** Service names gRPC health answers for. */
 export const HEALTH_SERVICES: ReadonlySet<string> = new Set([
@@ -282,12 +280,8 @@ export function check(deps: AuthzServerDeps, request: CheckRequest): CheckRespon
     const snapshot = deps.store.current;
     if (snapshot === undefined) throw new Error('no allowlist loaded');
     policy = snapshot.policy;
-    const requestFacts = toRequestFacts(request);
-    facts = requestFacts;
-    const authorization = authorize(snapshot, requestFacts, deps.now(), decisionId);
-    decision = authorization.decision;
-    inspection = authorization.inspection;
-    response = toCheckResponse(decision, requestFacts, inspection, snapshot.policy);
+    const answer = answerCheck(snapshot, request, deps.now(), decisionId);
+    ({ facts, decision, inspection, response } = answer);
   } catch (err: unknown) {
     // Fail closed: a fault anywhere in the path is a deny, logged with the decision id.
     deps.metrics.recordError('ERR_CHECK_FAILED');

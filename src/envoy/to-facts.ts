@@ -17,6 +17,8 @@
  * - Hot path: one Map for the headers, no copies of the body when Envoy sent bytes.
  */
 import type { RequestFacts, SourceAddress } from '../core/facts.js';
+import type { JsonObject } from '../core/mcp/json-rpc-body.js';
+import { structToJson } from './struct-json.js';
 import {
   normaliseAuthority,
   normalisePath,
@@ -26,6 +28,7 @@ import {
 import type { CheckRequest } from './check-types.js';
 
 const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
+const EMPTY_METADATA: ReadonlyMap<string, JsonObject> = new Map();
 
 const EMPTY_FACTS: RequestFacts = Object.freeze({
   method: '',
@@ -43,6 +46,9 @@ const EMPTY_FACTS: RequestFacts = Object.freeze({
   requestId: undefined,
   sni: undefined,
   source: undefined,
+  peerPrincipal: '',
+  peerCertificate: '',
+  metadata: EMPTY_METADATA,
 });
 
 /** Envoy's own marker for a body cut at `max_request_bytes` ("true") or complete ("false"). */
@@ -136,6 +142,7 @@ function tlsOnlyFacts(sni: string, attributes: Bag): RequestFacts {
     isConnect: true,
     sni: withoutUserinfo(serverName),
     source: sourceAddress(attributes),
+    ...peerIdentity(attributes),
   };
 }
 
@@ -192,5 +199,31 @@ function buildFacts(req: unknown): RequestFacts {
     requestId: headers.get('x-request-id'),
     sni: sni === '' ? undefined : withoutUserinfo(sni),
     source: sourceAddress(attributes),
+    ...peerIdentity(attributes),
   };
 }
+
+/** The TLS peer's principal and certificate, and the dynamic metadata Envoy passed on. */
+function peerIdentity(
+  attributes: Bag,
+): Pick<RequestFacts, 'peerPrincipal' | 'peerCertificate' | 'metadata'> {
+  const source = bag(attributes['source']);
+  return {
+    peerPrincipal: str(source?.['principal']),
+    peerCertificate: str(source?.['certificate']),
+    metadata: filterMetadata(bag(bag(attributes['metadata_context'])?.['filter_metadata'])),
+  };
+}
+
+/** `filter_metadata` (namespace → Struct in wire shape) as plain JSON objects. */
+function filterMetadata(namespaces: Bag | undefined): ReadonlyMap<string, JsonObject> {
+  if (namespaces === undefined) return EMPTY_METADATA;
+  const map = new Map<string, JsonObject>();
+  for (const name in namespaces) {
+    if (!Object.hasOwn(namespaces, name)) continue;
+    const struct = bag(namespaces[name]);
+    if (struct !== undefined) map.set(name, structToJson(struct));
+  }
+  return map.size === 0 ? EMPTY_METADATA : map;
+}
+

@@ -15,7 +15,8 @@
  *   another line" (Trap T9), older Envoy as "overwrite"; explicit false means overwrite in both.
  * - Query-parameter mutations are never sent (they crash Envoy on CONNECT before 1.39.1).
  */
-import type { Decision } from '../core/decision.js';
+import { isServiceFault, serviceFaultDecision } from '../core/decision.js';
+import type { Decision, ServiceFaultReason } from '../core/decision.js';
 import { escapeUnsafe, renderDenyMessage } from '../core/deny-message.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
@@ -91,6 +92,7 @@ export function toDenyShape(
     server: decision.server,
     host: facts.host !== '' ? facts.host : facts.authority,
     tool: decision.tool,
+    condition: decision.condition?.description,
     reviewUrl: policy.reviewUrl,
     entryId: decision.entry?.id,
     decisionId: decision.id,
@@ -113,7 +115,7 @@ export function toDenyShape(
 
   const toolResultFits =
     policy.denyStyle === 'auto' &&
-    reason === 'tool_not_allowed' &&
+    decision.toolLevel &&
     inspection.transport === 'streamable_http' &&
     single?.kind === 'request' &&
     single.method === 'tools/call' &&
@@ -202,39 +204,16 @@ function decisionMetadata(decision: Decision): ProtoStruct {
   return { fields };
 }
 
-/** Reasons that say nothing about the request, only about mcp-gate's own state. */
-export type ServiceFaultReason = 'internal_error' | 'overloaded';
-
-function isServiceFault(reason: DenyReason): reason is ServiceFaultReason {
-  return reason === 'internal_error' || reason === 'overloaded';
-}
-
 /**
- * The answer when mcp-gate could not judge the request: the Check path failed
- * (`internal_error`) or the check was shed under load (`overloaded`). A deny (never an allow,
- * whatever the mode), HTTP 503 because the fault is ours, not the person's. Built without
- * looking at the request, so it cannot fail the way the request did.
+ * The answer when mcp-gate could not judge the request (serviceFaultDecision): HTTP 503,
+ * because the fault is ours, not the person's.
  */
 export function serviceFaultResponse(
   reason: ServiceFaultReason,
   decisionId: string,
   policy: CompiledPolicy | undefined,
 ): { decision: Decision; response: CheckResponse } {
-  const decision: Decision = {
-    id: decisionId,
-    verdict: 'deny',
-    reason,
-    detail: undefined,
-    dryRun: false,
-    entry: undefined,
-    server: '',
-    tool: undefined,
-    isMcp: false,
-    // Built without reading the request (see above), so the client is not known either.
-    client: 'none',
-    allowlistVersion: policy?.version ?? '',
-    explanation: reason === 'overloaded' ? 'shed under load' : 'internal error',
-  };
+  const decision = serviceFaultDecision(reason, decisionId, policy?.version ?? '');
   const text = renderDenyMessage({
     template: policy?.denyTexts[reason] ?? DEFAULT_DENY_TEXTS[reason],
     reason,

@@ -1,7 +1,7 @@
 /**
  * When to read a set of files again: a watcher on each file's *directory*, and a periodic re-read
- * behind it. Shared by the allowlist (config/policy-store.ts) and the gRPC TLS files
- * (grpc/tls-reloader.ts); the owner decides what a reload is and whether anything changed.
+ * behind it. Used through last-good-reloader.ts, which decides what a trigger does; the owner
+ * decides what a reload is and whether anything changed.
  *
  * - Directories, not files: Kubernetes ConfigMap and Secret volumes swap a `..data` symlink, and
  *   a watch on the file itself follows the old inode and never sees the new content.
@@ -34,7 +34,7 @@ export interface ReloadTriggersOptions {
   /** Interval of the periodic re-read; 0 = none. */
   readonly pollMs: number;
   readonly logger: Logger;
-  /** Asks the owner for a reload; the owner coalesces triggers that arrive while one runs. */
+  /** Asks for a reload; last-good-reloader.ts coalesces triggers that arrive while one runs. */
   readonly onTrigger: (trigger: ReloadTrigger) => void;
 }
 
@@ -147,41 +147,4 @@ export class ReloadTriggers {
     }, DEBOUNCE_MS);
     this.debounce.unref();
   }
-}
-
-/**
- * Makes `reloadOnce` safe to call from any trigger: a call while a reload runs makes it run once
- * more afterwards (the running pass may have read a file before it changed) and shares its
- * promise. The result never rejects: callers fire and forget (poll, watcher, SIGHUP), so a bug
- * goes to `onFault` instead of becoming an unhandled rejection that ends the process.
- */
-export function coalesceReloads(
-  reloadOnce: (trigger: string) => Promise<void>,
-  onFault: (trigger: string, err: unknown) => void,
-): (trigger: string) => Promise<void> {
-  let running: Promise<void> | undefined;
-  let pending = false;
-  const takePending = (): boolean => {
-    const was = pending;
-    pending = false;
-    return was;
-  };
-  return (trigger) => {
-    if (running !== undefined) {
-      pending = true;
-      return running;
-    }
-    const run = async (): Promise<void> => {
-      try {
-        await reloadOnce(trigger);
-        while (takePending()) await reloadOnce(trigger);
-      } catch (err: unknown) {
-        onFault(trigger, err);
-      }
-    };
-    running = run().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
 }

@@ -1,8 +1,8 @@
 /**
  * Keeps the gRPC listener's TLS credentials current without a restart: cert-manager renews a
  * Secret, kubelet swaps the volume's `..data` symlink, and the next handshake presents the new
- * certificate. Triggers are the allowlist's (fs/reload-triggers.ts: directory watchers plus
- * the periodic re-read) and SIGHUP.
+ * certificate. The reload plumbing is the allowlist's (fs/last-good-reloader.ts): directory
+ * watchers plus the periodic re-read (fs/reload-triggers.ts) and SIGHUP, coalesced.
  *
  * - Content that is already in force (a poll, a touch) is told by hash and changes nothing.
  * - New content is checked as a whole (tls-credentials.ts) before it reaches the server; open
@@ -13,7 +13,8 @@
  *   `mcp_gate_errors_total{code="ERR_TLS_INVALID"}`; the last good credentials keep serving, and
  *   the next good content is taken up as any change is.
  */
-import { coalesceReloads, ReloadTriggers } from '../fs/reload-triggers.js';
+import { LastGoodReloader } from '../fs/last-good-reloader.js';
+import type { JudgedContent, ReloadRead } from '../fs/last-good-reloader.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { NO_ALPN_H2 } from './server.js';
@@ -31,9 +32,6 @@ export const TLS_RELOADED = 'gRPC TLS certificate reloaded';
 export const TLS_RELOAD_REJECTED =
   'gRPC TLS files rejected; the last good certificate stays in force';
 
-const DEFAULT_SETTLE_MS = 200;
-const DEFAULT_SETTLE_ATTEMPTS = 3;
-
 export interface TlsReloaderOptions {
   readonly files: GrpcTlsFiles;
   /** What the server was started with. */
@@ -46,33 +44,39 @@ export interface TlsReloaderOptions {
   readonly watch: boolean;
   /** Periodic re-read; 0 = none. */
   readonly pollMs: number;
-  readonly settleMs?: number;
-  readonly settleAttempts?: number;
+  readonly settleMs?: number | undefined;
+  readonly settleAttempts?: number | undefined;
 }
 
 export class TlsReloader {
   private readonly options: TlsReloaderOptions;
-  private readonly triggers: ReloadTriggers;
+  private readonly reloader: LastGoodReloader<LoadedTlsCredentials, string>;
   private serving: ServingCertificateInfo;
-  private loadedHash: string;
-  /** Hash (or, for unreadable files, the error) of the content last rejected. */
-  private rejected: string | undefined;
-  private stopped = false;
 
   constructor(options: TlsReloaderOptions) {
     this.options = options;
     this.serving = options.initial.serving;
-    this.loadedHash = options.initial.hash;
-    const { files } = options;
-    this.triggers = new ReloadTriggers({
-      files: [files.certPath, files.keyPath, files.clientCaPath].filter(
-        (path): path is string => path !== undefined,
-      ),
-      what: 'gRPC TLS',
-      watch: options.watch,
-      pollMs: options.pollMs,
-      logger: options.logger,
-      onTrigger: (trigger) => void this.reload(trigger),
+    this.reloader = new LastGoodReloader({
+      inForce: options.initial.hash,
+      settleMs: options.settleMs,
+      settleAttempts: options.settleAttempts,
+      read: (judged) => readTls(options.files, judged),
+      take: (loaded, trigger) => {
+        options.apply(loaded.credentials);
+        this.swap(loaded, trigger);
+      },
+      retrying: (trigger, attempt, error) => {
+        options.logger.debug(
+          { trigger, attempt, error },
+          'gRPC TLS files not usable yet; reading them again after a pause',
+        );
+      },
+      reject: (trigger, problem, attempts) => {
+        this.reject(trigger, problem, attempts);
+      },
+      fault: (trigger, err) => {
+        this.reject(trigger, `reload failed: ${String(err)}`, 1);
+      },
     });
   }
 
@@ -84,76 +88,30 @@ export class TlsReloader {
   /** Reports the initial certificate and starts watching. */
   start(): void {
     this.announce(TLS_LOADED, 'startup', undefined);
-    this.triggers.start();
+    const { files, watch, pollMs, logger } = this.options;
+    this.reloader.watch({
+      files: [files.certPath, files.keyPath, files.clientCaPath].filter(
+        (path): path is string => path !== undefined,
+      ),
+      what: 'gRPC TLS',
+      watch,
+      pollMs,
+      logger,
+    });
   }
 
   stop(): void {
-    this.stopped = true;
-    this.triggers.stop();
+    this.reloader.stop();
   }
 
   /** Reads the files again now (coalescing concurrent requests); never rejects. */
   reload(trigger: string): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return this.coalesced(trigger);
-  }
-
-  private readonly coalesced = coalesceReloads(
-    (trigger) => this.reloadOnce(trigger),
-    (trigger, err) => {
-      this.reject(trigger, `reload failed: ${String(err)}`, String(err), 1);
-    },
-  );
-
-  /** A call, not a field read: the flag changes while a reload awaits. */
-  private isStopped(): boolean {
-    return this.stopped;
-  }
-
-  private async reloadOnce(trigger: string): Promise<void> {
-    await this.triggers.refresh();
-    const attempts = Math.max(1, this.options.settleAttempts ?? DEFAULT_SETTLE_ATTEMPTS);
-    for (let attempt = 1; ; attempt++) {
-      if (this.isStopped()) return;
-      let contents: TlsFileContents | undefined;
-      let problem: string;
-      try {
-        contents = await readTlsFiles(this.options.files);
-        if (contents.hash === this.loadedHash) {
-          // Back to the content in force: broken content seen before is news again.
-          this.rejected = undefined;
-          return;
-        }
-        if (contents.hash === this.rejected) return;
-        const loaded = checkTlsFiles(this.options.files, contents);
-        if (this.isStopped()) return;
-        this.options.apply(loaded.credentials);
-        this.swap(loaded, trigger);
-        break;
-      } catch (err: unknown) {
-        problem = (err as Error).message;
-      }
-      // Files that were read are known by their hash; unreadable ones by what went wrong.
-      const fingerprint = contents?.hash ?? problem;
-      if (fingerprint === this.rejected || this.isStopped()) return;
-      if (attempt >= attempts) {
-        this.reject(trigger, problem, fingerprint, attempt);
-        break;
-      }
-      this.options.logger.debug(
-        { trigger, attempt, error: problem },
-        'gRPC TLS files not usable yet; reading them again after a pause',
-      );
-      await pause(this.options.settleMs ?? DEFAULT_SETTLE_MS);
-    }
-    await this.triggers.refresh();
+    return this.reloader.reload(trigger);
   }
 
   private swap(loaded: LoadedTlsCredentials, trigger: string): void {
     const previous = this.serving;
     this.serving = loaded.serving;
-    this.loadedHash = loaded.hash;
-    this.rejected = undefined;
     this.announce(TLS_RELOADED, trigger, previous);
   }
 
@@ -193,8 +151,7 @@ export class TlsReloader {
     }
   }
 
-  private reject(trigger: string, problem: string, fingerprint: string, attempts: number): void {
-    this.rejected = fingerprint;
+  private reject(trigger: string, problem: string, attempts: number): void {
     this.options.metrics.recordError('ERR_TLS_INVALID');
     this.options.logger.error(
       {
@@ -208,8 +165,26 @@ export class TlsReloader {
   }
 }
 
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Reads the TLS files once and checks them as a whole (tls-credentials.ts). Files that were read
+ * are known by their hash; unreadable ones by what went wrong.
+ */
+async function readTls(
+  files: GrpcTlsFiles,
+  judged: JudgedContent,
+): Promise<ReloadRead<LoadedTlsCredentials, string>> {
+  let contents: TlsFileContents | undefined;
+  try {
+    contents = await readTlsFiles(files);
+    if (contents.hash === judged.inForce || contents.hash === judged.rejected) {
+      return { kind: 'unchanged', hash: contents.hash };
+    }
+    const loaded = checkTlsFiles(files, contents);
+    return { kind: 'good', value: loaded, hash: loaded.hash };
+  } catch (err: unknown) {
+    const problem = (err as Error).message;
+    return { kind: 'bad', fingerprint: contents?.hash ?? problem, problem };
+  }
 }
 
 /** At most one refused-handshake warning per this many ms; the rest go to debug. */

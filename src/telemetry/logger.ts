@@ -7,6 +7,7 @@
  */
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
+import { CREDENTIAL_HEADERS } from '../core/credential-headers.js';
 import type { Decision } from '../core/decision.js';
 import type { RequestFacts } from '../core/facts.js';
 import type { McpInspection } from '../core/mcp/inspection.js';
@@ -23,16 +24,17 @@ export interface LoggerOptions {
   readonly destination?: DestinationStream;
 }
 
-const REDACT_PATHS = [
-  'headers.authorization',
-  'headers["proxy-authorization"]',
-  'headers.cookie',
-  'headers["x-api-key"]',
-  '*.headers.authorization',
-  '*.headers["proxy-authorization"]',
-  '*.headers.cookie',
-  '*.headers["x-api-key"]',
-];
+/**
+ * Request headers that carry credentials (src/core/credential-headers.ts, the one list): never
+ * written to a log line; the logger's redaction paths are built from it.
+ */
+export const SECRET_HEADERS: ReadonlySet<string> = CREDENTIAL_HEADERS;
+
+/** Each secret header in a logged `headers` object, at the top level or one level down. */
+const REDACT_PATHS = [...SECRET_HEADERS].flatMap((name) => [
+  `headers["${name}"]`,
+  `*.headers["${name}"]`,
+]);
 
 /** Creates the service logger: JSON lines, ISO time, credentials redacted. */
 export function createLogger(options: LoggerOptions): Logger {
@@ -76,6 +78,9 @@ export function auditRecord(
     methods,
     tool: decision.tool,
     client: decision.client,
+    user: decision.principal.user,
+    groups: decision.principal.groups,
+    rule: decision.verdict === 'deny' || decision.dryRun ? decision.rules[0] : undefined,
     client_name: inspection.clientName,
     user_agent: inspection.userAgent,
     protocol_version: inspection.protocolVersion,

@@ -22,7 +22,17 @@ import type { Registry } from 'prom-client';
 import type { Decision } from '../core/decision.js';
 import { DENY_REASONS } from '../core/policy/policy.js';
 import type { CompiledPolicy, ToolRule } from '../core/policy/policy.js';
-import type { ShedCause } from '../envoy/check-queue.js';
+
+/**
+ * Why a check was answered without inspection: the `cause` label of
+ * `mcp_gate_checks_shed_total`. Declared here, beside the series it pre-creates, for the queue
+ * that sheds (src/envoy/check-queue.ts), so that telemetry/ imports nothing of the edge.
+ * - `queue_full`: the queue was full at admission (denied as overloaded);
+ * - `deadline_exceeded`: Envoy had stopped waiting when its turn came (denied as overloaded);
+ * - `cancelled`: the caller went away before its turn (nobody left to answer).
+ */
+export const SHED_CAUSES = ['queue_full', 'deadline_exceeded', 'cancelled'] as const;
+export type ShedCause = (typeof SHED_CAUSES)[number];
 
 export interface Metrics {
   /** Records one decision and how long the Check took. */
@@ -148,9 +158,7 @@ export function createMetrics(registry: Registry): Metrics {
   // every cleartext deployment.
   let tlsExpiry: Gauge | undefined;
   for (const result of ['success', 'failure'] as const) reloads.inc({ result }, 0);
-  for (const cause of ['queue_full', 'deadline_exceeded', 'cancelled'] as const) {
-    shed.inc({ cause }, 0);
-  }
+  for (const cause of SHED_CAUSES) shed.inc({ cause }, 0);
   for (const result of ['success', 'failure'] as const) envoyRenders.inc({ result }, 0);
   for (const decision of ['deny', 'would_deny'] as const) {
     for (const reason of DENY_REASONS) denials.inc({ decision, reason }, 0);

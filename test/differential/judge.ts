@@ -27,6 +27,7 @@ import { APPROVED_HOST, TOOLS } from './generate.js';
 import type { GeneratedRequest } from './generate.js';
 import type { ReferenceReader } from './readers/reference-readers.js';
 import type { SdkServers } from './sdk-servers.js';
+import { ICONV_CHARSETS } from '../../src/text/iconv-charsets.js';
 
 const OFFERED: ReadonlySet<string> = new Set(TOOLS);
 
@@ -115,6 +116,7 @@ export function catalogueSnapshot(): PolicySnapshot {
     policy: parsed.policy,
     knownHosts: known.knownHosts,
     limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 },
+    charsets: ICONV_CHARSETS,
   };
 }
 

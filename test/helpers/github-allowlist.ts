@@ -12,11 +12,17 @@ export const REVIEW_URL = 'https://mcp-review.corp.example/request';
 
 export interface GithubAllowlistOptions {
   readonly version?: string;
+  /** Default `deny`. */
+  readonly defaultAction?: 'deny' | 'allow';
+  /** Written only when given (the schema's default is `enforce`). */
+  readonly mode?: 'enforce' | 'dry-run';
+  /** Written only when given (the schema's default is `auto`). */
+  readonly denyStyle?: string;
   /** Tool allow globs; omitted = the entry has no tool rules (every tool). */
   readonly allow?: readonly string[];
   readonly deny?: readonly string[];
   readonly expiresOn?: string;
-  /** More entries, as YAML list items indented like the first. */
+  /** More entries, as YAML list items indented like the first (or top-level keys after them). */
   readonly extraEntries?: string;
 }
 
@@ -29,10 +35,12 @@ export function githubAllowlist(options: GithubAllowlistOptions = {}): string {
       : `    tools:\n${options.allow === undefined ? '' : `      allow: [${globs(options.allow)}]\n`}${
           options.deny === undefined ? '' : `      deny: [${globs(options.deny)}]\n`
         }`;
+  const mode = options.mode === undefined ? '' : `mode: ${options.mode}\n`;
+  const denyStyle = options.denyStyle === undefined ? '' : `deny_style: ${options.denyStyle}\n`;
   return stamped(`version: ${options.version ?? '2026.11'}
-default_action: deny
-review_url: ${REVIEW_URL}
-approved:
+default_action: ${options.defaultAction ?? 'deny'}
+${mode}review_url: ${REVIEW_URL}
+${denyStyle}approved:
   - id: github-official
     host: api.githubcopilot.com
     transport: http

@@ -140,6 +140,40 @@ export function importsLeaving(
   return found.sort();
 }
 
+/**
+ * Imports from files under `from` (a folder prefix such as "cluster/", or a file such as
+ * "service.ts") into any of `into`: "file → target", sorted.
+ */
+export function importsInto(graph: ImportGraph, from: string, into: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const [file, targets] of graph.edges) {
+    if (!file.startsWith(from)) continue;
+    for (const target of targets) {
+      if (into.some((prefix) => target.startsWith(prefix))) found.push(`${file} → ${target}`);
+    }
+  }
+  return found.sort();
+}
+
+/**
+ * The files reachable from `start` (itself included, sorted) and the external specifiers they
+ * import: what must ship with an entry point.
+ */
+export function reachableFrom(
+  graph: ImportGraph,
+  start: string,
+): { files: string[]; external: string[] } {
+  const files = new Set<string>();
+  const pending = [start];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (files.has(file)) continue;
+    files.add(file);
+    pending.push(...(graph.edges.get(file) ?? []));
+  }
+  const external = new Set([...files].flatMap((file) => graph.external.get(file) ?? []));
+  return { files: [...files].sort(), external: [...external].sort() };
+}
+
 function listTs(root: string, dir = root): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);

@@ -21,6 +21,7 @@ import { createCertificateAuthority, issueLeafCertificate } from '../../src/cert
 import {
   EXT_AUTHZ_HTTP_FILTER,
   HCM_COMMON,
+  IDENTITY_HEADER_STRIP_FILTER,
   HTTP_ACCESS_LOG,
   MAX_REQUEST_BYTES,
 } from '../../src/envoy-render/fragments.js';
@@ -207,8 +208,10 @@ describe('envoy/*.yaml against Envoy’s protos', () => {
       expect(hcm).toMatchObject(HCM_COMMON);
       expect(hcm['access_log']).toEqual([HTTP_ACCESS_LOG]);
       const filters = hcm['http_filters'] as Node[];
-      // ext_authz first, with exactly the settings the rendered listeners use.
-      expect(filters[0]).toEqual(EXT_AUTHZ_HTTP_FILTER);
+      // The identity-header strip first, then ext_authz, with exactly the settings the rendered
+      // listeners use.
+      expect(filters[0]).toEqual(IDENTITY_HEADER_STRIP_FILTER);
+      expect(filters[1]).toEqual(EXT_AUTHZ_HTTP_FILTER);
       expect(filters.at(-1)?.['name']).toBe('envoy.filters.http.router');
       expect(hcm['rds']).toEqual({
         route_config_name: 'mcp_gate_egress',
@@ -346,7 +349,10 @@ describe('render-envoy output against Envoy’s protos', () => {
       for (const hcm of hcms(listeners)) {
         expect(hcm, what).toMatchObject(HCM_COMMON);
         expect(hcm['access_log']).toEqual([HTTP_ACCESS_LOG]);
-        expect((hcm['http_filters'] as Node[])[0]).toEqual(EXT_AUTHZ_HTTP_FILTER);
+        expect((hcm['http_filters'] as Node[]).slice(0, 2)).toEqual([
+          IDENTITY_HEADER_STRIP_FILTER,
+          EXT_AUTHZ_HTTP_FILTER,
+        ]);
       }
       for (const listener of listeners) {
         expect(listener['per_connection_buffer_limit_bytes']).toBeGreaterThan(MAX_REQUEST_BYTES);

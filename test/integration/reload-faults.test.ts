@@ -25,8 +25,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { RELOAD_REJECTED } from '../../src/config/policy-store.js';
 import { createAuthzClient } from '../helpers/authz-client.js';
 import type { AuthzClient } from '../helpers/authz-client.js';
-import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
-import { rpc } from '../helpers/facts.js';
+import { githubToolCall } from '../helpers/github-allowlist.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService, TestServiceOptions } from '../helpers/service.js';
 import { stamped } from '../helpers/stamped.js';
@@ -95,19 +94,7 @@ interface InForce {
 
 /** A tools/call on the github entry, as Envoy sends it; what the service decided, and under which allowlist. */
 async function check(tool: string): Promise<InForce> {
-  const response = await client.check(
-    envoyCheckRequest({
-      authority: 'api.githubcopilot.com',
-      path: '/mcp/',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-11-25',
-        'mcp-session-id': 'baf1d0a4-1336-41ec-9589-b07357099fec',
-      },
-      body: rpc('tools/call', { name: tool, arguments: {} }, 7),
-    }),
-  );
+  const response = await client.check(githubToolCall(tool));
   const fields = response.dynamic_metadata?.fields;
   return {
     verdict: fields?.['verdict']?.stringValue,

@@ -9,31 +9,19 @@ import type { AuthzClient, EnvoyCheckResponse } from '../helpers/authz-client.js
 import { ENVOY_TO_OBJECT, envoyCheckResponseType } from '../helpers/envoy-protos.js';
 import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
 import { rpc } from '../helpers/facts.js';
+import { githubAllowlist } from '../helpers/github-allowlist.js';
 import { startTestService } from '../helpers/service.js';
 import type { TestService } from '../helpers/service.js';
-import { restamped, stamped } from '../helpers/stamped.js';
+import { restamped } from '../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 
-export const ALLOWLIST = stamped(`# integration allowlist
-version: 2026.11
-default_action: deny
-mode: enforce
-review_url: https://mcp-review.corp.example/request
-approved:
-  - id: github-official
-    host: api.githubcopilot.com
-    transport: http
-    url: https://api.githubcopilot.com/mcp/
-    scopes: [repo.read]
-    tools:
-      allow: ["get_*", "list_*"]
-      deny: ["*delete*", "delete_repo"]
-    review_ticket: SEC-4902
-    reviewed_by: security-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-`);
+export const ALLOWLIST = githubAllowlist({
+  mode: 'enforce',
+  allow: ['get_*', 'list_*'],
+  deny: ['*delete*', 'delete_repo'],
+  expiresOn: '2027-04-18',
+});
 
 const SESSION = {
   'content-type': 'application/json',

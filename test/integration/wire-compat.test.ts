@@ -30,7 +30,8 @@ import {
   envoyRoot,
 } from '../helpers/envoy-protos.js';
 import { rpc } from '../helpers/facts.js';
-import { stamped } from '../helpers/stamped.js';
+import { githubAllowlist, REVIEW_URL } from '../helpers/github-allowlist.js';
+import { ICONV_CHARSETS } from '../../src/text/iconv-charsets.js';
 
 const ourDecode = authorizationService.Check.requestDeserialize;
 const ourSerialize = authorizationService.Check.responseSerialize;
@@ -487,26 +488,13 @@ describe('CheckResponse: we encode, Envoy decodes', () => {
 describe('CheckResponse from toCheckResponse: Envoy reads what we meant', () => {
   const NOW = Date.parse('2026-11-21T12:00:00Z');
   const DECISION_ID = 'bcdfghjkmnpqrstvwxyz';
-  const REVIEW_URL = 'https://mcp-review.corp.example/request';
   const allowlist = (mode: Mode): string =>
-    stamped(`version: 2026.11
-default_action: deny
-mode: ${mode}
-review_url: ${REVIEW_URL}
-approved:
-  - id: github-official
-    host: api.githubcopilot.com
-    transport: http
-    url: https://api.githubcopilot.com/mcp/
-    scopes: [repo.read]
-    tools:
-      allow: ['get_*', 'list_*']
-      deny: ['*delete*']
-    review_ticket: SEC-4902
-    reviewed_by: security-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-`);
+    githubAllowlist({
+      mode,
+      allow: ['get_*', 'list_*'],
+      deny: ['*delete*'],
+      expiresOn: '2027-04-18',
+    });
   const policyOf = (mode: Mode) => {
     const parsed = parseAllowlist(allowlist(mode), { fileName: 'a.yaml', now: new Date(NOW) });
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
@@ -536,7 +524,12 @@ approved:
     const facts = toRequestFacts(ourDecode(encodeWithEnvoyProtos(envoyCheckRequest(options))));
     const policy = policyOf(mode);
     const { decision, inspection } = authorize(
-      { policy, knownHosts, limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 } },
+      {
+        policy,
+        knownHosts,
+        limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 },
+        charsets: ICONV_CHARSETS,
+      },
       facts,
       NOW,
       DECISION_ID,

@@ -8,6 +8,7 @@ import { parseAllowlist } from '../../src/config/load-allowlist.js';
 import { parseKnownHosts } from '../../src/config/load-known-hosts.js';
 import type { PolicySnapshot } from '../../src/core/pipeline.js';
 import { stamped } from '../helpers/stamped.js';
+import { ICONV_CHARSETS } from '../../src/text/iconv-charsets.js';
 
 /** The clock every property decides at: inside every entry's review window. */
 export const NOW_MS = Date.parse('2026-11-21T12:00:00Z');
@@ -179,7 +180,12 @@ export function compileSnapshot(name: PolicyName): PolicySnapshot {
   }
   const known = parseKnownHosts(KNOWN_HOSTS_TEXT, 'known.yaml');
   if (!known.ok) throw new Error(JSON.stringify(known.errors));
-  return { policy: parsed.policy, knownHosts: known.knownHosts, limits: LIMITS };
+  return {
+    policy: parsed.policy,
+    knownHosts: known.knownHosts,
+    limits: LIMITS,
+    charsets: ICONV_CHARSETS,
+  };
 }
 
 const snapshots = new Map<string, PolicySnapshot>();

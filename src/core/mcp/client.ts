@@ -1,6 +1,6 @@
 /**
  * The AI client of a request, as a bounded label: `clientInfo.name` (initialize params, or the
- * 2026-07-28 `_meta` client info, both read by inspect.ts) first, then the `User-Agent`, mapped
+ * 2026-07-28 `_meta` client info, both read by read-messages.ts) first, then the `User-Agent`, mapped
  * onto the fixed CLIENT_NAMES. Anything unrecognised is `other`; a request that is not MCP is
  * `none`.
  *

@@ -24,10 +24,12 @@
  *   `maxBytes` before it is reported as `too_large`.
  * - Charset: without a `charset` parameter, or with `utf-8`/`utf8` (any case, optionally quoted),
  *   the body is UTF-8 and decoding is fatal on any invalid sequence. Any other charset is decoded
- *   with iconv-lite, the decoder body-parser and raw-body use in front of Node MCP servers (so
- *   `utf-7`, `utf-16`, `latin1` read as those servers read them), and the result also carries the
- *   text a server that ignores the charset reads (lenient UTF-8), when it differs: the caller
- *   must weigh both. A charset iconv-lite does not know, conflicting `charset` parameters, and a
+ *   by the injected {@link CharsetDecoder}: the service passes iconv-lite, the decoder body-parser
+ *   and raw-body use in front of Node MCP servers (src/text/iconv-charsets.ts), so `utf-7`,
+ *   `utf-16`, `latin1` read as those servers read them; the core itself imports no package. The
+ *   result also carries the text a server that ignores the charset reads (lenient UTF-8), when it
+ *   differs: the caller must weigh both. A charset the decoder does not know, conflicting
+ *   `charset` parameters, and a
  *   `Content-Type` that holds several values (Envoy joins repeated headers with `,`, and servers
  *   read either the first or the last) are `undecodable`.
  * - Byte-order marks: one leading UTF-8 BOM (EF BB BF) is stripped. JSON senders must not add one
@@ -45,8 +47,19 @@ import {
   gunzipSync,
   inflateSync,
 } from 'node:zlib';
-import iconv from 'iconv-lite';
 import { trimOws } from './ows.js';
+
+/**
+ * Text in a charset other than UTF-8, read as the upstream's body reader reads it. Injected from
+ * outside the core (src/text/iconv-charsets.ts), because the reader we must agree with is a
+ * package (iconv-lite) and the core imports none. Both functions are pure and never throw.
+ */
+export interface CharsetDecoder {
+  /** True when `charset` (lower-case, as `Content-Type` names it) is one the decoder reads. */
+  readonly knows: (charset: string) => boolean;
+  /** `bytes` in a charset it knows, without a leading byte-order mark of that charset. */
+  readonly decode: (bytes: Uint8Array, charset: string) => string;
+}
 
 /** Most content codings we undo for one body; more is `undecodable` (no legitimate client stacks). */
 export const MAX_CODING_LAYERS = 2;
@@ -91,6 +104,7 @@ export type DecodeBodyResult = DecodeBodySuccess | DecodeBodyFailure;
  * @param contentEncoding - the `content-encoding` header value (repeats joined with ","), if any
  * @param contentType - the `content-type` header value, if any (only `charset` is read)
  * @param maxBytes - cap on the body and on every decoded layer, in bytes
+ * @param charsets - reads a charset other than UTF-8
  * @returns the text, or `undecodable` / `too_large` with a message
  */
 export function decodeBody(
@@ -98,6 +112,7 @@ export function decodeBody(
   contentEncoding: string | undefined,
   contentType: string | undefined,
   maxBytes: number,
+  charsets: CharsetDecoder,
 ): DecodeBodyResult {
   // `>= 0` is false for NaN: a broken cap admits only empty bodies (fail closed).
   const cap = maxBytes >= 0 ? Math.floor(maxBytes) : 0;
@@ -122,7 +137,7 @@ export function decodeBody(
   }
 
   if (charset === undefined) return toText(bytes);
-  return toTextIn(bytes, charset);
+  return toTextIn(bytes, charset, charsets);
 }
 
 /**
@@ -130,28 +145,26 @@ export function decodeBody(
  * will not decode: a server may pick any of them (the legacy SSE transport of the MCP SDK reads
  * the first value's charset and ignores Content-Encoding).
  */
-export function charsetsNamed(contentType: string | undefined): readonly string[] {
+export function charsetsNamed(
+  contentType: string | undefined,
+  charsets: CharsetDecoder,
+): readonly string[] {
   if (contentType === undefined || !/charset/i.test(contentType)) return [];
   const names = new Set<string>();
   for (const match of contentType.matchAll(/charset\s*=\s*"?([^";,\s]+)/gi)) {
     const name = match[1]?.toLowerCase();
-    if (name !== undefined && iconv.encodingExists(name)) names.add(name);
+    if (name !== undefined && charsets.knows(name)) names.add(name);
   }
   return [...names];
 }
 
-/** `bytes` in a charset {@link charsetsNamed} returned, as iconv-lite decodes it. */
-export function decodeInCharset(bytes: Uint8Array, charset: string): string {
-  return iconv.decode(bytes, charset);
-}
-
 /** A body in a charset other than UTF-8, read as the charset-honouring servers read it. */
-function toTextIn(bytes: Uint8Array, charset: string): DecodeBodyResult {
-  if (!iconv.encodingExists(charset)) {
+function toTextIn(bytes: Uint8Array, charset: string, charsets: CharsetDecoder): DecodeBodyResult {
+  if (!charsets.knows(charset)) {
     return undecodable(`unsupported charset ${quoteForLog(charset)}`);
   }
-  // iconv-lite drops a leading BOM of the charset, as raw-body and body-parser let it.
-  const text = iconv.decode(bytes, charset);
+  // The decoder drops a leading BOM of the charset, as raw-body and body-parser let it.
+  const text = charsets.decode(bytes, charset);
   const utf8Reading = LENIENT_UTF8.decode(bytes);
   return utf8Reading === text ? { ok: true, text } : { ok: true, text, utf8Reading };
 }

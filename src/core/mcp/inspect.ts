@@ -24,33 +24,31 @@
  * and also read as UTF-8 as charset-ignoring servers do. Where those readings disagree about
  * what would run, or the raw path is one servers route differently (`ambiguous_path`), the
  * request is an inspection failure, never a guess.
+ *
+ * This file is the order of judgement; its parts each have a file: header-signals.ts (what the
+ * headers and request shape say), decode-body.ts (bytes → text), json-rpc-body.ts (text → JSON),
+ * read-messages.ts (JSON → McpMessage list) and inspection-builder.ts (the McpInspection value).
  */
 import type { RequestFacts } from '../facts.js';
-import { isAmbiguousPath } from '../normalise.js';
-import { charsetsNamed, decodeBody, decodeBodyPrefix, decodeInCharset } from './decode-body.js';
-import { decodeMcpHeaderValue } from './header-value.js';
-import type {
-  InspectionDetail,
-  InspectionFailure,
-  InspectionLimits,
-  McpInspection,
-  McpMessage,
-  McpTransport,
-} from './inspection.js';
+import { charsetsNamed, decodeBody, decodeBodyPrefix } from './decode-body.js';
+import type { CharsetDecoder } from './decode-body.js';
+import type { HeaderSignals } from './header-signals.js';
 import {
-  BATCHLESS_REVISION,
-  HEADER_VALIDATING_REVISION,
-  MCP_METHODS,
-  META_PREFIX,
-  NAMED_METHODS,
-  isRevision,
-  revisionAtLeast,
-} from './methods.js';
-import { foldJsonKey, foldedLength } from './json-key.js';
+  acceptsEventStream,
+  headerBodyMismatch,
+  isMcpWebSocket,
+  isOAuthDiscovery,
+  readHeaderSignals,
+  trustedHeaderMessage,
+} from './header-signals.js';
+import { InspectionBuilder } from './inspection-builder.js';
+import type { InspectionDetail, InspectionLimits, McpInspection } from './inspection.js';
+import { BATCHLESS_REVISION, revisionAtLeast } from './methods.js';
 import { batchExceeds, membersExceed, parseJsonRpcBody } from './json-rpc-body.js';
-import { trimOws } from './ows.js';
+import type { JsonValue } from './json-rpc-body.js';
 import { showsJsonRpcSignal } from './json-rpc-signal.js';
-import type { JsonObject, JsonValue } from './json-rpc-body.js';
+import { trimOws } from './ows.js';
+import { readMessages } from './read-messages.js';
 
 /** Nesting deeper than this is not a JSON-RPC envelope anyone sends; it is an attack. */
 const MAX_JSON_DEPTH = 64;
@@ -68,25 +66,15 @@ export const MAX_OBJECT_MEMBERS = 10_000;
  */
 const MEMBER_SCAN_FROM = 32 * 1024;
 
-/** The reserved `_meta` keys read on every message, built once. */
-const META_PROTOCOL_VERSION = `${META_PREFIX}protocolVersion`;
-const META_CLIENT_INFO = `${META_PREFIX}clientInfo`;
-
-interface HeaderSignals {
-  readonly protocolVersion: string | undefined;
-  readonly sessionId: string | undefined;
-  /** `Mcp-Method`, decoded from `=?base64?…?=` when wrapped; undefined when absent or undecodable. */
-  readonly method: string | undefined;
-  /** `Mcp-Name`, decoded likewise. */
-  readonly name: string | undefined;
-  /** The failure to report when `Mcp-Method` or `Mcp-Name` is present but not decodable. */
-  readonly undecodable: { readonly detail: InspectionDetail; readonly message: string } | undefined;
-  readonly hasParamHeader: boolean;
-  readonly any: boolean;
-}
-
-/** Inspects one request. See the module comment for what counts as MCP. */
-export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpInspection {
+/**
+ * Inspects one request. See the module comment for what counts as MCP. `charsets` reads a body
+ * in a charset other than UTF-8 (injected: the core imports no package).
+ */
+export function inspectMcp(
+  facts: RequestFacts,
+  limits: InspectionLimits,
+  charsets: CharsetDecoder,
+): McpInspection {
   const headers = readHeaderSignals(facts);
   const signals: string[] = [];
   if (headers.protocolVersion !== undefined) signals.push('header:mcp-protocol-version');
@@ -111,14 +99,14 @@ export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpIn
   const body = facts.body;
   if (body === undefined || body.length === 0) return inspectBodiless(builder, facts, headers);
   if (facts.bodyTruncated) {
-    return inspectPartial(builder, facts, headers, body, limits, {
+    return inspectPartial(builder, facts, headers, body, limits, charsets, {
       detail: 'truncated',
       message: 'the body was truncated by Envoy (x-envoy-auth-partial-body: true)',
     });
   }
   if (body.length > limits.maxBodyBytes) {
     // Never parsed: only its first maxBodyBytes are searched for an MCP signal.
-    return inspectPartial(builder, facts, headers, body, limits, {
+    return inspectPartial(builder, facts, headers, body, limits, charsets, {
       detail: 'too_large',
       message: `body of ${body.length} bytes exceeds the ${limits.maxBodyBytes}-byte limit`,
     });
@@ -130,16 +118,17 @@ export function inspectMcp(facts: RequestFacts, limits: InspectionLimits): McpIn
     encoding,
     facts.headers.get('content-type'),
     limits.maxBodyBytes,
+    charsets,
   );
   if (!decoded.ok) {
     if (decoded.detail === 'too_large') {
-      return inspectPartial(builder, facts, headers, body, limits, decoded);
+      return inspectPartial(builder, facts, headers, body, limits, charsets, decoded);
     }
     // Without MCP headers an undecodable body is someone else's upload, unless its bytes show a
     // JSON-RPC message (an upstream that ignores the coding or charset would still run it), or
     // a coding we cannot undo hides a JSON body that a server which can undo it may run.
     if (!headers.any) {
-      if (bodyShowsJsonRpc(facts, body, limits)) {
+      if (bodyShowsJsonRpc(facts, body, limits, charsets)) {
         builder.signal('body:json-rpc-bytes');
       } else if (decoded.opaque === true && isJsonMediaType(facts.headers.get('content-type'))) {
         builder.signal('body:json-in-unknown-coding');
@@ -223,98 +212,6 @@ function isJsonMediaType(contentType: string | undefined): boolean {
   return false;
 }
 
-function readHeaderSignals(facts: RequestFacts): HeaderSignals {
-  const h = facts.headers;
-  const protocolVersion = h.get('mcp-protocol-version')?.trim();
-  const sessionId = h.get('mcp-session-id');
-  const rawMethod = h.get('mcp-method');
-  const rawName = h.get('mcp-name');
-  // Decoded once here; every later check reads the decoded values.
-  const method = rawMethod === undefined ? undefined : decodeMcpHeaderValue(rawMethod);
-  const name = rawName === undefined ? undefined : decodeMcpHeaderValue(rawName);
-  let undecodable: HeaderSignals['undecodable'];
-  if (method?.ok === false) {
-    undecodable = { detail: 'undecodable', message: 'Mcp-Method header is not decodable' };
-  } else if (name?.ok === false) {
-    undecodable = { detail: 'undecodable', message: 'Mcp-Name header is not decodable' };
-  }
-  let hasParamHeader = false;
-  for (const key of h.keys()) {
-    if (key.startsWith('mcp-param-')) {
-      hasParamHeader = true;
-      break;
-    }
-  }
-  return {
-    protocolVersion,
-    sessionId,
-    method: method?.ok === true ? method.value : undefined,
-    name: name?.ok === true ? name.value : undefined,
-    undecodable,
-    hasParamHeader,
-    any:
-      protocolVersion !== undefined ||
-      sessionId !== undefined ||
-      rawMethod !== undefined ||
-      rawName !== undefined ||
-      hasParamHeader,
-  };
-}
-
-/**
- * A WebSocket opened for MCP: the `mcp` subprotocol offered on an HTTP/1.1 `Upgrade: websocket`
- * GET (the Python SDK's WebSocket server, the TypeScript SDK's WebSocket client transport) or on
- * an HTTP/2 extended CONNECT with `:protocol: websocket` (RFC 8441).
- */
-function isMcpWebSocket(facts: RequestFacts): boolean {
-  const h = facts.headers;
-  const protocols = h.get('sec-websocket-protocol');
-  if (protocols === undefined || !listsToken(protocols, 'mcp')) return false;
-  if (facts.method === 'CONNECT') return h.get(':protocol')?.toLowerCase() === 'websocket';
-  const upgrade = h.get('upgrade');
-  return facts.method === 'GET' && upgrade !== undefined && listsToken(upgrade, 'websocket');
-}
-
-/** True when a comma-separated header value lists `token` (any case). */
-function listsToken(value: string, token: string): boolean {
-  for (const part of value.split(',')) if (trimOws(part).toLowerCase() === token) return true;
-  return false;
-}
-
-function isOAuthDiscovery(facts: RequestFacts): boolean {
-  return (
-    (facts.method === 'GET' || facts.method === 'HEAD') && facts.path.startsWith('/.well-known/')
-  );
-}
-
-/** True when an `Accept` header lists `text/event-stream` (wildcards do not count). */
-function acceptsEventStream(accept: string | undefined): boolean {
-  if (accept === undefined) return false;
-  // A client sends the same Accept value on every request: remembering the last answer spares
-  // the split strings on the common path. The function is pure, so the answer is the same.
-  if (accept !== lastAccept) {
-    lastAccept = accept;
-    lastAcceptsEventStream = listsEventStream(accept);
-  }
-  return lastAcceptsEventStream;
-}
-
-let lastAccept: string | undefined;
-let lastAcceptsEventStream = false;
-
-function listsEventStream(accept: string): boolean {
-  for (const part of accept.split(',')) {
-    const media = part.split(';', 1)[0]?.trim().toLowerCase();
-    if (media === 'text/event-stream') return true;
-  }
-  return false;
-}
-
-function transportOf(facts: RequestFacts): McpTransport {
-  if (facts.method !== 'POST') return 'none';
-  return acceptsEventStream(facts.headers.get('accept')) ? 'streamable_http' : 'legacy_sse';
-}
-
 /**
  * GET streams, DELETE session ends, and POSTs without a body (Envoy not configured to send
  * bodies, or an empty POST). Only 2026-07-28 requests may be judged on their headers alone.
@@ -348,47 +245,6 @@ function inspectBodiless(
   );
 }
 
-type TrustedHeaders =
-  | { readonly ok: true; readonly message: McpMessage | undefined }
-  | {
-      readonly ok: false;
-      readonly failure: { detail: InspectionDetail; message: string } | undefined;
-    };
-
-/**
- * 2026-07-28 servers must reject requests whose `Mcp-Method`/`Mcp-Name` disagree with the body,
- * so when no body is available those headers may stand in for it. Older or absent revisions
- * give no such guarantee: the spec tells intermediaries not to trust the headers then.
- */
-function trustedHeaderMessage(headers: HeaderSignals): TrustedHeaders {
-  if (!revisionAtLeast(headers.protocolVersion, HEADER_VALIDATING_REVISION)) {
-    return { ok: false, failure: undefined };
-  }
-  if (headers.undecodable !== undefined) return { ok: false, failure: headers.undecodable };
-  const method = headers.method;
-  if (method === undefined) return { ok: false, failure: undefined };
-  const name = headers.name;
-  if (NAMED_METHODS.has(method) && (name === undefined || name === '')) {
-    return {
-      ok: false,
-      failure: { detail: 'malformed', message: `${method} without the required Mcp-Name header` },
-    };
-  }
-  return {
-    ok: true,
-    message: {
-      kind: 'request',
-      method,
-      idJson: undefined,
-      tool: method === 'tools/call' ? name : undefined,
-      resourceUri: method === 'resources/read' ? name : undefined,
-      prompt: method === 'prompts/get' ? name : undefined,
-      protocolVersion: headers.protocolVersion,
-      clientName: undefined,
-    },
-  };
-}
-
 /**
  * A body we see only in part: Envoy cut it at `max_request_bytes`, or it (or what it inflates
  * to) exceeds our cap. It is never parsed, and a duplicate key after the cut could change what
@@ -403,10 +259,11 @@ function inspectPartial(
   headers: HeaderSignals,
   body: Uint8Array,
   limits: InspectionLimits,
+  charsets: CharsetDecoder,
   why: { readonly detail: InspectionDetail; readonly message: string },
 ): McpInspection {
   if (!headers.any) {
-    if (!bodyShowsJsonRpc(facts, body, limits)) {
+    if (!bodyShowsJsonRpc(facts, body, limits, charsets)) {
       return builder.notMcp(`${why.detail}_body_without_mcp_signal`);
     }
     builder.signal('body:json-rpc-prefix');
@@ -423,12 +280,13 @@ function bodyShowsJsonRpc(
   facts: RequestFacts,
   body: Uint8Array,
   limits: InspectionLimits,
+  charsets: CharsetDecoder,
 ): boolean {
   const contentEncoding = facts.headers.get('content-encoding');
-  const charsets = charsetsNamed(facts.headers.get('content-type'));
+  const named = charsetsNamed(facts.headers.get('content-type'), charsets);
   const shows = (view: Uint8Array): boolean =>
     showsJsonRpcSignal(latin1(view)) ||
-    charsets.some((charset) => showsJsonRpcSignal(decodeInCharset(view, charset)));
+    named.some((charset) => showsJsonRpcSignal(charsets.decode(view, charset)));
   const visible = body.length > limits.maxBodyBytes ? body.subarray(0, limits.maxBodyBytes) : body;
   if (shows(visible)) return true;
   if (contentEncoding === undefined) return false;
@@ -493,35 +351,16 @@ function inspectJsonBody(
   const value = parsed.value;
   const isBatch = Array.isArray(value);
   const elements: readonly JsonValue[] = isBatch ? value : [value];
-
   const envelopeDuplicates = parsed.envelopeDuplicates;
-  const jsonRpcShaped = elements.some((e) => isObject(e) && hasMember(e, 'jsonrpc'));
-
   if (isBatch) builder.markBatch();
 
   // Recognise first: everything below is only an MCP failure if this is MCP at all.
-  const messages: McpMessage[] = [];
-  let mcpByBody = false;
-  const nestedBudget = { left: limits.maxBatchElements };
-  let malformed: string | undefined;
-  for (let index = 0; index < elements.length; index++) {
-    const read = readMessage(elements[index], parsed.topLevelIds[index]);
-    if (read.kind === 'message') {
-      if (read.isMcpMethod) mcpByBody = true;
-      messages.push(read.message);
-    } else if (read.kind === 'malformed') {
-      malformed ??= `message ${index}: ${read.why}`;
-      if (read.mcpMethod) mcpByBody = true;
-    } else {
-      malformed ??= `message ${index}: not a JSON-RPC 2.0 message`;
-      // A server that flattens nested arrays runs what they hold, headers or not.
-      const element = elements[index];
-      if (Array.isArray(element) && !mcpByBody) {
-        const nested = holdsMcpMessage(element, nestedBudget);
-        mcpByBody = nested ?? showsJsonRpcSignal(text);
-      }
-    }
-  }
+  const { messages, mcpByBody, malformed, jsonRpcShaped } = readMessages(
+    elements,
+    parsed.topLevelIds,
+    limits.maxBatchElements,
+    text,
+  );
   if (mcpByBody) builder.signal('body:mcp-method');
 
   // Duplicate envelope keys on a JSON-RPC body are an evasion attempt whatever the method looks
@@ -555,320 +394,4 @@ function inspectJsonBody(
     return builder.fail(mismatch.detail, mismatch.message, 'always');
   }
   return builder.done();
-}
-
-/**
- * True when nested arrays hold a JSON-RPC message with an MCP method at any depth. All nested
- * arrays of one body share a budget of `maxBatchElements` values, so a huge nested body costs no
- * more than a batch at the limit; past it the answer is undefined (unknown), and the caller asks
- * the text instead.
- */
-function holdsMcpMessage(
-  outer: readonly JsonValue[],
-  budget: { left: number },
-): boolean | undefined {
-  const pending: (readonly JsonValue[])[] = [outer];
-  for (let list = pending.pop(); list !== undefined; list = pending.pop()) {
-    for (const value of list) {
-      if (--budget.left < 0) return undefined;
-      if (Array.isArray(value)) {
-        pending.push(value);
-      } else if (isObject(value) && member(value, 'jsonrpc') === '2.0') {
-        const method = member(value, 'method');
-        if (typeof method === 'string' && MCP_METHODS.has(method)) return true;
-      }
-    }
-  }
-  return false;
-}
-
-type ReadMessage =
-  | { readonly kind: 'message'; readonly message: McpMessage; readonly isMcpMethod: boolean }
-  | { readonly kind: 'malformed'; readonly why: string; readonly mcpMethod: boolean }
-  | { readonly kind: 'not_json_rpc' };
-
-function readMessage(element: JsonValue | undefined, idJson: string | undefined): ReadMessage {
-  if (!isObject(element) || member(element, 'jsonrpc') !== '2.0') return { kind: 'not_json_rpc' };
-  const method = member(element, 'method');
-  const params = member(element, 'params');
-  const hasId = hasMember(element, 'id');
-
-  if (method === undefined) {
-    if (hasId && (hasMember(element, 'result') || hasMember(element, 'error'))) {
-      return { kind: 'message', message: responseMessage(idJson), isMcpMethod: false };
-    }
-    return { kind: 'malformed', why: 'neither a request nor a response', mcpMethod: false };
-  }
-  if (typeof method !== 'string') {
-    return { kind: 'malformed', why: 'method is not a string', mcpMethod: false };
-  }
-  const known = MCP_METHODS.has(method);
-  const paramsObject = isObject(params) ? params : undefined;
-  if (params !== undefined && paramsObject === undefined && known) {
-    return { kind: 'malformed', why: `${method} params is not an object`, mcpMethod: true };
-  }
-  const meta = paramsObject !== undefined ? asObject(member(paramsObject, '_meta')) : undefined;
-  const metaVersion =
-    meta !== undefined ? asString(member(meta, META_PROTOCOL_VERSION)) : undefined;
-  const metaClient = meta !== undefined ? asObject(member(meta, META_CLIENT_INFO)) : undefined;
-  const hasMcpMeta = meta !== undefined && hasMcpMetaKey(meta);
-
-  let isMcpMethod = known;
-  let protocolVersion = metaVersion;
-  let clientName = metaClient !== undefined ? asString(member(metaClient, 'name')) : undefined;
-  if (method === 'initialize') {
-    // LSP's initialize has no protocolVersion; MCP's always does.
-    const declared =
-      paramsObject !== undefined ? member(paramsObject, 'protocolVersion') : undefined;
-    isMcpMethod = typeof declared === 'string' || hasMcpMeta;
-    if (typeof declared === 'string') protocolVersion = declared;
-    const clientInfo =
-      paramsObject !== undefined ? asObject(member(paramsObject, 'clientInfo')) : undefined;
-    clientName =
-      (clientInfo !== undefined ? asString(member(clientInfo, 'name')) : undefined) ?? clientName;
-  } else if (hasMcpMeta) {
-    isMcpMethod = true;
-  }
-
-  let tool: string | undefined;
-  let resourceUri: string | undefined;
-  let prompt: string | undefined;
-  if (isMcpMethod) {
-    const nameValue = paramsObject !== undefined ? member(paramsObject, 'name') : undefined;
-    if (method === 'tools/call') {
-      if (typeof nameValue !== 'string' || nameValue === '') {
-        return {
-          kind: 'malformed',
-          why: 'tools/call without a string params.name',
-          mcpMethod: true,
-        };
-      }
-      tool = nameValue;
-    } else if (method === 'prompts/get') {
-      if (typeof nameValue !== 'string') {
-        return {
-          kind: 'malformed',
-          why: 'prompts/get without a string params.name',
-          mcpMethod: true,
-        };
-      }
-      prompt = nameValue;
-    } else if (method === 'resources/read') {
-      const uri = paramsObject !== undefined ? member(paramsObject, 'uri') : undefined;
-      if (typeof uri !== 'string') {
-        return {
-          kind: 'malformed',
-          why: 'resources/read without a string params.uri',
-          mcpMethod: true,
-        };
-      }
-      resourceUri = uri;
-    }
-  }
-  return {
-    kind: 'message',
-    isMcpMethod,
-    message: {
-      kind: hasId ? 'request' : 'notification',
-      method,
-      idJson: hasId ? idJson : undefined,
-      tool,
-      resourceUri,
-      prompt,
-      protocolVersion,
-      clientName,
-    },
-  };
-}
-
-function responseMessage(idJson: string | undefined): McpMessage {
-  return {
-    kind: 'response',
-    method: undefined,
-    idJson,
-    tool: undefined,
-    resourceUri: undefined,
-    prompt: undefined,
-    protocolVersion: undefined,
-    clientName: undefined,
-  };
-}
-
-/**
- * `Mcp-Method`/`Mcp-Name` must agree with the body whenever they are sent (some 2025-era
- * bridges send them too). A 2026-07-28 request must carry them.
- */
-function headerBodyMismatch(
-  headers: HeaderSignals,
-  messages: readonly McpMessage[],
-  isBatch: boolean,
-): { detail: InspectionDetail; message: string } | undefined {
-  const requires = revisionAtLeast(headers.protocolVersion, HEADER_VALIDATING_REVISION);
-  if (headers.undecodable !== undefined) return headers.undecodable;
-  const headerMethod = headers.method;
-  const headerName = headers.name;
-  if (headerMethod === undefined && headerName === undefined && !requires) return undefined;
-  if (isBatch) {
-    return headerMethod !== undefined || headerName !== undefined
-      ? { detail: 'header_mismatch', message: 'Mcp-Method/Mcp-Name headers on a batch' }
-      : undefined;
-  }
-  const message = messages[0];
-  if (message === undefined || message.kind === 'response') {
-    return headerMethod !== undefined || headerName !== undefined
-      ? { detail: 'header_mismatch', message: 'Mcp-Method/Mcp-Name headers on a JSON-RPC response' }
-      : undefined;
-  }
-  const bodyName = message.tool ?? message.prompt ?? message.resourceUri;
-  if (requires && message.kind === 'request' && headerMethod === undefined) {
-    return { detail: 'header_mismatch', message: 'protocol 2026-07-28 request without Mcp-Method' };
-  }
-  if (headerMethod !== undefined && headerMethod !== message.method) {
-    return {
-      detail: 'header_mismatch',
-      message: `Mcp-Method ${JSON.stringify(headerMethod)} but the body says ${JSON.stringify(message.method)}`,
-    };
-  }
-  if (bodyName !== undefined && (headerName !== undefined || requires) && headerName !== bodyName) {
-    return {
-      detail: 'header_mismatch',
-      message: `Mcp-Name ${JSON.stringify(headerName ?? null)} but the body names ${JSON.stringify(bodyName)}`,
-    };
-  }
-  if (bodyName === undefined && headerName !== undefined) {
-    return {
-      detail: 'header_mismatch',
-      message: `Mcp-Name ${JSON.stringify(headerName)} on a ${message.method ?? ''} message`,
-    };
-  }
-  return undefined;
-}
-
-/**
- * An own member of a parsed object, found as a Go server finds the field: by its name, or by a
- * key that folds onto it (json-key.ts), so `{"Method":"tools/call"}` has a method. Two keys for
- * one envelope field are duplicates, denied before any member is trusted. Bodies come from
- * JSON.parse (json-rpc-body.ts), whose objects inherit from Object.prototype: an inherited name
- * must read as absent, never as a value.
- */
-function member(object: JsonObject, key: string): JsonValue | undefined {
-  if (Object.hasOwn(object, key)) return object[key];
-  const found = foldedKey(object, key);
-  return found === undefined ? undefined : object[found];
-}
-
-function hasMember(object: JsonObject, key: string): boolean {
-  return Object.hasOwn(object, key) || foldedKey(object, key) !== undefined;
-}
-
-/** The own key of `object` that folds onto `name`, when `name` itself is absent. */
-function foldedKey(object: JsonObject, name: string): string | undefined {
-  let folded: string | undefined;
-  // for-in over a JSON.parse object visits exactly its own keys, without an array of them.
-  for (const key in object) {
-    if (foldedLength(key) !== name.length) continue;
-    folded ??= foldJsonKey(name);
-    if (foldJsonKey(key) === folded) return key;
-  }
-  return undefined;
-}
-
-/** True when `_meta` holds any reserved `io.modelcontextprotocol/` key. */
-function hasMcpMetaKey(meta: JsonObject): boolean {
-  for (const key of Object.keys(meta)) if (key.startsWith(META_PREFIX)) return true;
-  return false;
-}
-
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function asObject(value: JsonValue | undefined): JsonObject | undefined {
-  return isObject(value) ? value : undefined;
-}
-
-function asString(value: JsonValue | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** Accumulates signals and messages, then freezes them into an McpInspection. */
-class InspectionBuilder {
-  private readonly facts: RequestFacts;
-  private readonly headers: HeaderSignals;
-  private readonly signals: string[];
-  private readonly messages: McpMessage[] = [];
-  private batch = false;
-
-  constructor(facts: RequestFacts, headers: HeaderSignals, signals: string[]) {
-    this.facts = facts;
-    this.headers = headers;
-    this.signals = signals;
-  }
-
-  signal(name: string): void {
-    this.signals.push(name);
-  }
-
-  signalCount(): number {
-    return this.signals.length;
-  }
-
-  markBatch(): void {
-    this.batch = true;
-  }
-
-  addMessage(message: McpMessage): void {
-    this.messages.push(message);
-  }
-
-  notMcp(why: string): McpInspection {
-    this.signals.push(`not_mcp:${why}`);
-    this.messages.length = 0;
-    return this.build(false, undefined);
-  }
-
-  fail(
-    detail: InspectionDetail,
-    message: string,
-    scope: InspectionFailure['scope'],
-  ): McpInspection {
-    return this.build(true, { detail, message, scope });
-  }
-
-  done(): McpInspection {
-    return this.build(true, undefined);
-  }
-
-  private build(isMcp: boolean, found: InspectionFailure | undefined): McpInspection {
-    let failure = found;
-    // The path decides which entry applies, so a path servers may route elsewhere outweighs any
-    // failure that matters only on tool-restricted entries.
-    if (isMcp && failure?.scope !== 'always' && isAmbiguousPath(this.facts.rawPath)) {
-      failure = {
-        detail: 'ambiguous_path',
-        message: 'the raw path has dot segments, backslashes or encoded separators',
-        scope: 'always',
-      };
-    }
-    let fromBody: string | undefined;
-    let clientName: string | undefined;
-    for (const m of this.messages) {
-      fromBody ??= m.protocolVersion;
-      clientName ??= m.clientName;
-    }
-    const headerVersion = this.headers.protocolVersion;
-    return {
-      isMcp,
-      signals: this.signals,
-      transport: isMcp ? transportOf(this.facts) : 'none',
-      batch: this.batch,
-      messages: this.messages,
-      protocolVersion: isRevision(headerVersion) ? headerVersion : (fromBody ?? headerVersion),
-      clientName,
-      userAgent: this.facts.headers.get('user-agent'),
-      headerMethod: this.headers.method,
-      headerName: this.headers.name,
-      failure,
-    };
-  }
 }

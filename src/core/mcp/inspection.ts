@@ -2,6 +2,7 @@
  * McpInspection: what src/core/mcp/inspect.ts learned about a request's MCP content.
  * A plain value: inspection never throws, it reports failures here instead.
  */
+import type { JsonValue } from './json-rpc-body.js';
 
 /** Why a request that matters could not be inspected; the `detail` of reason `uninspectable`. */
 export const INSPECTION_DETAILS = [
@@ -37,6 +38,22 @@ export const INSPECTION_DETAILS = [
    * or port rules): Envoy should have intercepted it (src/core/policy/inspection-set.ts).
    */
   'tunnel_not_inspected',
+  /**
+   * Tool arguments that a condition reads hold keys a case-insensitive server (Go's
+   * encoding/json) could read differently: two keys that fold alike, or a key that folds onto
+   * a name the condition reads while spelled otherwise.
+   */
+  'ambiguous_arguments',
+  /**
+   * Not an inspection failure: the detail of `principal_not_allowed` when an access rule needs
+   * an identity and the request carries none.
+   */
+  'identity_missing',
+  /**
+   * Not an inspection failure: the detail of `rotation` when, with a reviewers file, the entry
+   * has no valid signature by its reviewers (src/config/review-signature.ts).
+   */
+  'signature',
 ] as const;
 export type InspectionDetail = (typeof INSPECTION_DETAILS)[number];
 
@@ -62,6 +79,8 @@ export interface McpMessage {
   readonly idJson: string | undefined;
   /** `tools/call` params.name. */
   readonly tool: string | undefined;
+  /** `tools/call` params.arguments as JSON.parse read it (any type: conditions check it). */
+  readonly arguments: JsonValue | undefined;
   /** `resources/read` params.uri. */
   readonly resourceUri: string | undefined;
   /** `prompts/get` params.name. */

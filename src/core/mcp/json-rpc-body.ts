@@ -10,12 +10,14 @@
  * - `envelopeDuplicates` lists the keys that occur twice in one object at the levels where a
  *   duplicate lets a client show us one value and the server another: `jsonrpc`, `method`, `id`
  *   and `params` in a message (the top-level object or an object element of a top-level array),
- *   and `name`, `uri` and `protocolVersion` in a message's `params` object. Keys are compared
+ *   and `name`, `uri`, `protocolVersion` and `arguments` (which conditions read) in a message's
+ *   `params` object. Keys are compared
  *   after unescaping and, as Go servers match them, folded (json-key.ts): `Name` and `name\u0000`
  *   are both `name`, so `{"name":"a","Name":"b"}` reports `params.name`. A path is built from the
  *   message: `method`, `params.name`, and in a batch `[1].params.name`; each key is reported once
  *   per object, in the order the duplicate's value ends.
- *   Duplicates elsewhere (inside `arguments`, `_meta`…) are not reported: nothing reads them.
+ *   Duplicates elsewhere (inside `arguments`, `_meta`…) are not reported here; conditions that
+ *   read arguments check their keys themselves (src/core/policy/tool-arguments.ts).
  * - `topLevelIds`: the raw text of each message's last `id`, so ids are echoed byte-exact.
  * - `value` is `JSON.parse`'s: the same values, the last of duplicate keys winning, `__proto__`
  *   an own data key; but objects have `Object.prototype`, so read members only through
@@ -207,7 +209,7 @@ function envelopeLevel(keys: readonly string[], path: string): EnvelopeLevel {
 }
 
 const MESSAGE = envelopeLevel(['jsonrpc', 'method', 'id', 'params'], '');
-const PARAMS = envelopeLevel(['name', 'uri', 'protocolVersion'], 'params.');
+const PARAMS = envelopeLevel(['name', 'uri', 'protocolVersion', 'arguments'], 'params.');
 const ID_KEY = MESSAGE.keys.indexOf('id');
 const PARAMS_KEY = MESSAGE.keys.indexOf('params');
 const NOT_ENVELOPE = -1;

@@ -21,9 +21,23 @@ import { normalisePath, pathHasPrefix } from '../normalise.js';
 import { DEFAULT_DENY_TEXTS } from './deny-texts.js';
 import { compileGlobSet } from './glob.js';
 import type { GlobMatcher } from './glob.js';
+import type { ConditionEngine, ConditionProgram } from './condition.js';
+import { compileEntryRules, NO_CONDITION_ENGINE, toEntryRules, toIdentityConfig } from './entry-rules.js';
 import { needsInspection } from './inspection-set.js';
-import type { CompiledEntry, CompiledPolicy, DenyReason, HostPattern, ToolRule } from './policy.js';
-import type { PolicyEntryInput, PolicyHeaderInput, PolicyInput } from './policy-input.js';
+import type {
+  CompiledEntry,
+  CompiledPolicy,
+  DenyReason,
+  EntryRules,
+  HostPattern,
+  ToolRule,
+} from './policy.js';
+import type {
+  BundleInput,
+  PolicyEntryInput,
+  PolicyHeaderInput,
+  PolicyInput,
+} from './policy-input.js';
 
 const DAY_MS = 86_400_000;
 
@@ -297,6 +311,8 @@ export interface CompileOptions {
 /** CompileOptions, plus the review stamp of an entry as it is now (computeReviewSha256). */
 export interface CompilePolicyOptions<E extends PolicyEntryInput> extends CompileOptions {
   readonly reviewSha256: (entry: E) => string;
+  /** The expression language of `conditions`; without one, no condition ever holds. */
+  readonly conditionEngine?: ConditionEngine;
 }
 
 /**
@@ -308,16 +324,23 @@ export function compilePolicy<E extends PolicyEntryInput>(
   doc: PolicyInput<E>,
   options: CompilePolicyOptions<E>,
 ): CompiledPolicy {
-  const builder = createPolicyBuilder();
+  const builder = createPolicyBuilder(options.conditionEngine);
   for (const source of doc.approved)
-    builder.add(compileEntry(source, options.reviewSha256(source)));
+    builder.add(compileEntry(source, options.reviewSha256(source), doc.bundles));
   return builder.build(toPolicyHeader(doc, options));
 }
 
 /** Everything in a CompiledPolicy but its entries and lookups: plain data. */
 export type PolicyHeader = Pick<
   CompiledPolicy,
-  'version' | 'sha256' | 'defaultAction' | 'mode' | 'reviewUrl' | 'denyStyle' | 'denyTexts'
+  | 'version'
+  | 'sha256'
+  | 'defaultAction'
+  | 'mode'
+  | 'reviewUrl'
+  | 'denyStyle'
+  | 'denyTexts'
+  | 'identity'
 >;
 
 /** The document-level part of a validated document. */
@@ -337,6 +360,7 @@ export function toPolicyHeader(doc: PolicyHeaderInput, options: CompileOptions):
     reviewUrl: doc.review_url,
     denyStyle: doc.deny_style,
     denyTexts: Object.freeze(denyTexts),
+    identity: toIdentityConfig(doc.identity),
   };
 }
 
@@ -352,9 +376,13 @@ export interface PolicyBuilder {
  * thread and handed over; the policy store adds them a slice at a time, keeping each step on
  * the request thread short.
  */
-export function createPolicyBuilder(): PolicyBuilder {
+export function createPolicyBuilder(
+  engine: ConditionEngine = NO_CONDITION_ENGINE,
+): PolicyBuilder {
   const index = new HostIndex<Candidate>();
   const toolMatchers = new Map<CompiledEntry, GlobMatcher>();
+  const entryRules = new Map<CompiledEntry, EntryRules>();
+  const programs = new Map<string, ConditionProgram>();
   const entries: CompiledEntry[] = [];
 
   return {
@@ -362,6 +390,7 @@ export function createPolicyBuilder(): PolicyBuilder {
       const order = entries.length;
       entries.push(entry);
       if (entry.tools !== undefined) toolMatchers.set(entry, compileToolRule(entry.tools));
+      entryRules.set(entry, compileEntryRules(entry, engine, programs));
       if (entry.transport === 'http' && entry.host !== undefined) {
         index.add(entry.host, {
           entry,
@@ -422,6 +451,9 @@ export function createPolicyBuilder(): PolicyBuilder {
           const matcher = toolMatchers.get(entry) ?? compileToolRule(entry.tools);
           return matcher(tool);
         },
+        rulesOf(entry) {
+          return entryRules.get(entry) ?? compileEntryRules(entry, engine, programs);
+        },
       };
       return Object.freeze(policy);
     },
@@ -461,6 +493,7 @@ export interface EntryReview {
 export function compileEntry(
   source: PolicyEntryInput,
   reviewSha256: string,
+  bundles?: Readonly<Record<string, BundleInput>>,
   review: EntryReview = {},
 ): CompiledEntry {
   const host = source.host === undefined ? undefined : parseHostPattern(source.host);
@@ -480,8 +513,12 @@ export function compileEntry(
     host: host?.ok === true ? host.value : undefined,
     port: urlValue?.port,
     pathPrefix: urlValue?.pathPrefix,
+    command: source.command,
+    allowedArgs:
+      source.allowed_args === undefined ? undefined : Object.freeze([...source.allowed_args]),
     scopes: Object.freeze([...(source.scopes ?? [])]),
     tools,
+    ...toEntryRules(source, bundles),
     mode: source.mode,
     hostOnly: source.inspection === 'host_only',
     reviewTicket: source.review_ticket,

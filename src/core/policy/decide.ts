@@ -7,8 +7,13 @@
  * 2. the entry expired → `expired`; 3. its review stamp no longer matches → `rotation`, or its
  *    review signatures do not hold (with a trust file) → `rotation`, detail `signature`;
  * 4. the body could not be inspected where it matters → `uninspectable`;
- * 5. a `tools/call` for a tool the entry does not allow → `tool_not_allowed`;
- * 6. otherwise `approved`.
+ * 5. the user, groups or AI client are outside the entry's access rules →
+ *    `principal_not_allowed` / `client_not_allowed`;
+ * 6. a `tools/call` for a tool the entry does not allow → `tool_not_allowed`;
+ * 7. per message: a matching tool rule's access refuses → `principal_not_allowed` /
+ *    `client_not_allowed`; a condition (the entry's, then the tool rules') does not hold →
+ *    `condition_failed`, or cannot be evaluated → `uninspectable`;
+ * 8. otherwise `approved`.
  * Server-level reasons come first because they are what the person must act on.
  * CONNECT and SNI-only checks see just a host: approved hosts pass, unless an entry for the host
  * has tool, path or port rules (the inspection set): Envoy should have intercepted that tunnel,
@@ -18,10 +23,16 @@
  * a host we would deny (`mcp.linear.app:0443` is port 443 to Envoy).
  * Dry-run (global, or the matched entry's own mode) turns a deny into an allow flagged `dryRun`.
  */
-import type { Decision, DenyDetail } from '../decision.js';
+import type { Decision } from '../decision.js';
 import type { RequestFacts } from '../facts.js';
 import { classifyClient } from '../mcp/client.js';
-import type { McpInspection } from '../mcp/inspection.js';
+import type { ClientName } from '../mcp/client.js';
+import type { InspectionDetail, McpInspection } from '../mcp/inspection.js';
+import type { ConditionSource } from './condition.js';
+import { NO_PRINCIPAL, resolvePrincipal } from './identity.js';
+import type { Principal } from './identity.js';
+import { judgeMessages } from './judge-rules.js';
+import type { RuleVerdict } from './judge-rules.js';
 import type {
   AllowReason,
   CompiledEntry,
@@ -83,9 +94,29 @@ export function decide(input: DecideInput): Decision {
     return deny(input, reason, entry, detail, undefined, why);
   }
 
+  const rules = policy.rulesOf(entry);
   const failure = inspection.failure;
-  if (failure !== undefined && (failure.scope === 'always' || entry.tools !== undefined)) {
+  const needsBody =
+    entry.tools !== undefined || rules.conditions.length > 0 || rules.toolRules.length > 0;
+  if (failure !== undefined && (failure.scope === 'always' || needsBody)) {
     return deny(input, 'uninspectable', entry, failure.detail, undefined, failure.message);
+  }
+
+  const principal = resolvePrincipal(policy.identity, facts);
+  const client = classifyClient(inspection, true);
+  for (const access of rules.access) {
+    const refusal = access.judge(principal, client);
+    if (refusal !== undefined) {
+      return deny(
+        input,
+        refusal.reason,
+        entry,
+        refusal.identityMissing ? 'identity_missing' : undefined,
+        undefined,
+        refusal.why,
+        { principal, client, rules: [`${access.rule.origin} access`] },
+      );
+    }
   }
 
   if (entry.tools !== undefined) {
@@ -98,11 +129,44 @@ export function decide(input: DecideInput): Decision {
           undefined,
           message.tool,
           `tool ${JSON.stringify(message.tool)} is outside entry ${entry.id}'s tool rules`,
+          { principal, client, toolLevel: true },
         );
       }
     }
   }
-  return allow(input, 'approved', entry, firstTool(inspection), `approved by entry ${entry.id}`);
+
+  let admitted: readonly string[] = [];
+  if (!rules.none) {
+    const verdict = judgeMessages({ facts, inspection, entry, rules, principal, client });
+    if (verdict.kind === 'refused') return denyByRule(input, entry, principal, client, verdict);
+    admitted = verdict.admitted;
+  }
+  const why =
+    admitted.length === 0
+      ? `approved by entry ${entry.id}`
+      : `approved by entry ${entry.id} (${admitted.join('; ')})`;
+  return allow(input, 'approved', entry, firstTool(inspection), why, {
+    principal,
+    client,
+    rules: admitted,
+  });
+}
+
+/** A refusal by a tool rule's access or a condition, as a Decision. */
+function denyByRule(
+  input: DecideInput,
+  entry: CompiledEntry,
+  principal: Principal,
+  client: ClientName,
+  verdict: Extract<RuleVerdict, { kind: 'refused' }>,
+): Decision {
+  return deny(input, verdict.reason, entry, verdict.detail, verdict.tool, verdict.why, {
+    principal,
+    client,
+    rules: [verdict.rule],
+    condition: verdict.condition,
+    toolLevel: verdict.tool !== undefined,
+  });
 }
 
 function decideHostOnly(input: DecideInput): Decision {
@@ -131,7 +195,27 @@ function decideHostOnly(input: DecideInput): Decision {
           `${host} was not intercepted (render the Envoy config from this allowlist)`,
       );
     }
-    return allow(input, 'approved', entry, undefined, `host approved by entry ${entry.id}`);
+    // Who may use the server travels on the CONNECT too (its headers, the TLS peer).
+    const principal = resolvePrincipal(policy.identity, facts);
+    const client = classifyClient(input.inspection, true);
+    for (const access of policy.rulesOf(entry).access) {
+      const refusal = access.judge(principal, client);
+      if (refusal !== undefined) {
+        return deny(
+          input,
+          refusal.reason,
+          entry,
+          refusal.identityMissing ? 'identity_missing' : undefined,
+          undefined,
+          refusal.why,
+          { principal, client, rules: [`${access.rule.origin} access`] },
+        );
+      }
+    }
+    return allow(input, 'approved', entry, undefined, `host approved by entry ${entry.id}`, {
+      principal,
+      client,
+    });
   }
   if (input.knownHosts.isKnownMcpHost(host)) {
     if (policy.defaultAction === 'allow') {
@@ -168,10 +252,17 @@ function denyAmbiguousAuthority(input: DecideInput): Decision {
   );
 }
 
-function serverLevelDenial(
+/**
+ * Steps 2 and 3 of the order of judgement: an entry that expired (`nowMs` on or after the day
+ * after `expires_on`), whose review stamp no longer matches, or (with a reviewers file) whose
+ * signatures do not hold approves nothing. Also used by the
+ * endpoint inventory, so a stdio or http approval is judged by the same rules off the request
+ * path.
+ */
+export function serverLevelDenial(
   entry: CompiledEntry,
   nowMs: number,
-): { reason: DenyReason; detail: DenyDetail | undefined; why: string } | undefined {
+): { reason: DenyReason; detail: InspectionDetail | undefined; why: string } | undefined {
   if (nowMs >= entry.expiresAtMs) {
     return {
       reason: 'expired',
@@ -209,6 +300,7 @@ function allow(
   entry: CompiledEntry | undefined,
   tool: string | undefined,
   explanation: string,
+  context: DecisionContext = {},
 ): Decision {
   const isMcp = input.inspection.isMcp || input.facts.isConnect;
   return {
@@ -221,19 +313,41 @@ function allow(
     server: entry?.id ?? serverName(input),
     tool,
     isMcp,
-    client: classifyClient(input.inspection, isMcp),
+    client: context.client ?? classifyClient(input.inspection, isMcp),
+    principal:
+      context.principal ??
+      (isMcp ? resolvePrincipal(input.policy.identity, input.facts) : NO_PRINCIPAL),
+    rules: context.rules ?? NO_RULES,
+    condition: undefined,
+    toolLevel: false,
     allowlistVersion: input.policy.version,
     explanation,
   };
+}
+
+const NO_RULES: readonly string[] = Object.freeze([]);
+
+/** What a decision adds beyond its reason, when decide already knows it. */
+interface DecisionContext {
+  readonly principal?: Principal;
+  readonly client?: ClientName;
+  readonly rules?: readonly string[];
+}
+
+/** What a denial adds: also which condition refused, and whether it is about one call. */
+interface DenyContext extends DecisionContext {
+  readonly condition?: ConditionSource | undefined;
+  readonly toolLevel?: boolean;
 }
 
 function deny(
   input: DecideInput,
   reason: DenyReason,
   entry: CompiledEntry | undefined,
-  detail: DenyDetail | undefined,
+  detail: InspectionDetail | undefined,
   tool: string | undefined,
   explanation: string,
+  context: DenyContext = {},
 ): Decision {
   const mode = entry?.mode ?? input.policy.mode;
   const dryRun = mode === 'dry-run';
@@ -247,7 +361,11 @@ function deny(
     server: entry?.id ?? serverName(input),
     tool: tool ?? firstTool(input.inspection),
     isMcp: true,
-    client: classifyClient(input.inspection, true),
+    client: context.client ?? classifyClient(input.inspection, true),
+    principal: context.principal ?? resolvePrincipal(input.policy.identity, input.facts),
+    rules: context.rules ?? NO_RULES,
+    condition: context.condition,
+    toolLevel: context.toolLevel ?? false,
     allowlistVersion: input.policy.version,
     explanation: dryRun ? `dry-run, would deny: ${explanation}` : explanation,
   };

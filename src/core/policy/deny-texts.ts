@@ -11,7 +11,7 @@
  *   checks both rules for the built-ins; the allowlist schema checks them for overrides.
  * Pure: constants and string checks only.
  */
-import type { DenyDetail } from '../decision.js';
+import type { InspectionDetail } from '../mcp/inspection.js';
 import type { DenyReason } from './policy.js';
 
 /** The placeholders a deny text may use; anything else in braces is rejected at load time. */
@@ -26,6 +26,8 @@ export const DENY_TEXT_PLACEHOLDERS = [
   'review_url',
   /** The deny reason code (for example `uninspectable`). */
   'reason',
+  /** The `description` of the condition that did not hold (empty for other reasons). */
+  'condition',
 ] as const;
 /** A placeholder name (without braces). */
 export type DenyTextPlaceholder = (typeof DENY_TEXT_PLACEHOLDERS)[number];
@@ -46,6 +48,12 @@ export const DEFAULT_DENY_TEXTS: Readonly<Record<DenyReason, string>> = Object.f
   rotation:
     'The approval for MCP server {server} changed since it was reviewed and must be reviewed again: {review_url}',
   tool_not_allowed: 'Tool {tool} on MCP server {server} is not approved. Request it: {review_url}',
+  principal_not_allowed:
+    'MCP server {server} is approved for other people or groups, not for you. Request access: {review_url}',
+  client_not_allowed:
+    'MCP server {server} is approved for use from other AI clients than this one. Request it: {review_url}',
+  condition_failed:
+    'This call to MCP server {server} does not meet its approval ({condition}), so it was blocked. Request a change: {review_url}',
   uninspectable:
     'This request to MCP server {host} could not be inspected, so it was blocked. If you believe it should pass, report it: {review_url}',
   overloaded: 'mcp-gate is busy and blocked this MCP request. Please retry in a moment.',
@@ -55,16 +63,19 @@ export const DEFAULT_DENY_TEXTS: Readonly<Record<DenyReason, string>> = Object.f
 
 /**
  * Built-in texts for details that need their own words, because the fix is not the person's but
- * the operator's or the reviewers': `tunnel_not_inspected` (reason `uninspectable`) and
- * `signature` (reason `rotation`).
+ * the operator's or the reviewers': `tunnel_not_inspected` (reason `uninspectable`),
+ * `identity_missing` (`principal_not_allowed`), `signature` (`rotation`).
  */
-export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<DenyDetail, string>>> =
+export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<InspectionDetail, string>>> =
   Object.freeze({
     tunnel_not_inspected:
       'MCP server {server} is approved with rules that can only be checked on inspected TLS, ' +
       'but this connection to {host} went through the proxy as an uninspected tunnel, so it ' +
       "was blocked. The network team must add {host} to the proxy's TLS inspection " +
       '(mcp-gate render-envoy). Report it: {review_url}',
+    identity_missing:
+      'MCP server {server} is approved for named people or groups only, and this request did ' +
+      'not say who you are, so it was blocked. Sign in through the proxy or ask: {review_url}',
     signature:
       'The approval for MCP server {server} carries no valid signature from its reviewers, so ' +
       'it was blocked until they sign it again: {review_url}',
@@ -77,7 +88,7 @@ export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<DenyDetail, stri
 export function denyTemplate(
   denyTexts: Readonly<Record<DenyReason, string>>,
   reason: DenyReason,
-  detail: DenyDetail | undefined,
+  detail: InspectionDetail | undefined,
 ): string {
   const own = detail === undefined ? undefined : DEFAULT_DETAIL_DENY_TEXTS[detail];
   if (own !== undefined && denyTexts[reason] === DEFAULT_DENY_TEXTS[reason]) return own;

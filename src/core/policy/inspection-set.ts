@@ -4,7 +4,9 @@
  * allowlist on every load, never kept by hand. Pure.
  *
  * An entry needs the request when its decision depends on more than the host a tunnel shows:
- * tool rules, a path prefix narrower than `/`, or a port. An entry that says
+ * tool rules, a path prefix narrower than `/`, a port, conditions, or an access rule naming AI
+ * clients (the client names itself inside the request). Access by user or group needs only the
+ * identity, which a CONNECT carries as well, so it alone does not put an entry in the set. An entry that says
  * `inspection: host_only` (a reviewed, stamp-covered choice) is enforced on the host alone and
  * stays out of the set.
  */
@@ -35,7 +37,10 @@ export function needsInspection(entry: CompiledEntry): boolean {
   return (
     entry.tools !== undefined ||
     entry.port !== undefined ||
-    (entry.pathPrefix !== undefined && entry.pathPrefix !== '/')
+    (entry.pathPrefix !== undefined && entry.pathPrefix !== '/') ||
+    entry.conditions.length > 0 ||
+    entry.toolRules.length > 0 ||
+    entry.access.some((rule) => rule.clients !== undefined)
   );
 }
 

@@ -3,6 +3,10 @@
  * lookups on the request path. Built by src/core/policy/compile.ts from a validated document;
  * read by src/core/policy/decide.ts.
  */
+import type { AccessMatcher, AccessRule } from './access.js';
+import type { ConditionEngine, ConditionProgram, ConditionSource } from './condition.js';
+import type { GlobMatcher } from './glob.js';
+import type { IdentityConfig } from './identity.js';
 
 export const DENY_REASONS = [
   /** MCP traffic to a server no entry approves. */
@@ -16,6 +20,15 @@ export const DENY_REASONS = [
   'rotation',
   /** A `tools/call` for a tool the matching entry does not allow. */
   'tool_not_allowed',
+  /**
+   * The user or groups are outside an `access` rule of the entry or tool (also when the rule
+   * needs an identity and the request has none: detail `identity_missing`).
+   */
+  'principal_not_allowed',
+  /** The AI client is outside an `access.clients` rule of the entry or tool. */
+  'client_not_allowed',
+  /** A `conditions` expression of the entry or tool did not hold. */
+  'condition_failed',
   /** MCP content that cannot be inspected when it matters (see INSPECTION_DETAILS). */
   'uninspectable',
   /** Too many checks in flight; answered without inspection. */
@@ -24,13 +37,6 @@ export const DENY_REASONS = [
   'internal_error',
 ] as const;
 export type DenyReason = (typeof DENY_REASONS)[number];
-
-/** The `detail` of reason `rotation`: what about the review no longer holds. */
-export const REVIEW_DETAILS = [
-  /** No valid signature by the entry's reviewer (or co-signer) from the trust file. */
-  'signature',
-] as const;
-export type ReviewDetail = (typeof REVIEW_DETAILS)[number];
 
 export const ALLOW_REASONS = [
   /** An approved entry matched and allowed it. */
@@ -75,6 +81,19 @@ export function hostPatternMatches(pattern: HostPattern, host: string): boolean 
   return host.length > pattern.suffix.length && host.endsWith(pattern.suffix);
 }
 
+/**
+ * A per-tool rule (`tools.rules`, or a bundle's `rules`): more requirements for the tools its
+ * globs match. Every rule that matches a tool applies; rules only ever narrow an approval.
+ */
+export interface ToolAccessRule {
+  /** Tool-name globs (glob.ts). */
+  readonly match: readonly string[];
+  readonly access: AccessRule | undefined;
+  readonly conditions: readonly ConditionSource[];
+  /** Where it was written: `tool rule 1`, `bundle eng-default rule 2`. */
+  readonly origin: string;
+}
+
 export interface ToolRule {
   /** The glob patterns as written (for explain). */
   readonly allow: readonly string[] | undefined;
@@ -90,9 +109,23 @@ export interface CompiledEntry {
   readonly port: number | undefined;
   /** Normalised path prefix from `url` (`/mcp`, no trailing slash; `/` for the root). */
   readonly pathPrefix: string | undefined;
+  /**
+   * stdio entries: `command` and `allowed_args` as written. Traffic never reaches them; the
+   * endpoint inventory (src/inventory/verdict.ts) compares them with client configs.
+   */
+  readonly command: string | undefined;
+  readonly allowedArgs: readonly string[] | undefined;
   readonly scopes: readonly string[];
   /** Undefined = every tool of this server. */
   readonly tools: ToolRule | undefined;
+  /** Entry-level access rules: the entry's own, then each used bundle's; all must admit. */
+  readonly access: readonly AccessRule[];
+  /** Entry-level conditions (own, then bundles'), judged for every message to the entry. */
+  readonly conditions: readonly ConditionSource[];
+  /** Per-tool rules (own, then bundles'). */
+  readonly toolRules: readonly ToolAccessRule[];
+  /** The `uses:` bundle names, for explain. */
+  readonly bundles: readonly string[];
   /** Per-entry mode override. */
   readonly mode: Mode | undefined;
   /**
@@ -127,6 +160,8 @@ export interface CompiledPolicy {
   readonly denyStyle: DenyStyle;
   /** Text templates per deny reason (built-in texts merged with `deny_reasons`). */
   readonly denyTexts: Readonly<Record<DenyReason, string>>;
+  /** The `identity:` section; undefined when the allowlist reads no identity. */
+  readonly identity: IdentityConfig | undefined;
   readonly entries: readonly CompiledEntry[];
   /**
    * The most specific http entry for a request: exact host before wildcard (longer suffix
@@ -144,6 +179,37 @@ export interface CompiledPolicy {
   inspectionEntry(host: string): CompiledEntry | undefined;
   /** Deny globs win over allow globs; no `tools` = every tool. */
   isToolAllowed(entry: CompiledEntry, tool: string): boolean;
+  /** The entry's access rules, tool rules and conditions, compiled for the request path. */
+  rulesOf(entry: CompiledEntry): EntryRules;
+}
+
+/** A condition with its program. */
+export interface CompiledCondition {
+  readonly source: ConditionSource;
+  readonly program: ConditionProgram;
+  /** How explain and the audit line name it: `tool rule 1 condition "only SELECT"`. */
+  readonly label: string;
+}
+
+/** A tool rule with its globs, access rule and conditions compiled. */
+export interface CompiledToolRule {
+  readonly rule: ToolAccessRule;
+  readonly matches: GlobMatcher;
+  readonly access: AccessMatcher | undefined;
+  /** `tool rule 1 access`. */
+  readonly accessLabel: string;
+  readonly conditions: readonly CompiledCondition[];
+}
+
+/** What rulesOf gives: everything an entry requires beyond host, path and tool lists. */
+export interface EntryRules {
+  readonly access: readonly AccessMatcher[];
+  readonly conditions: readonly CompiledCondition[];
+  readonly toolRules: readonly CompiledToolRule[];
+  /** The engine that binds a message's variables for these conditions. */
+  readonly engine: ConditionEngine;
+  /** True when nothing beyond the tool lists applies (the common case: skip all of it). */
+  readonly none: boolean;
 }
 
 /** The known-MCP-host list (deploy/known-mcp-hosts.yaml), compiled. */

@@ -257,8 +257,8 @@ const INVALID: { file: string; errors: string[] }[] = [
   {
     file: 'invalid-placeholders.yaml',
     errors: [
-      '13:15 deny_reasons.unapproved: unknown placeholder {hostname}; known: {server} {host} {tool} {review_url} {reason}',
-      '14:12 deny_reasons.expired: unknown placeholders { server }, {url}; known: {server} {host} {tool} {review_url} {reason}',
+      '13:15 deny_reasons.unapproved: unknown placeholder {hostname}; known: {server} {host} {tool} {review_url} {reason} {condition}',
+      '14:12 deny_reasons.expired: unknown placeholders { server }, {url}; known: {server} {host} {tool} {review_url} {reason} {condition}',
     ],
   },
   {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 
 import {
+  absoluteFormParts,
   isAmbiguousPath,
   normaliseAuthority,
   normalisePath,
@@ -560,5 +561,20 @@ describe('userinfo is replaced wherever the authority is echoed', () => {
     ['https://alice@mcp.example', 'https://[userinfo]@mcp.example'],
   ])('target %s', (target, want) => {
     expect(targetWithoutUserinfo(target)).toBe(want);
+  });
+});
+
+describe('absoluteFormParts: scheme and authority of an absolute-form target', () => {
+  test.each([
+    ['HTTPS://Mcp.Example:8443/mcp?q', { scheme: 'https', authority: 'Mcp.Example:8443' }],
+    ['http://h.example', { scheme: 'http', authority: 'h.example' }],
+    ['http://h.example?x=/y', { scheme: 'http', authority: 'h.example' }],
+    ['http://a@h.example/p', { scheme: 'http', authority: 'a@h.example' }],
+    ['wss://h.example/ws', { scheme: 'wss', authority: 'h.example' }],
+    ['/mcp', undefined],
+    ['h.example/mcp', undefined],
+    ['${input:url}', undefined],
+  ] as const)('%s', (target, want) => {
+    expect(absoluteFormParts(target)).toEqual(want);
   });
 });

@@ -132,6 +132,42 @@ describe('decodeCheckRequest: the same facts as the generic decode', () => {
   // Two places where protobufjs's generated decoder departs from the protobuf encoding rules
   // (it reads a field with a wrong wire type as if it were right, and replaces a repeated
   // sub-message instead of merging it). Envoy never sends either; we follow the rules.
+  test('the TLS peer and Envoy metadata (identity sources) decode alike', () => {
+    const bytes = encodeWithEnvoyProtos(
+      envoyCheckRequest({
+        authority: 'mcp.example.com',
+        path: '/mcp',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        sourcePrincipal: 'spiffe://corp.example/ns/dev/sa/agent',
+        metadataContext: {
+          'envoy.filters.http.jwt_authn': {
+            verified: {
+              email: 'ana@corp.example',
+              groups: ['eng', 'data-eng'],
+              realm_access: { roles: ['admin', 7, true, null] },
+              exp: 1767225600,
+              email_verified: true,
+            },
+          },
+          'other.namespace': {},
+        },
+      }),
+    );
+    const { lean, generic } = factsBothWays(bytes);
+    expect(lean).toEqual(generic);
+    expect(lean.peerPrincipal).toBe('spiffe://corp.example/ns/dev/sa/agent');
+    expect(lean.metadata.get('envoy.filters.http.jwt_authn')).toEqual({
+      verified: {
+        email: 'ana@corp.example',
+        groups: ['eng', 'data-eng'],
+        realm_access: { roles: ['admin', 7, true, null] },
+        exp: 1767225600,
+        email_verified: true,
+      },
+    });
+  });
+
   test('a known field number with the wrong wire type is skipped', () => {
     const facts = toRequestFacts(
       decodeCheckRequest(

@@ -5,7 +5,8 @@
 import { describe, expect, test } from 'vitest';
 
 import { CheckQueue } from '../../../src/envoy/check-queue.js';
-import type { QueuedCheck, ShedCause } from '../../../src/envoy/check-queue.js';
+import type { QueuedCheck } from '../../../src/envoy/check-queue.js';
+import type { ShedCause } from '../../../src/telemetry/metrics.js';
 
 interface Item extends QueuedCheck {
   readonly name: string;

@@ -21,29 +21,14 @@ import { createMetrics } from '../../../src/telemetry/metrics.js';
 import type { Metrics } from '../../../src/telemetry/metrics.js';
 import { envoyCheckRequest } from '../../helpers/envoy-check-request.js';
 import { rpc } from '../../helpers/facts.js';
-import { stamped } from '../../helpers/stamped.js';
+import { githubAllowlist } from '../../helpers/github-allowlist.js';
+import { ICONV_CHARSETS } from '../../../src/text/iconv-charsets.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const LIMITS = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
 
 const allowlist = (mode: 'enforce' | 'dry-run'): string =>
-  stamped(`version: 2026.11
-default_action: deny
-mode: ${mode}
-review_url: https://mcp-review.corp.example/request
-approved:
-  - id: github-official
-    host: api.githubcopilot.com
-    transport: http
-    url: https://api.githubcopilot.com/mcp/
-    scopes: [repo.read]
-    tools:
-      allow: ['get_*']
-    review_ticket: SEC-4902
-    reviewed_by: security-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-`);
+  githubAllowlist({ mode, allow: ['get_*'], expiresOn: '2027-04-18' });
 
 function policyOf(mode: 'enforce' | 'dry-run'): CompiledPolicy {
   const parsed = parseAllowlist(allowlist(mode), {
@@ -209,7 +194,12 @@ describe('check(): faults become internal_error denials', () => {
     async (mode) => {
       const h = harness({
         kind: 'snapshot',
-        snapshot: { policy: policyOf(mode), knownHosts: THROWING_KNOWN_HOSTS, limits: LIMITS },
+        snapshot: {
+          policy: policyOf(mode),
+          knownHosts: THROWING_KNOWN_HOSTS,
+          limits: LIMITS,
+          charsets: ICONV_CHARSETS,
+        },
       });
       const outcome = runCheck(h, CONNECT_UNLISTED);
       const decisionId = expectInternalErrorDeny(outcome, '2026.11');
@@ -250,7 +240,12 @@ describe('check(): the same path without a fault (contrast)', () => {
   test('dry-run turns a policy deny into an allow with would-deny, unlike a fault', async () => {
     const h = harness({
       kind: 'snapshot',
-      snapshot: { policy: policyOf('dry-run'), knownHosts: NO_KNOWN_HOSTS, limits: LIMITS },
+      snapshot: {
+        policy: policyOf('dry-run'),
+        knownHosts: NO_KNOWN_HOSTS,
+        limits: LIMITS,
+        charsets: ICONV_CHARSETS,
+      },
     });
     const response = check(h.deps, DENIED_TOOL_CALL);
     expect(response.status.code).toBe(0);
@@ -273,7 +268,12 @@ describe('check(): the same path without a fault (contrast)', () => {
   test('enforce: the policy deny itself is not an internal error', async () => {
     const h = harness({
       kind: 'snapshot',
-      snapshot: { policy: policyOf('enforce'), knownHosts: NO_KNOWN_HOSTS, limits: LIMITS },
+      snapshot: {
+        policy: policyOf('enforce'),
+        knownHosts: NO_KNOWN_HOSTS,
+        limits: LIMITS,
+        charsets: ICONV_CHARSETS,
+      },
     });
     const response = check(h.deps, DENIED_TOOL_CALL);
     expect(response.status).toEqual({ code: 7, message: 'tool_not_allowed' });

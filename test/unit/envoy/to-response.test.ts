@@ -32,13 +32,13 @@ import {
   toDenyShape,
 } from '../../../src/envoy/to-response.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../helpers/facts.js';
+import { githubAllowlist, REVIEW_URL } from '../../helpers/github-allowlist.js';
 import type { FactsInput } from '../../helpers/facts.js';
-import { stamped } from '../../helpers/stamped.js';
+import { ICONV_CHARSETS } from '../../../src/text/iconv-charsets.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 /** A valid decision id (20 letters of the digit-free alphabet), fixed so texts are exact. */
 const DECISION_ID = 'bcdfghjkmnpqrstvwxyz';
-const REVIEW_URL = 'https://mcp-review.corp.example/request';
 const LIMITS = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
 
 /** Statuses MCP clients react to by switching transport, re-initialising or starting OAuth. */
@@ -53,26 +53,19 @@ interface AllowlistOptions {
   readonly denyReasons?: string;
 }
 
+/**
+ * github-official (tool rules), plus an expired, a rotated and three scoped entries to deny
+ * against.
+ */
 function allowlistText(options: AllowlistOptions = {}): string {
-  return stamped(`version: 2026.11
-default_action: ${options.defaultAction ?? 'deny'}
-mode: ${options.mode ?? 'enforce'}
-review_url: ${REVIEW_URL}
-deny_style: ${options.denyStyle ?? 'auto'}
-approved:
-  - id: github-official
-    host: api.githubcopilot.com
-    transport: http
-    url: https://api.githubcopilot.com/mcp/
-    scopes: [repo.read]
-    tools:
-      allow: ['get_*', 'list_*']
-      deny: ['*delete*']
-    review_ticket: SEC-4902
-    reviewed_by: security-platform
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-  - id: expired-server
+  return githubAllowlist({
+    defaultAction: options.defaultAction ?? 'deny',
+    mode: options.mode ?? 'enforce',
+    denyStyle: options.denyStyle ?? 'auto',
+    allow: ['get_*', 'list_*'],
+    deny: ['*delete*'],
+    expiresOn: '2027-04-18',
+    extraEntries: `  - id: expired-server
     host: mcp.expired.example
     transport: http
     review_ticket: SEC-4903
@@ -87,7 +80,35 @@ approved:
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
     review_sha256: '${'0'.repeat(64)}'
-${options.denyReasons ?? ''}`);
+  - id: scoped-users
+    host: mcp.scoped.example
+    transport: http
+    access: { users: [ana@corp.example] }
+    review_ticket: SEC-4905
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2027-04-18
+  - id: claude-code-only
+    host: mcp.claude-only.example
+    transport: http
+    access: { clients: [claude-code] }
+    review_ticket: SEC-4906
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2027-04-18
+  - id: conditioned
+    host: mcp.conditioned.example
+    transport: http
+    tools:
+      rules:
+        - match: ['*']
+          conditions: [{ expr: 'args.q == "y"', description: only the y query }]
+    review_ticket: SEC-4907
+    reviewed_by: security-platform
+    reviewed_on: 2026-10-18
+    expires_on: 2027-04-18
+${options.denyReasons ?? ''}`,
+  }).replace('approved:\n', 'identity:\n  user: { header: x-forwarded-email }\napproved:\n');
 }
 
 function policyOf(options: AllowlistOptions = {}): CompiledPolicy {
@@ -117,7 +138,7 @@ interface Judged extends Authorization {
 function judge(policy: CompiledPolicy, input: FactsInput): Judged {
   const facts = makeFacts(input);
   const authorization = authorize(
-    { policy, knownHosts: KNOWN_HOSTS, limits: LIMITS },
+    { policy, knownHosts: KNOWN_HOSTS, limits: LIMITS, charsets: ICONV_CHARSETS },
     facts,
     NOW,
     DECISION_ID,
@@ -128,7 +149,7 @@ function judge(policy: CompiledPolicy, input: FactsInput): Judged {
 /** A decision the pipeline never makes (overloaded, internal_error), shaped like its own. */
 function handMade(policy: CompiledPolicy, input: FactsInput, reason: DenyReason): Judged {
   const facts = makeFacts(input);
-  const inspection = inspectMcp(facts, LIMITS);
+  const inspection = inspectMcp(facts, LIMITS, ICONV_CHARSETS);
   const decision: Decision = {
     id: DECISION_ID,
     verdict: 'deny',
@@ -140,6 +161,10 @@ function handMade(policy: CompiledPolicy, input: FactsInput, reason: DenyReason)
     tool: undefined,
     isMcp: inspection.isMcp,
     client: inspection.isMcp ? 'other' : 'none',
+    principal: { user: undefined, groups: undefined, problem: undefined },
+    rules: [],
+    condition: undefined,
+    toolLevel: false,
     allowlistVersion: policy.version,
     explanation: reason,
   };
@@ -193,6 +218,8 @@ interface ReasonCase {
   /** What the JSON-RPC error echoes as id. */
   readonly idJson: string;
   readonly detail?: string;
+  /** The denial concerns the one call: `auto` answers it with a tool result. */
+  readonly toolResult?: boolean;
 }
 
 const REASON_CASES: readonly ReasonCase[] = [
@@ -231,6 +258,33 @@ const REASON_CASES: readonly ReasonCase[] = [
     make: (p) => judge(p, { ...GH, headers: SESSION, body: call('delete_repo') }),
     text: `Tool delete_repo on MCP server github-official is not approved. Request it: ${REVIEW_URL}?host=api.githubcopilot.com&tool=delete_repo&entry=github-official&decision=${DECISION_ID}`,
     idJson: '7',
+    toolResult: true,
+  },
+  {
+    reason: 'principal_not_allowed',
+    make: (p) =>
+      judge(p, {
+        authority: 'mcp.scoped.example',
+        headers: { ...SESSION, 'x-forwarded-email': 'eve@elsewhere.example' },
+        body: call('delete_repo'),
+      }),
+    text: `MCP server scoped-users is approved for other people or groups, not for you. Request access: ${REVIEW_URL}?host=mcp.scoped.example&tool=delete_repo&entry=scoped-users&decision=${DECISION_ID}`,
+    idJson: '7',
+  },
+  {
+    reason: 'client_not_allowed',
+    make: (p) =>
+      judge(p, { authority: 'mcp.claude-only.example', headers: SESSION, body: call('delete_repo') }),
+    text: `MCP server claude-code-only is approved for use from other AI clients than this one. Request it: ${REVIEW_URL}?host=mcp.claude-only.example&tool=delete_repo&entry=claude-code-only&decision=${DECISION_ID}`,
+    idJson: '7',
+  },
+  {
+    reason: 'condition_failed',
+    make: (p) =>
+      judge(p, { authority: 'mcp.conditioned.example', headers: SESSION, body: call('delete_repo') }),
+    text: `This call to MCP server conditioned does not meet its approval (only the y query), so it was blocked. Request a change: ${REVIEW_URL}?host=mcp.conditioned.example&tool=delete_repo&entry=conditioned&decision=${DECISION_ID}`,
+    idJson: '7',
+    toolResult: true,
   },
   {
     reason: 'overloaded',
@@ -260,10 +314,10 @@ describe('deny: every reason × every deny_style', () => {
     // `overloaded` is mcp-gate's state, not the person's fault: a retryable 503.
     const textStatus = row.reason === 'overloaded' ? 503 : 403;
 
-    test('auto: 403 text (503 for overloaded), except a 200 tool result for tool_not_allowed', () => {
+    test('auto: 403 text (503 for overloaded), except a 200 tool result for one call', () => {
       const judged = row.make(policyOf({ denyStyle: 'auto' }));
       const shape = shapeOf(judged);
-      if (row.reason === 'tool_not_allowed') {
+      if (row.toolResult === true) {
         expect(shape).toEqual({
           httpStatus: 200,
           contentType: 'application/json',

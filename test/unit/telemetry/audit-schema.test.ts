@@ -24,6 +24,7 @@ import { auditRecord, createLogger } from '../../../src/telemetry/logger.js';
 import { encodeWithEnvoyProtos, envoyCheckRequest } from '../../helpers/envoy-check-request.js';
 import { rpc } from '../../helpers/facts.js';
 import { githubAllowlist, SESSION_HEADERS } from '../../helpers/github-allowlist.js';
+import { ICONV_CHARSETS } from '../../../src/text/iconv-charsets.js';
 
 const DOC = readFileSync(path.resolve(import.meta.dirname, '../../../docs/audit-log.md'), 'utf8');
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -32,7 +33,15 @@ const SECRET = 'S3CRET-do-not-log';
 
 const ALLOWLIST = githubAllowlist({
   allow: ['get_*'],
-  extraEntries: `  - id: linear
+  extraEntries: `  - id: warehouse
+    host: warehouse-mcp.corp.example
+    transport: http
+    access: { groups: [data-eng] }
+    review_ticket: SEC-5121
+    reviewed_by: security-platform
+    reviewed_on: 2026-11-02
+    expires_on: 2099-05-02
+  - id: linear
     host: mcp.linear.app
     transport: http
     url: https://mcp.linear.app/mcp
@@ -44,7 +53,10 @@ const ALLOWLIST = githubAllowlist({
     reviewed_on: 2026-11-02
     expires_on: 2099-05-02
 `,
-});
+}).replace(
+  'approved:\n',
+  'identity:\n  user: { header: x-forwarded-email }\n  groups: { header: x-forwarded-groups }\napproved:\n',
+);
 
 const KNOWN_HOSTS: KnownHosts = {
   sha256: '',
@@ -59,6 +71,7 @@ function snapshot(): PolicySnapshot {
     policy: parsed.policy,
     knownHosts: KNOWN_HOSTS,
     limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 },
+    charsets: ICONV_CHARSETS,
   };
 }
 
@@ -106,6 +119,20 @@ const REQUESTS: readonly (readonly [string, CheckRequest])[] = [
       path: '/mcp/',
       headers: SESSION_HEADERS,
       body: `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"get_issue","name":"delete_repo","arguments":{"q":"${SECRET}"}}}`,
+    }),
+  ],
+  [
+    'deny: principal_not_allowed, with the user and groups the identity section reads',
+    envoyCheckRequest({
+      authority: 'warehouse-mcp.corp.example',
+      path: '/mcp',
+      headers: {
+        ...SESSION_HEADERS,
+        ...CREDENTIALS,
+        'x-forwarded-email': 'ana@corp.example',
+        'x-forwarded-groups': 'eng,sre',
+      },
+      body: rpc('tools/call', { name: 'run_query', arguments: { query: SECRET } }, 7),
     }),
   ],
   [

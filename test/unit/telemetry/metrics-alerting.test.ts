@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 
 import { parseAllowlist } from '../../../src/config/load-allowlist.js';
 import type { Decision } from '../../../src/core/decision.js';
+import { NO_PRINCIPAL } from '../../../src/core/policy/identity.js';
 import { DENY_REASONS } from '../../../src/core/policy/policy.js';
 import type { CompiledPolicy } from '../../../src/core/policy/policy.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
@@ -41,6 +42,10 @@ function decision(overrides: Partial<Decision>): Decision {
     tool: undefined,
     isMcp: true,
     client: 'other',
+    principal: NO_PRINCIPAL,
+    rules: [],
+    condition: undefined,
+    toolLevel: false,
     allowlistVersion: '2026.11',
     explanation: 'test',
     ...overrides,

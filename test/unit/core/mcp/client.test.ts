@@ -16,6 +16,7 @@ import { authorize } from '../../../../src/core/pipeline.js';
 import { githubAllowlist } from '../../../helpers/github-allowlist.js';
 import { MCP_SCENARIOS, loadMcpTrafficFixture } from '../../../helpers/mcp-capture.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../../helpers/facts.js';
+import { ICONV_CHARSETS } from '../../../../src/text/iconv-charsets.js';
 
 const LIMITS = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
 
@@ -107,6 +108,7 @@ function inspect(
   return inspectMcp(
     makeFacts({ headers: { ...STREAMABLE_POST, ...headers }, body: rpc('initialize', params) }),
     LIMITS,
+    ICONV_CHARSETS,
   );
 }
 
@@ -144,6 +146,7 @@ describe('classifyClient – precedence and bounds', () => {
         }),
       }),
       LIMITS,
+      ICONV_CHARSETS,
     );
     expect(classifyClient(inspection, inspection.isMcp)).toBe('windsurf');
   });
@@ -188,6 +191,7 @@ describe('classifyClient – real SDK traffic', () => {
             ...(request.body === null ? {} : { body: request.body }),
           }),
           LIMITS,
+          ICONV_CHARSETS,
         );
         if (!inspection.isMcp) continue;
         mcp++;
@@ -207,7 +211,12 @@ describe('Decision.client – set by decide for every verdict', () => {
   if (!parsed.ok) throw new Error('test allowlist is invalid');
   const known = parseKnownHosts('hosts: [mcp.linear.app]', 'known.yaml');
   if (!known.ok) throw new Error('test known-host list is invalid');
-  const snapshot = { policy: parsed.policy, knownHosts: known.knownHosts, limits: LIMITS };
+  const snapshot = {
+    policy: parsed.policy,
+    knownHosts: known.knownHosts,
+    limits: LIMITS,
+    charsets: ICONV_CHARSETS,
+  };
   const decide = (input: Parameters<typeof makeFacts>[0]): Decision =>
     authorize(snapshot, makeFacts(input), NOW, 'decision-id').decision;
 

@@ -14,7 +14,11 @@ import {
   decodeBody,
   decodeBodyPrefix,
 } from '../../../../src/core/mcp/decode-body.js';
-import type { DecodeBodyFailureDetail } from '../../../../src/core/mcp/decode-body.js';
+import type {
+  CharsetDecoder,
+  DecodeBodyFailureDetail,
+} from '../../../../src/core/mcp/decode-body.js';
+import { ICONV_CHARSETS } from '../../../../src/text/iconv-charsets.js';
 
 const MiB = 1024 * 1024;
 const CAP = 4 * MiB;
@@ -487,7 +491,13 @@ describe('decodeBody', () => {
   });
 
   test.each(ROWS)('$name', ({ input, want }) => {
-    const got = decodeBody(input.body, input.encoding, input.type, input.maxBytes ?? CAP);
+    const got = decodeBody(
+      input.body,
+      input.encoding,
+      input.type,
+      input.maxBytes ?? CAP,
+      ICONV_CHARSETS,
+    );
     if (want.ok) expect(got).toEqual(want);
     else expect(got).toMatchObject(want);
   });
@@ -500,15 +510,49 @@ describe('decodeBody – zstd', () => {
   test(
     ZSTD_SUPPORTED ? 'inflated where node:zlib has zstd' : 'undecodable and opaque on Node 20',
     () => {
-      const got = decodeBody(frame, 'zstd', 'application/json', CAP);
+      const got = decodeBody(frame, 'zstd', 'application/json', CAP, ICONV_CHARSETS);
       if (ZSTD_SUPPORTED) expect(got).toEqual({ ok: true, text: '{"a":1}' });
       else expect(got).toMatchObject({ ok: false, detail: 'undecodable', opaque: true });
     },
   );
 
   test('a coding we do not know is opaque, a corrupt stream is not', () => {
-    expect(decodeBody(JSON_BYTES, 'compress', undefined, CAP)).toMatchObject({ opaque: true });
-    expect(decodeBody(JSON_BYTES, 'gzip', undefined, CAP)).not.toHaveProperty('opaque');
+    expect(decodeBody(JSON_BYTES, 'compress', undefined, CAP, ICONV_CHARSETS)).toMatchObject({
+      opaque: true,
+    });
+    expect(decodeBody(JSON_BYTES, 'gzip', undefined, CAP, ICONV_CHARSETS)).not.toHaveProperty(
+      'opaque',
+    );
+  });
+});
+
+describe('decodeBody – the injected charset decoder', () => {
+  const body = new Uint8Array([0x7b, 0x7d]);
+  const knowsOnly = (name: string, text: string): CharsetDecoder => ({
+    knows: (charset) => charset === name,
+    decode: () => text,
+  });
+
+  test('a charset the decoder does not know is undecodable, even one iconv-lite knows', () => {
+    const got = decodeBody(body, undefined, 'application/json; charset=latin1', CAP, {
+      knows: () => false,
+      decode: () => 'never read',
+    });
+    expect(got).toMatchObject({ ok: false, detail: 'undecodable' });
+  });
+
+  test('a charset it knows reads as it decodes it, with the UTF-8 reading beside', () => {
+    const got = decodeBody(
+      body,
+      undefined,
+      'application/json; charset=x-test',
+      CAP,
+      knowsOnly('x-test', '{"a":1}'),
+    );
+    expect(got).toEqual({ ok: true, text: '{"a":1}', utf8Reading: '{}' });
+    expect(charsetsNamed('text/plain; charset=x-test', knowsOnly('x-test', ''))).toEqual([
+      'x-test',
+    ]);
   });
 });
 
@@ -520,7 +564,7 @@ describe('charsetsNamed', () => {
     ['application/json; charset=utf-7, text/plain; charset="latin1"', ['utf-7', 'latin1']],
     ['application/json; charset=x-none; charset=utf-16le', ['utf-16le']],
   ])('%s: %j', (contentType, want) => {
-    expect(charsetsNamed(contentType)).toEqual(want);
+    expect(charsetsNamed(contentType, ICONV_CHARSETS)).toEqual(want);
   });
 });
 
@@ -541,7 +585,7 @@ describe('decodeBody – decompression bombs', () => {
   ])('$name bomb is too_large without inflating it', ({ body, encoding }) => {
     expect(body.length).toBeLessThan(CAP);
     const peakBefore = process.resourceUsage().maxRSS; // KiB
-    const got = decodeBody(body, encoding, 'application/json', CAP);
+    const got = decodeBody(body, encoding, 'application/json', CAP, ICONV_CHARSETS);
     const peakGrowth = (process.resourceUsage().maxRSS - peakBefore) * 1024;
     expect(got).toMatchObject({ ok: false, detail: 'too_large' });
     // Inflating in full would need 16 MiB–1 GiB; the cap keeps the peak near 4 MiB.

@@ -3,6 +3,7 @@ import { inspectMcp } from '../../../../src/core/mcp/inspect.js';
 import type { InspectionDetail, McpTransport } from '../../../../src/core/mcp/inspection.js';
 import { STREAMABLE_POST, gzip, makeFacts, rpc } from '../../../helpers/facts.js';
 import type { FactsInput } from '../../../helpers/facts.js';
+import { ICONV_CHARSETS } from '../../../../src/text/iconv-charsets.js';
 
 const LIMITS = { maxBodyBytes: 64 * 1024, maxBatchElements: 3 };
 const SESSION = {
@@ -612,7 +613,11 @@ const ROWS: readonly Row[] = [
     name: 'WebSocket upgrade offering mcp among other subprotocols',
     input: {
       method: 'GET',
-      headers: { upgrade: 'WebSocket', 'sec-websocket-protocol': 'chat, MCP' },
+      headers: {
+        upgrade: 'WebSocket',
+        connection: 'upgrade',
+        'sec-websocket-protocol': 'chat, MCP',
+      },
     },
     want: { mcp: true, failure: 'websocket' },
     rationale: 'a list of tokens, compared without case',
@@ -631,7 +636,11 @@ const ROWS: readonly Row[] = [
     name: 'WebSocket upgrade for another subprotocol – not MCP',
     input: {
       method: 'GET',
-      headers: { upgrade: 'websocket', 'sec-websocket-protocol': 'graphql-ws' },
+      headers: {
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-protocol': 'graphql-ws',
+      },
     },
     want: { mcp: false },
     rationale: 'ordinary sockets pass untouched',
@@ -790,7 +799,7 @@ describe('inspectMcp', () => {
   });
 
   test.each(ROWS)('$name', ({ input, want }) => {
-    const inspection = inspectMcp(makeFacts(input), LIMITS);
+    const inspection = inspectMcp(makeFacts(input), LIMITS, ICONV_CHARSETS);
     expect(inspection.isMcp).toBe(want.mcp);
     expect(inspection.failure?.detail).toBe(want.failure);
     if (want.scope !== undefined) expect(inspection.failure?.scope).toBe(want.scope);
@@ -818,6 +827,7 @@ describe('inspectMcp', () => {
         }),
       }),
       LIMITS,
+      ICONV_CHARSETS,
     );
     expect(init.clientName).toBe('claude-code');
     expect(init.protocolVersion).toBe('2025-06-18');
@@ -834,6 +844,7 @@ describe('inspectMcp', () => {
         }),
       }),
       LIMITS,
+      ICONV_CHARSETS,
     );
     expect(modern.failure).toBeUndefined();
     expect(modern.clientName).toBe('cursor-vscode');
@@ -856,7 +867,9 @@ describe('inspectMcp', () => {
         STREAMABLE_POST,
         { ...SESSION, 'content-encoding': 'br, gzip, deflate' },
       ]) {
-        expect(() => inspectMcp(makeFacts({ headers, body }), LIMITS)).not.toThrow();
+        expect(() =>
+          inspectMcp(makeFacts({ headers, body }), LIMITS, ICONV_CHARSETS),
+        ).not.toThrow();
       }
     }
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();

@@ -27,6 +27,7 @@ const ENVELOPE_PATHS = new Set([
   'params.name',
   'params.uri',
   'params.protocolVersion',
+  'params.arguments',
 ]);
 
 interface Reference {
@@ -342,7 +343,10 @@ const { node: nodeArb } = fc.letrec<{ node: JsonNode }>((tie) => ({
 
 /** Keys of a message, and of its params: the envelope keys come up often, so they repeat. */
 const messageKeyArb = fc.oneof(fc.constantFrom('jsonrpc', 'method', 'id', 'params'), keyArb);
-const paramsKeyArb = fc.oneof(fc.constantFrom('name', 'uri', 'protocolVersion'), keyArb);
+const paramsKeyArb = fc.oneof(
+  fc.constantFrom('name', 'uri', 'protocolVersion', 'arguments'),
+  keyArb,
+);
 
 /** A message-shaped tree: most duplicates worth finding sit in these objects. */
 const messageArb: fc.Arbitrary<JsonNode> = fc

@@ -10,6 +10,7 @@ import { parseReviewers } from '../../../../src/config/load-reviewers.js';
 import { authorize } from '../../../../src/core/pipeline.js';
 import { denyTemplate, DEFAULT_DENY_TEXTS } from '../../../../src/core/policy/deny-texts.js';
 import type { CompiledPolicy } from '../../../../src/core/policy/policy.js';
+import { ICONV_CHARSETS } from '../../../../src/text/iconv-charsets.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../../helpers/facts.js';
 import type { FactsInput } from '../../../helpers/facts.js';
 import { signedBy, trustFileText } from '../../../helpers/review-keys.js';
@@ -68,6 +69,7 @@ function decideFor(host: string, tool: string, compiled: CompiledPolicy, now = N
     policy: compiled,
     knownHosts: { sha256: '', size: 0, isKnownMcpHost: () => false },
     limits: { maxBodyBytes: 1 << 20, maxBatchElements: 100 },
+    charsets: ICONV_CHARSETS,
   };
   return authorize(snapshot, makeFacts(input), now, 'abcdefghjkmnpqrstuvw').decision;
 }

@@ -7,6 +7,7 @@ import type { CompiledPolicy, KnownHosts, Reason } from '../../../../src/core/po
 import { STREAMABLE_POST, makeFacts, rpc } from '../../../helpers/facts.js';
 import type { FactsInput } from '../../../helpers/facts.js';
 import { stamped } from '../../../helpers/stamped.js';
+import { ICONV_CHARSETS } from '../../../../src/text/iconv-charsets.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 
@@ -129,6 +130,7 @@ function decideFor(input: FactsInput, policy = POLICY, now = NOW): Decision {
     policy,
     knownHosts: KNOWN,
     limits: { maxBodyBytes: 1 << 20, maxBatchElements: 100 },
+    charsets: ICONV_CHARSETS,
   };
   return authorize(snapshot, makeFacts(input), now, 'abcdefghjkmnpqrstuvw').decision;
 }
