@@ -557,9 +557,8 @@ export function validateAllowlist(
   (options.strict === true ? errors : warnings).push(...reviewFindings);
   sortIssues(warnings);
 
-  if (!parsed.success || errors.length > 0) {
-    return { ok: false, fileName, errors: sortIssues(errors), warnings };
-  }
+  if (!parsed.success) return { ok: false, fileName, errors: sortIssues(errors), warnings };
+  // Signatures are judged even when another rule failed, so validate reports every problem.
   const doc = parsed.data;
   const signatureIssues: Issue[] = [];
   const entries = doc.approved.map((entry, index) => {
@@ -579,10 +578,9 @@ export function validateAllowlist(
       doc.bundles,
     );
   });
-  if (signatureIssues.length > 0) {
-    if (options.signatureErrors === true || options.strict === true) {
-      return { ok: false, fileName, errors: sortIssues(signatureIssues), warnings };
-    }
+  if (options.signatureErrors === true || options.strict === true) {
+    errors.push(...signatureIssues);
+  } else if (signatureIssues.length > 0) {
     for (const issue of signatureIssues) {
       warnings.push({
         ...issue,
@@ -591,6 +589,7 @@ export function validateAllowlist(
     }
     sortIssues(warnings);
   }
+  if (errors.length > 0) return { ok: false, fileName, errors: sortIssues(errors), warnings };
   return { ok: true, fileName, doc, entries, sha256: sha256OfText(text), warnings };
 }
 

@@ -1,6 +1,6 @@
 /**
- * Reload triggers → the policy store: when the allowlist or the known-host list may have changed,
- * read them, and hand a complete new snapshot, or the reasons there is none, to the store.
+ * Reload triggers → the policy store: when the allowlist, the known-host list or the reviewers'
+ * trust file may have changed, read them, and hand a complete new snapshot, or the reasons there is none, to the store.
  *
  * A reload reads both files in the policy worker thread (policy-loader.ts), which skips contents
  * already judged (by hash), parses, validates and compiles; this thread then assembles the

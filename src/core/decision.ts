@@ -8,14 +8,8 @@ import type { InspectionDetail } from './mcp/inspection.js';
 import type { ConditionSource } from './policy/condition.js';
 import type { Principal } from './policy/identity.js';
 import { NO_PRINCIPAL } from './policy/identity.js';
-import type { CompiledEntry, DenyReason, Reason, ReviewDetail } from './policy/policy.js';
+import type { CompiledEntry, DenyReason, Reason } from './policy/policy.js';
 
-/**
- * The closed set of `detail` values: why a request could not be inspected (`uninspectable`), what
- * about an entry's review failed (`rotation`), or that an access rule met a request naming
- * nobody (`principal_not_allowed`, `identity_missing`).
- */
-export type DenyDetail = InspectionDetail | ReviewDetail;
 
 export interface Decision {
   /** Decision id: 20 characters from a digit-free alphabet (see decision-id.ts). */
@@ -26,7 +20,7 @@ export interface Decision {
    * and `reason` keeps the deny reason with `dryRun: true`.
    */
   readonly reason: Reason;
-  readonly detail: DenyDetail | undefined;
+  readonly detail: InspectionDetail | undefined;
   /** True when the verdict is allow only because dry-run turned a deny into an allow. */
   readonly dryRun: boolean;
   /** The entry that matched, if any. */

@@ -89,6 +89,7 @@ export function toVetDraft(result: VetResult, findings: readonly Finding[]): str
   }
   out.push(
     `# Replace every ${PLACEHOLDER_PREFIX} value: mcp-gate validate refuses them until then.`,
+    '# Then stamp the entry (mcp-gate stamp FILE --id ID): one without review_sha256 is refused.',
   );
 
   const host = url.hostname;

@@ -49,6 +49,11 @@ export const INSPECTION_DETAILS = [
    * an identity and the request carries none.
    */
   'identity_missing',
+  /**
+   * Not an inspection failure: the detail of `rotation` when, with a reviewers file, the entry
+   * has no valid signature by its reviewers (src/config/review-signature.ts).
+   */
+  'signature',
 ] as const;
 export type InspectionDetail = (typeof INSPECTION_DETAILS)[number];
 

@@ -23,11 +23,11 @@
  * a host we would deny (`mcp.linear.app:0443` is port 443 to Envoy).
  * Dry-run (global, or the matched entry's own mode) turns a deny into an allow flagged `dryRun`.
  */
-import type { Decision, DenyDetail } from '../decision.js';
+import type { Decision } from '../decision.js';
 import type { RequestFacts } from '../facts.js';
 import { classifyClient } from '../mcp/client.js';
 import type { ClientName } from '../mcp/client.js';
-import type { McpInspection } from '../mcp/inspection.js';
+import type { InspectionDetail, McpInspection } from '../mcp/inspection.js';
 import type { ConditionSource } from './condition.js';
 import { NO_PRINCIPAL, resolvePrincipal } from './identity.js';
 import type { Principal } from './identity.js';
@@ -254,14 +254,15 @@ function denyAmbiguousAuthority(input: DecideInput): Decision {
 
 /**
  * Steps 2 and 3 of the order of judgement: an entry that expired (`nowMs` on or after the day
- * after `expires_on`) or whose review stamp no longer matches approves nothing. Also used by the
+ * after `expires_on`), whose review stamp no longer matches, or (with a reviewers file) whose
+ * signatures do not hold approves nothing. Also used by the
  * endpoint inventory, so a stdio or http approval is judged by the same rules off the request
  * path.
  */
 export function serverLevelDenial(
   entry: CompiledEntry,
   nowMs: number,
-): { reason: DenyReason; detail: DenyDetail | undefined; why: string } | undefined {
+): { reason: DenyReason; detail: InspectionDetail | undefined; why: string } | undefined {
   if (nowMs >= entry.expiresAtMs) {
     return {
       reason: 'expired',
@@ -343,7 +344,7 @@ function deny(
   input: DecideInput,
   reason: DenyReason,
   entry: CompiledEntry | undefined,
-  detail: DenyDetail | undefined,
+  detail: InspectionDetail | undefined,
   tool: string | undefined,
   explanation: string,
   context: DenyContext = {},

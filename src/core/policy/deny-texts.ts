@@ -11,7 +11,7 @@
  *   checks both rules for the built-ins; the allowlist schema checks them for overrides.
  * Pure: constants and string checks only.
  */
-import type { DenyDetail } from '../decision.js';
+import type { InspectionDetail } from '../mcp/inspection.js';
 import type { DenyReason } from './policy.js';
 
 /** The placeholders a deny text may use; anything else in braces is rejected at load time. */
@@ -63,10 +63,10 @@ export const DEFAULT_DENY_TEXTS: Readonly<Record<DenyReason, string>> = Object.f
 
 /**
  * Built-in texts for details that need their own words, because the fix is not the person's but
- * the operator's or the reviewers': `tunnel_not_inspected` (reason `uninspectable`) and
- * `signature` (reason `rotation`).
+ * the operator's or the reviewers': `tunnel_not_inspected` (reason `uninspectable`),
+ * `identity_missing` (`principal_not_allowed`), `signature` (`rotation`).
  */
-export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<DenyDetail, string>>> =
+export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<InspectionDetail, string>>> =
   Object.freeze({
     tunnel_not_inspected:
       'MCP server {server} is approved with rules that can only be checked on inspected TLS, ' +
@@ -88,7 +88,7 @@ export const DEFAULT_DETAIL_DENY_TEXTS: Readonly<Partial<Record<DenyDetail, stri
 export function denyTemplate(
   denyTexts: Readonly<Record<DenyReason, string>>,
   reason: DenyReason,
-  detail: DenyDetail | undefined,
+  detail: InspectionDetail | undefined,
 ): string {
   const own = detail === undefined ? undefined : DEFAULT_DETAIL_DENY_TEXTS[detail];
   if (own !== undefined && denyTexts[reason] === DEFAULT_DENY_TEXTS[reason]) return own;

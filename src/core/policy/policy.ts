@@ -38,13 +38,6 @@ export const DENY_REASONS = [
 ] as const;
 export type DenyReason = (typeof DENY_REASONS)[number];
 
-/** The `detail` of reason `rotation`: what about the review no longer holds. */
-export const REVIEW_DETAILS = [
-  /** No valid signature by the entry's reviewer (or co-signer) from the trust file. */
-  'signature',
-] as const;
-export type ReviewDetail = (typeof REVIEW_DETAILS)[number];
-
 export const ALLOW_REASONS = [
   /** An approved entry matched and allowed it. */
   'approved',

@@ -245,6 +245,29 @@ describe('mcp-gate validate: several files, --strict, --reviewers', () => {
     );
   });
 
+  test('--strict --reviewers: every problem at once, expiry and signatures alike', async () => {
+    const trust = join(dir, 'reviewers.yaml');
+    await writeFile(trust, trustFileText({ security: ['alice'] }));
+    const { code, stderr } = await run([
+      '--strict',
+      '--reviewers',
+      trust,
+      minimal,
+      '--now',
+      '2027-04-02',
+    ]);
+    expect(code).toBe(1);
+    expect(stderr.split('\n')).toEqual([
+      expect.stringMatching(
+        /:9:18 approved\[0\]\.reviewed_by: no signature by "security" \(reviewed_by\)/,
+      ),
+      expect.stringMatching(
+        /:11:17 approved\[0\]\.expires_on: approval "linear" expired after 2027-04-01/,
+      ),
+      '',
+    ]);
+  });
+
   test('--reviewers with a broken trust file: nothing is reported valid', async () => {
     const trust = join(dir, 'reviewers.yaml');
     await writeFile(trust, 'reviewers: []\n');

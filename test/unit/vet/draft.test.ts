@@ -2,25 +2,24 @@ import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 
 import { parseAllowlist } from '../../../src/config/load-allowlist.js';
-import { stampAllowlistText } from '../../../src/config/stamp-file.js';
 import { compileGlobSet } from '../../../src/core/policy/glob.js';
 import { isExactRule, toVetDraft } from '../../../src/vet/draft.js';
 import type { ToolSummary } from '../../../src/vet/mcp-handshake.js';
 import { mcpResult, NOW, tool, vetResult } from './results.js';
+import { stamped } from '../../helpers/stamped.js';
 
 const HEADER = 'version: t\nreview_url: https://mcp-review.corp.example/request\n';
 
 /** The draft with its placeholders filled in, as a reviewer would. */
-/** The draft as a reviewer leaves it: placeholders filled in, then `mcp-gate stamp`. */
 function reviewed(draft: string): string {
-  return stampAllowlistText(
+  return (
     HEADER +
-      draft
-        .replace('TODO-ticket', 'SEC-1')
-        .replace('TODO-reviewer', 'security')
-        .replace('TODO-YYYY-MM-DD', '2026-12-01')
-        .replace('TODO-YYYY-MM-DD', '2027-06-01'),
-  ).text;
+    draft
+      .replace('TODO-ticket', 'SEC-1')
+      .replace('TODO-reviewer', 'security')
+      .replace('TODO-YYYY-MM-DD', '2026-12-01')
+      .replace('TODO-YYYY-MM-DD', '2027-06-01')
+  );
 }
 
 function draftFor(
@@ -131,12 +130,16 @@ describe('toVetDraft', () => {
     );
   });
 
-  test('once the placeholders are filled in, the entry loads as the service loads it', () => {
+  test('once the placeholders are filled in and the entry stamped, it loads as the service loads it', () => {
     const draft = draftFor([
       tool('get_issue', { readOnlyHint: true }),
       tool('true', { readOnlyHint: true }),
     ]);
-    const loaded = parseAllowlist(reviewed(draft), { fileName: 'draft.yaml', now: NOW });
+    const unstamped = parseAllowlist(reviewed(draft), { fileName: 'draft.yaml', now: NOW });
+    expect(unstamped.ok ? [] : unstamped.errors.map((e) => e.message)).toEqual([
+      expect.stringContaining('missing required key "review_sha256"'),
+    ]);
+    const loaded = parseAllowlist(stamped(reviewed(draft)), { fileName: 'draft.yaml', now: NOW });
     expect(loaded.ok ? [] : loaded.errors).toEqual([]);
     const refused = parseAllowlist(HEADER + draft, { fileName: 'draft.yaml', now: NOW });
     expect(refused.ok).toBe(false);

@@ -10,11 +10,11 @@ import { parseReviewers } from '../../../../src/config/load-reviewers.js';
 import { authorize } from '../../../../src/core/pipeline.js';
 import { denyTemplate, DEFAULT_DENY_TEXTS } from '../../../../src/core/policy/deny-texts.js';
 import type { CompiledPolicy } from '../../../../src/core/policy/policy.js';
+import { ICONV_CHARSETS } from '../../../../src/text/iconv-charsets.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../../helpers/facts.js';
 import type { FactsInput } from '../../../helpers/facts.js';
 import { signedBy, trustFileText } from '../../../helpers/review-keys.js';
 import { restamped, stamped } from '../../../helpers/stamped.js';
-import { ICONV_CHARSETS } from '../../../../src/text/iconv-charsets.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 

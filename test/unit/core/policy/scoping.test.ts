@@ -445,7 +445,12 @@ approved:
 
 describe('load-time checks', () => {
   const invalid = (text: string): string[] => {
-    const result = parseAllowlist(text, { fileName: 'bad.yaml', now: new Date(NOW) });
+    // Every rule but the stamps (as mcp-gate stamp checks a file): what is refused is the scoping.
+    const result = parseAllowlist(text, {
+      fileName: 'bad.yaml',
+      now: new Date(NOW),
+      stamping: true,
+    });
     if (result.ok) throw new Error('expected the allowlist to be refused');
     return result.errors.map((e) => `${e.line}:${e.col} ${e.message}`);
   };
@@ -544,9 +549,24 @@ describe('the review stamp covers scoping', () => {
 
   test.each([
     ['widening a user glob', 'users: ["*@corp.example"]', 'users: ["*"]', ['warehouse']],
-    ['dropping a group from a tool rule', 'groups: [data-eng]', 'groups: [data-eng, eng]', ['warehouse']],
-    ['editing a bundle rotates the entries that use it', 'groups: [eng-write]', 'groups: [eng]', ['github']],
-    ['widening the client list', 'clients: [claude-code]', 'clients: [claude-code, cursor]', ['claude-code-only']],
+    [
+      'dropping a group from a tool rule',
+      'groups: [data-eng]',
+      'groups: [data-eng, eng]',
+      ['warehouse'],
+    ],
+    [
+      'editing a bundle rotates the entries that use it',
+      'groups: [eng-write]',
+      'groups: [eng]',
+      ['github'],
+    ],
+    [
+      'widening the client list',
+      'clients: [claude-code]',
+      'clients: [claude-code, cursor]',
+      ['claude-code-only'],
+    ],
   ] as const)('%s', (_name, from, to, ids) => {
     expect(reviewed).toContain(from);
     expect(mismatched(reviewed.replace(from, to))).toEqual(ids);
