@@ -155,6 +155,7 @@ export function trustedHeaderMessage(headers: HeaderSignals): TrustedHeaders {
       idJson: undefined,
       tool: method === 'tools/call' ? name : undefined,
       arguments: undefined,
+      argumentsRepeatKeys: false,
       resourceUri: method === 'resources/read' ? name : undefined,
       prompt: method === 'prompts/get' ? name : undefined,
       protocolVersion: headers.protocolVersion,

@@ -358,6 +358,7 @@ function inspectJsonBody(
   const { messages, mcpByBody, malformed, jsonRpcShaped } = readMessages(
     elements,
     parsed.topLevelIds,
+    parsed.argumentDuplicates,
     limits.maxBatchElements,
     text,
   );

@@ -81,6 +81,11 @@ export interface McpMessage {
   readonly tool: string | undefined;
   /** `tools/call` params.arguments as JSON.parse read it (any type: conditions check it). */
   readonly arguments: JsonValue | undefined;
+  /**
+   * True when an object inside `arguments` holds a key twice: JSON.parse kept the last copy, so
+   * `arguments` cannot show what a first-wins server reads (json-rpc-body.ts).
+   */
+  readonly argumentsRepeatKeys: boolean;
   /** `resources/read` params.uri. */
   readonly resourceUri: string | undefined;
   /** `prompts/get` params.name. */

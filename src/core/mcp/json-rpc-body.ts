@@ -16,8 +16,10 @@
  *   are both `name`, so `{"name":"a","Name":"b"}` reports `params.name`. A path is built from the
  *   message: `method`, `params.name`, and in a batch `[1].params.name`; each key is reported once
  *   per object, in the order the duplicate's value ends.
- *   Duplicates elsewhere (inside `arguments`, `_meta`…) are not reported here; conditions that
- *   read arguments check their keys themselves (src/core/policy/tool-arguments.ts).
+ * - `argumentDuplicates`: per message, whether some object inside its `params.arguments` holds a
+ *   key twice (after unescaping). `value` keeps only the last copy, so conditions that read
+ *   arguments are told (src/core/policy/tool-arguments.ts refuses them). Duplicates elsewhere
+ *   (`_meta`…) are not reported.
  * - `topLevelIds`: the raw text of each message's last `id`, so ids are echoed byte-exact.
  * - `value` is `JSON.parse`'s: the same values, the last of duplicate keys winning, `__proto__`
  *   an own data key; but objects have `Object.prototype`, so read members only through
@@ -70,6 +72,12 @@ export interface JsonRpcBodySuccess {
    * An entry is `undefined` when the message has no `id`.
    */
   readonly topLevelIds: readonly (string | undefined)[];
+  /**
+   * Per message, index for index with `topLevelIds`: true when an object inside its
+   * `params.arguments` holds a key twice, which `value` no longer shows (JSON.parse keeps the
+   * last copy, a first-wins server reads the first).
+   */
+  readonly argumentDuplicates: readonly boolean[];
 }
 
 /** A body that is not accepted; `message` says why (V8's syntax error, or the depth limit). */
@@ -120,6 +128,7 @@ export function parseJsonRpcBody(text: string, opts: JsonRpcBodyOptions): JsonRp
     value,
     envelopeDuplicates: scan.duplicates,
     topLevelIds: scan.ids,
+    argumentDuplicates: scan.argumentDuplicates,
   };
 }
 
@@ -212,6 +221,7 @@ const MESSAGE = envelopeLevel(['jsonrpc', 'method', 'id', 'params'], '');
 const PARAMS = envelopeLevel(['name', 'uri', 'protocolVersion', 'arguments'], 'params.');
 const ID_KEY = MESSAGE.keys.indexOf('id');
 const PARAMS_KEY = MESSAGE.keys.indexOf('params');
+const ARGUMENTS_KEY = PARAMS.keys.indexOf('arguments');
 const NOT_ENVELOPE = -1;
 
 /** Thrown to end the scan when nesting passes the limit; never escapes this module. */
@@ -224,8 +234,11 @@ class TooDeep extends Error {}
 class EnvelopeScan {
   readonly duplicates: string[] = [];
   readonly ids: (string | undefined)[] = [];
+  readonly argumentDuplicates: boolean[] = [];
   /** Raw text of the last `id` of the message scanned last (undefined: it had none). */
   private messageId: string | undefined;
+  /** Whether the arguments of the message scanned last hold a key twice in one object. */
+  private messageArgumentDuplicates = false;
   private readonly text: string;
   private readonly maxDepth: number;
 
@@ -241,6 +254,7 @@ class EnvelopeScan {
     if (c === LEFT_BRACE) {
       this.scanObject(i, 1, -1, MESSAGE);
       this.ids.push(this.messageId);
+      this.argumentDuplicates.push(this.messageArgumentDuplicates);
     } else if (c === LEFT_BRACKET) {
       this.checkDepth(1);
       i = this.skipWhitespace(i + 1);
@@ -249,8 +263,10 @@ class EnvelopeScan {
         if (text.charCodeAt(i) === LEFT_BRACE) {
           i = this.scanObject(i, 2, index, MESSAGE);
           this.ids.push(this.messageId);
+          this.argumentDuplicates.push(this.messageArgumentDuplicates);
         } else {
           this.ids.push(undefined);
+          this.argumentDuplicates.push(false);
           i = this.skipValue(i, 1);
         }
         i = this.skipWhitespace(i);
@@ -270,7 +286,10 @@ class EnvelopeScan {
   private scanObject(start: number, depth: number, index: number, level: EnvelopeLevel): number {
     const text = this.text;
     const isMessage = level === MESSAGE;
-    if (isMessage) this.messageId = undefined;
+    if (isMessage) {
+      this.messageId = undefined;
+      this.messageArgumentDuplicates = false;
+    }
     this.checkDepth(depth);
     let seen = 0;
     let reported = 0;
@@ -280,10 +299,13 @@ class EnvelopeScan {
       const keyEnd = closingQuote(text, i);
       const key = envelopeIndex(level, this.keyAt(i, keyEnd));
       const valueStart = this.skipWhitespace(this.skipWhitespace(keyEnd + 1) + 1); // past ':'
-      i =
-        isMessage && key === PARAMS_KEY && text.charCodeAt(valueStart) === LEFT_BRACE
-          ? this.scanObject(valueStart, depth + 1, index, PARAMS)
-          : this.skipValue(valueStart, depth);
+      if (isMessage && key === PARAMS_KEY && text.charCodeAt(valueStart) === LEFT_BRACE) {
+        i = this.scanObject(valueStart, depth + 1, index, PARAMS);
+      } else if (level === PARAMS && key === ARGUMENTS_KEY) {
+        i = this.skipArguments(valueStart, depth);
+      } else {
+        i = this.skipValue(valueStart, depth);
+      }
       if (isMessage && key === ID_KEY) this.messageId = text.slice(valueStart, i);
       // Recorded once the value has ended: that fixes the order of the paths.
       if (key !== NOT_ENVELOPE) {
@@ -333,6 +355,42 @@ class EnvelopeScan {
       } else if (c === RIGHT_BRACE || c === RIGHT_BRACKET) {
         open--;
         if (open === 0) return i + 1;
+      }
+      i++;
+    }
+  }
+
+  /**
+   * Skips a message's `arguments` value as skipValue does, noting in
+   * {@link messageArgumentDuplicates} whether an object in it holds a key twice. A string is a
+   * key exactly when a `:` follows it; each open object keeps the keys it has seen.
+   */
+  private skipArguments(start: number, depth: number): number {
+    const text = this.text;
+    const first = text.charCodeAt(start);
+    if (first !== LEFT_BRACE && first !== LEFT_BRACKET) return this.skipValue(start, depth);
+    // One entry per open container: its keys so far, or undefined for an array.
+    const open: (Set<string> | undefined)[] = [];
+    let i = start;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) {
+        const end = closingQuote(text, i);
+        const keys = open[open.length - 1];
+        if (keys !== undefined && text.charCodeAt(this.skipWhitespace(end + 1)) === COLON) {
+          const key = this.keyAt(i, end);
+          if (keys.has(key)) this.messageArgumentDuplicates = true;
+          else keys.add(key);
+        }
+        i = end + 1;
+        continue;
+      }
+      if (c === LEFT_BRACE || c === LEFT_BRACKET) {
+        open.push(c === LEFT_BRACE ? new Set() : undefined);
+        this.checkDepth(depth + open.length);
+      } else if (c === RIGHT_BRACE || c === RIGHT_BRACKET) {
+        open.pop();
+        if (open.length === 0) return i + 1;
       }
       i++;
     }

@@ -29,12 +29,14 @@ export interface ReadMessages {
 
 /**
  * Reads every element of a body (the value itself, or a batch's members). `topLevelIds` are the
- * raw id texts from json-rpc-body.ts; `maxNested` bounds the values searched in nested arrays;
- * `text` is the body, asked for a JSON-RPC signal when that bound is reached.
+ * raw id texts from json-rpc-body.ts and `argumentDuplicates` its repeated-argument-key flags;
+ * `maxNested` bounds the values searched in nested arrays; `text` is the body, asked for a
+ * JSON-RPC signal when that bound is reached.
  */
 export function readMessages(
   elements: readonly JsonValue[],
   topLevelIds: readonly (string | undefined)[],
+  argumentDuplicates: readonly boolean[],
   maxNested: number,
   text: string,
 ): ReadMessages {
@@ -44,7 +46,7 @@ export function readMessages(
   const nestedBudget = { left: maxNested };
   let malformed: string | undefined;
   for (let index = 0; index < elements.length; index++) {
-    const read = readMessage(elements[index], topLevelIds[index]);
+    const read = readMessage(elements[index], topLevelIds[index], argumentDuplicates[index]);
     if (read.kind === 'message') {
       if (read.isMcpMethod) mcpByBody = true;
       messages.push(read.message);
@@ -94,7 +96,11 @@ type ReadMessage =
   | { readonly kind: 'malformed'; readonly why: string; readonly mcpMethod: boolean }
   | { readonly kind: 'not_json_rpc' };
 
-function readMessage(element: JsonValue | undefined, idJson: string | undefined): ReadMessage {
+function readMessage(
+  element: JsonValue | undefined,
+  idJson: string | undefined,
+  argumentsRepeatKeys: boolean | undefined,
+): ReadMessage {
   if (!isObject(element) || member(element, 'jsonrpc') !== '2.0') return { kind: 'not_json_rpc' };
   const method = member(element, 'method');
   const params = member(element, 'params');
@@ -183,6 +189,7 @@ function readMessage(element: JsonValue | undefined, idJson: string | undefined)
       idJson: hasId ? idJson : undefined,
       tool,
       arguments: toolArguments,
+      argumentsRepeatKeys: tool !== undefined && argumentsRepeatKeys === true,
       resourceUri,
       prompt,
       protocolVersion,
@@ -198,6 +205,7 @@ function responseMessage(idJson: string | undefined): McpMessage {
     idJson,
     tool: undefined,
     arguments: undefined,
+    argumentsRepeatKeys: false,
     resourceUri: undefined,
     prompt: undefined,
     protocolVersion: undefined,

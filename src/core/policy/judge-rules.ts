@@ -91,7 +91,11 @@ export function judgeMessages(input: JudgeInput): RuleVerdict {
     let args = NO_ARGS;
     const names = argumentNames(conditions);
     if (names !== undefined) {
-      const reading = readToolArguments(message?.arguments, names);
+      const reading = readToolArguments(
+        message?.arguments,
+        message?.argumentsRepeatKeys === true,
+        names,
+      );
       if (!reading.ok) {
         return refused('uninspectable', reading.detail, {
           tool,

@@ -9,7 +9,10 @@
  * does not see. So arguments are refused (`ambiguous_arguments`) when an object holds two keys
  * that fold alike, or a key that folds onto a member name some condition reads while spelled
  * differently. Folding here is wider than any one server's (Unicode lower case on top of Go's
- * rules): a false alarm denies a request that is odd anyway; a miss would let one through.
+ * rules): a false alarm denies a request that is odd anyway; a miss would let one through. A key
+ * written twice alike, `{"query":"DROP TABLE t","query":"SELECT 1"}`, is gone from the parsed
+ * value (JSON.parse keeps the last copy, a first-wins server runs the first), so the body scan
+ * reports it (McpMessage.argumentsRepeatKeys) and it is refused the same way.
  *
  * Size: arguments with more than MAX_ARGUMENT_NODES values are not evaluated (`too_large`), which
  * bounds what a condition's comprehension can range over. Pure; never throws; no recursion.
@@ -37,16 +40,18 @@ function fold(key: string): string {
 
 /**
  * Reads `params.arguments` for conditions. `memberNames` are the names the conditions select or
- * index (ConditionProgram.memberNames).
+ * index (ConditionProgram.memberNames); `repeatsKeys` is McpMessage.argumentsRepeatKeys.
  */
 export function readToolArguments(
   value: JsonValue | undefined,
+  repeatsKeys: boolean,
   memberNames: ReadonlySet<string>,
 ): ArgumentsReading {
   if (value === undefined || value === null) return { ok: true, args: EMPTY_ARGS };
   if (typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, detail: 'malformed', message: 'tools/call arguments is not an object' };
   }
+  if (repeatsKeys) return ambiguous('an argument key occurs twice in one object');
   const foldedNames = new Map<string, string>();
   for (const name of memberNames) foldedNames.set(fold(name), name);
 

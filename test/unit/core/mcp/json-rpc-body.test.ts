@@ -37,6 +37,23 @@ interface Reference {
   readonly value?: unknown;
   readonly envelopeDuplicates?: readonly string[];
   readonly topLevelIds?: readonly (string | undefined)[];
+  readonly argumentDuplicates?: readonly boolean[];
+}
+
+/** A duplicate path inside a message's `params.arguments`: the message index, or -1 at the top. */
+const ARGUMENTS_PATH = /^(?:\[(\d+)\]\.)?params\.arguments[.[]/;
+
+/** Per message, whether the strict parser found a duplicate key inside its arguments. */
+function argumentDuplicatesOf(
+  duplicateKeys: readonly string[],
+  topLevelIds: readonly (string | undefined)[],
+): boolean[] {
+  const flags = topLevelIds.map(() => false);
+  for (const path of duplicateKeys) {
+    const match = ARGUMENTS_PATH.exec(path);
+    if (match !== null) flags[match[1] === undefined ? 0 : Number(match[1])] = true;
+  }
+  return flags;
 }
 
 function reference(text: string, maxDepth: number): Reference {
@@ -52,6 +69,7 @@ function reference(text: string, maxDepth: number): Reference {
       ENVELOPE_PATHS.has(path.replace(/^\[\d+\]\./, '')),
     ),
     topLevelIds: strict.topLevelIds,
+    argumentDuplicates: argumentDuplicatesOf(strict.duplicateKeys, strict.topLevelIds),
   };
 }
 
@@ -66,6 +84,7 @@ function view(got: JsonRpcBodyResult, withMessage = false): Reference {
     value: got.value,
     envelopeDuplicates: got.envelopeDuplicates,
     topLevelIds: got.topLevelIds,
+    argumentDuplicates: got.argumentDuplicates,
   };
 }
 
@@ -94,6 +113,7 @@ const ROWS: readonly Row[] = [
       value: { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 's', arguments: {} } },
       envelopeDuplicates: [],
       topLevelIds: ['7'],
+      argumentDuplicates: [false],
     },
     rationale: 'the common case: the value, no duplicates, the raw id',
   },
@@ -105,6 +125,7 @@ const ROWS: readonly Row[] = [
       value: { method: 'tools/call', id: 1 },
       envelopeDuplicates: ['method'],
       topLevelIds: ['1'],
+      argumentDuplicates: [false],
     },
     rationale: 'the evasion this exists for; the value agrees with JSON.parse',
   },
@@ -116,6 +137,7 @@ const ROWS: readonly Row[] = [
       value: { method: 'b' },
       envelopeDuplicates: ['method'],
       topLevelIds: [undefined],
+      argumentDuplicates: [false],
     },
     rationale: 'keys are compared after unescaping',
   },
@@ -127,6 +149,7 @@ const ROWS: readonly Row[] = [
       value: { params: { uri: 3 }, id: 2 },
       envelopeDuplicates: ['params.name', 'params.uri', 'params', 'id'],
       topLevelIds: ['2'],
+      argumentDuplicates: [false],
     },
     rationale: 'each object reports a key once; an inner duplicate ends before its params member',
   },
@@ -138,11 +161,12 @@ const ROWS: readonly Row[] = [
       value: [{ id: 1 }, 3, { params: { protocolVersion: 'b' }, id: 'x' }],
       envelopeDuplicates: ['[2].params.protocolVersion'],
       topLevelIds: ['1', undefined, '"x"'],
+      argumentDuplicates: [false, false, false],
     },
     rationale: 'one raw id per element, undefined for non-objects',
   },
   {
-    name: 'duplicates outside the envelope are not reported',
+    name: 'duplicates outside the envelope are not envelope duplicates',
     input:
       '{"params":{"arguments":{"a":1,"a":2},"_meta":{"x":1,"x":2},"name":"n"},"x":1,"x":2,"id":1}',
     want: {
@@ -150,14 +174,21 @@ const ROWS: readonly Row[] = [
       value: { params: { arguments: { a: 2 }, _meta: { x: 2 }, name: 'n' }, x: 2, id: 1 },
       envelopeDuplicates: [],
       topLevelIds: ['1'],
+      argumentDuplicates: [true],
     },
     rationale:
-      'nothing reads those keys; the strict parser reports them, inspect filtered them out',
+      'only conditions read arguments, so theirs are flagged apart; nothing reads the others',
   },
   {
     name: 'envelope names one level too deep are not envelope keys',
     input: '[[{"method":1,"method":2}]]',
-    want: { ok: true, value: [[{ method: 2 }]], envelopeDuplicates: [], topLevelIds: [undefined] },
+    want: {
+      ok: true,
+      value: [[{ method: 2 }]],
+      envelopeDuplicates: [],
+      topLevelIds: [undefined],
+      argumentDuplicates: [false],
+    },
     rationale: 'a message is the top-level object or an element of a top-level array',
   },
   {
@@ -168,6 +199,7 @@ const ROWS: readonly Row[] = [
       value: { id: Number('123456789012345678901234567890'), x: '"id":2' },
       envelopeDuplicates: [],
       topLevelIds: ['123456789012345678901234567890'],
+      argumentDuplicates: [false],
     },
     rationale: 'the id is echoed byte-exact; a quoted "id" inside a string is not a key',
   },
@@ -179,6 +211,7 @@ const ROWS: readonly Row[] = [
       value: { a: 'x\\', method: 'n', b: '\\"method\\":1' },
       envelopeDuplicates: ['method'],
       topLevelIds: [undefined],
+      argumentDuplicates: [false],
     },
     rationale: 'an even run of backslashes ends the string, an odd one escapes the quote',
   },
@@ -190,13 +223,14 @@ const ROWS: readonly Row[] = [
       value: JSON.parse('{"__proto__":{"method":"x"},"jsonrpc":"2.0"}') as unknown,
       envelopeDuplicates: [],
       topLevelIds: [undefined],
+      argumentDuplicates: [false],
     },
     rationale: 'no prototype is ever set from input',
   },
   {
     name: 'top-level scalar',
     input: ' -0 ',
-    want: { ok: true, value: -0, envelopeDuplicates: [], topLevelIds: [] },
+    want: { ok: true, value: -0, envelopeDuplicates: [], topLevelIds: [], argumentDuplicates: [] },
     rationale: 'no message, no ids',
   },
   {
@@ -238,6 +272,23 @@ describe('parseJsonRpcBody – keys as Go servers match them', () => {
   test('a folded id is the message id', () => {
     const got = parseJsonRpcBody('{"ID":7,"method":"ping"}', { maxDepth: DEPTH });
     expect(got.ok && got.topLevelIds).toEqual(['7']);
+  });
+});
+
+describe('parseJsonRpcBody – keys repeated inside arguments', () => {
+  test.each([
+    ['{"params":{"arguments":{"query":"DROP","query":"SELECT 1"}}}', [true]],
+    ['{"params":{"arguments":{"rows":[{"a":1},{"b":1,"b":2}]}}}', [true]],
+    [String.raw`{"params":{"arguments":{"a":1,"a":2}}}`, [true]],
+    ['{"params":{"Arguments":{"a":1,"a":2}}}', [true]],
+    ['[{"params":{"arguments":{"a":1}}},{"params":{"arguments":{"a":1,"a":2}}}]', [false, true]],
+    ['{"params":{"arguments":{"query":"x","Query":"y"}}}', [false]],
+    [String.raw`{"params":{"arguments":{"a":"\"a\":1","b":["a","a"]}}}`, [false]],
+    ['{"params":{"arguments":{"a":{"a":{"a":1}}}}}', [false]],
+    ['{"params":{"_meta":{"a":1,"a":2},"arguments":{"a":1}}}', [false]],
+  ])('%s: %j', (text, flags) => {
+    const got = parseJsonRpcBody(text, { maxDepth: DEPTH });
+    expect(got.ok && got.argumentDuplicates).toEqual(flags);
   });
 });
 

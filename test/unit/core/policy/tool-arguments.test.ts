@@ -11,7 +11,7 @@ import {
 } from '../../../../src/core/policy/tool-arguments.js';
 
 const NAMES = new Set(['query', 'path', 'mask']);
-const read = (json: string) => readToolArguments(JSON.parse(json) as JsonValue, NAMES);
+const read = (json: string) => readToolArguments(JSON.parse(json) as JsonValue, false, NAMES);
 
 describe('readToolArguments', () => {
   test.each([
@@ -33,16 +33,29 @@ describe('readToolArguments', () => {
     else expect(result).toMatchObject({ ok: false, detail: want });
   });
 
+  test('a key the body scan saw twice is ambiguous, though JSON.parse kept one copy', () => {
+    // {"query":"DROP","query":"SELECT 1"}: the parsed value shows only the SELECT.
+    const parsed = JSON.parse('{"query":"DROP","query":"SELECT 1"}') as JsonValue;
+    expect(readToolArguments(parsed, false, NAMES).ok).toBe(true);
+    expect(readToolArguments(parsed, true, NAMES)).toMatchObject({
+      ok: false,
+      detail: 'ambiguous_arguments',
+    });
+  });
+
   test('absent arguments are an empty object', () => {
-    expect(readToolArguments(undefined, NAMES)).toEqual({ ok: true, args: {} });
+    expect(readToolArguments(undefined, false, NAMES)).toEqual({ ok: true, args: {} });
   });
 
   test('more values than the cap are too large, counted without recursion', () => {
     const list = Array.from({ length: MAX_ARGUMENT_NODES }, (_, i) => i);
-    expect(readToolArguments({ list }, NAMES)).toMatchObject({ ok: false, detail: 'too_large' });
-    expect(readToolArguments({ list: list.slice(2) }, NAMES).ok).toBe(true);
+    expect(readToolArguments({ list }, false, NAMES)).toMatchObject({
+      ok: false,
+      detail: 'too_large',
+    });
+    expect(readToolArguments({ list: list.slice(2) }, false, NAMES).ok).toBe(true);
     let deep: JsonValue = 1;
     for (let i = 0; i < 5000; i++) deep = [deep];
-    expect(readToolArguments({ deep }, NAMES).ok).toBe(true);
+    expect(readToolArguments({ deep }, false, NAMES).ok).toBe(true);
   });
 });
