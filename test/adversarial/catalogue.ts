@@ -11,11 +11,17 @@ import type { InspectionDetail } from '../../src/core/mcp/inspection.js';
 import type { Reason } from '../../src/core/policy/policy.js';
 import type { CheckRequest } from '../../src/envoy/check-types.js';
 import type { EnvoyCheckResponse } from '../helpers/authz-client.js';
+import type { JsonObject } from '../helpers/envoy-check-request.js';
 import { rpc } from '../helpers/facts.js';
 import {
+  ANA,
+  DATA,
+  DATA_ENG,
   EVIL,
   GITHUB,
+  JWT_NAMESPACE,
   MAX_BODY_BYTES,
+  NOTES,
   OPEN,
   SESSION,
   SESSION_0326,
@@ -25,9 +31,11 @@ import {
   br,
   bytes,
   call,
+  callWith,
   check,
   gz,
   init,
+  jwtGroups,
   padded,
   rawDeflate,
   withMapHeader,
@@ -51,13 +59,14 @@ export const FAMILIES = [
   'echo-injection',
   'websocket',
   'tunnel',
+  'scoping',
 ] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export interface Expectation {
   readonly verdict: 'allow' | 'deny';
   readonly reason: Reason;
-  /** `x-mcp-gate-detail`; required exactly for `uninspectable`. */
+  /** `x-mcp-gate-detail`: required for `uninspectable`, else only `identity_missing`. */
   readonly detail?: InspectionDetail;
   /** The entry that matched (allow: `x-mcp-gate-server`; deny: dynamic metadata `entry`). */
   readonly entry?: string;
@@ -162,6 +171,48 @@ const WEBSOCKET_MCP = {
   'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
   'sec-websocket-protocol': 'mcp',
 } as const;
+
+/** A refusal by an access rule of `scoped-data` that had no identity to judge. */
+const SCOPED_IDENTITY_MISSING: Expectation = {
+  verdict: 'deny',
+  reason: 'principal_not_allowed',
+  detail: 'identity_missing',
+  entry: 'scoped-data',
+};
+/** A tool rule of `scoped-data` refusing a Streamable HTTP tools/call: a 200 tool result. */
+const SCOPED_TOOL_DENIED = (reason: Reason): Expectation => ({
+  verdict: 'deny',
+  reason,
+  entry: 'scoped-data',
+  http: 200,
+});
+/**
+ * Arguments a condition of `scoped-data` cannot read: refused for that one call, so a
+ * Streamable HTTP tools/call gets a 200 tool result.
+ */
+const scopedUninspectable = (detail: InspectionDetail): Expectation => ({
+  verdict: 'deny',
+  reason: 'uninspectable',
+  detail,
+  entry: 'scoped-data',
+  http: 200,
+});
+const OWNER_CONDITION = 'tool rule 2 condition "only repositories of acme"';
+
+/** A tools/call of ana's to `scoped-data`, with her verified token's groups if given. */
+const toData = (body: string, metadataContext?: Readonly<Record<string, JsonObject>>) =>
+  check({
+    ...DATA,
+    headers: ANA,
+    body,
+    ...(metadataContext === undefined ? {} : { metadataContext }),
+  });
+/** Checks which access rule or condition the audit line names as deciding. */
+const ruleIs =
+  (rule: string) =>
+  ({ log }: Outcome): void => {
+    expect(log?.['rule']).toBe(rule);
+  };
 
 export const CATALOGUE: readonly AdversarialCase[] = [
   // --- batch hiding -------------------------------------------------------------------------
@@ -2458,6 +2509,389 @@ export const CATALOGUE: readonly AdversarialCase[] = [
       reason: 'uninspectable',
       detail: 'tunnel_not_inspected',
       entry: 'lab-server',
+    },
+  },
+  // --- scoping: identity, access rules and conditions ------------------------------------------
+  {
+    id: 'ADV-SCOPE-01',
+    family: 'scoping',
+    title: 'user header sent twice, ana then mallory',
+    threat: 'a reader that takes the first or the last copy lets a client-sent copy name the user',
+    request: () =>
+      check({
+        ...DATA,
+        headers: { ...ANA, 'x-forwarded-email': ['ana@corp.example', 'mallory@corp.example'] },
+        metadataContext: DATA_ENG,
+        body: callWith('run_query', '{"query":"SELECT 1"}'),
+      }),
+    expect: { ...SCOPED_IDENTITY_MISSING, http: 403 },
+    verify: ({ log }) => {
+      expect(log?.['user']).toBeUndefined();
+      expect(log?.['rule']).toBe('entry access');
+    },
+  },
+  {
+    id: 'ADV-SCOPE-02',
+    family: 'scoping',
+    title: 'user header sent twice, with encode_raw_headers (repeats kept apart in header_map)',
+    threat: 'the raw header list has one entry per copy, and a reader keeps one of them',
+    request: () =>
+      check({
+        ...DATA,
+        headers: { ...ANA, 'x-forwarded-email': ['mallory@corp.example', 'ana@corp.example'] },
+        metadataContext: DATA_ENG,
+        body: callWith('run_query', '{"query":"SELECT 1"}'),
+        encodeRawHeaders: true,
+      }),
+    expect: { ...SCOPED_IDENTITY_MISSING, http: 403 },
+    verify: ({ log }) => {
+      expect(log?.['user']).toBeUndefined();
+    },
+  },
+  {
+    id: 'ADV-SCOPE-03',
+    family: 'scoping',
+    title: 'user header of 530 characters ending in @corp.example',
+    threat: 'an unbounded user is matched, logged and echoed, and cut copies compare differently',
+    request: () =>
+      check({
+        ...DATA,
+        headers: { ...ANA, 'x-forwarded-email': `${'a'.repeat(517)}@corp.example` },
+        metadataContext: DATA_ENG,
+        body: callWith('run_query', '{"query":"SELECT 1"}'),
+      }),
+    expect: { ...SCOPED_IDENTITY_MISSING, http: 403 },
+    verify: ({ log }) => {
+      expect(log?.['user']).toBeUndefined();
+    },
+  },
+  {
+    id: 'ADV-SCOPE-04',
+    family: 'scoping',
+    title: 'groups in a forged x-forwarded-groups header when groups come from the verified token',
+    threat: 'a gateway that falls back to a header when the token claim is absent',
+    request: () =>
+      check({
+        ...DATA,
+        headers: { ...ANA, 'x-forwarded-groups': 'data-eng' },
+        body: callWith('run_query', '{"query":"SELECT 1"}'),
+      }),
+    expect: { ...SCOPED_IDENTITY_MISSING, http: 200 },
+    verify: ({ log }) => {
+      expect(log?.['groups']).toBeUndefined();
+      expect(log?.['rule']).toBe('tool rule 1 access');
+    },
+  },
+  {
+    id: 'ADV-SCOPE-05',
+    family: 'scoping',
+    title: "groups claim in another filter's metadata namespace",
+    threat:
+      'a filter that copies client headers into metadata (header_to_metadata, Lua) writes a payload that was never verified',
+    request: () =>
+      toData(
+        callWith('run_query', '{"query":"SELECT 1"}'),
+        jwtGroups(['data-eng'], 'envoy.filters.http.header_to_metadata'),
+      ),
+    expect: { ...SCOPED_IDENTITY_MISSING, http: 200 },
+  },
+  {
+    id: 'ADV-SCOPE-06',
+    family: 'scoping',
+    title: 'groups claim at the top of the jwt_authn namespace, outside the verified payload key',
+    threat: 'a reader that searches the whole namespace finds a value the token did not carry',
+    request: () =>
+      check({
+        ...DATA,
+        headers: ANA,
+        metadataContext: {
+          [JWT_NAMESPACE]: { groups: ['data-eng'], other: { groups: ['data-eng'] } },
+        },
+        body: callWith('run_query', '{"query":"SELECT 1"}'),
+      }),
+    expect: { ...SCOPED_IDENTITY_MISSING, http: 200 },
+  },
+  {
+    id: 'ADV-SCOPE-07',
+    family: 'scoping',
+    title: 'a group named "eng,data-eng" in the token\'s groups list',
+    threat: 'a self-service group whose name holds the separator becomes two groups when split',
+    request: () =>
+      check({
+        ...DATA,
+        headers: ANA,
+        metadataContext: jwtGroups(['eng,data-eng', 'eng;data-eng', ' data-eng2']),
+        body: callWith('run_query', '{"query":"SELECT 1"}'),
+      }),
+    expect: SCOPED_TOOL_DENIED('principal_not_allowed'),
+    verify: ({ log }) => {
+      expect(log?.['groups']).toEqual(['eng,data-eng', 'eng;data-eng', 'data-eng2']);
+    },
+  },
+  {
+    id: 'ADV-SCOPE-08',
+    family: 'scoping',
+    title: 'groups claim that is one string "eng,data-eng"',
+    threat: 'a reader that splits every string claim at "," finds data-eng',
+    request: () => toData(callWith('run_query', '{"query":"SELECT 1"}'), jwtGroups('eng,data-eng')),
+    expect: SCOPED_TOOL_DENIED('principal_not_allowed'),
+    verify: ({ log }) => {
+      expect(log?.['groups']).toEqual(['eng,data-eng']);
+    },
+  },
+  {
+    id: 'ADV-SCOPE-09',
+    family: 'scoping',
+    title: 'a SELECT by ana, in data-eng by her verified token',
+    threat: 'none: the request the approval was reviewed for must pass',
+    request: () => toData(callWith('run_query', '{"query":"  select id from orders"}'), DATA_ENG),
+    expect: { verdict: 'allow', reason: 'approved', entry: 'scoped-data' },
+    verify: ({ log }) => {
+      expect(log).toMatchObject({ user: 'ana@corp.example', groups: ['eng', 'data-eng'] });
+    },
+  },
+  {
+    id: 'ADV-SCOPE-10',
+    family: 'scoping',
+    title: 'owner 1, a number, where the condition compares a string',
+    threat: 'a loosely typed comparison coerces, or an error is read as "no objection"',
+    request: () => toData(callWith('create_issue', '{"owner":1}')),
+    expect: SCOPED_TOOL_DENIED('condition_failed'),
+    verify: ruleIs(OWNER_CONDITION),
+  },
+  {
+    id: 'ADV-SCOPE-11',
+    family: 'scoping',
+    title: 'limit "100", a string, where the condition compares a number (limit <= 100)',
+    threat: 'a string compared with a number is coerced (JavaScript), or the error passes',
+    request: () => toData(callWith('list_rows', '{"limit":"100"}')),
+    expect: SCOPED_TOOL_DENIED('condition_failed'),
+    verify: ruleIs('tool rule 3 condition "at most 100 rows"'),
+  },
+  {
+    id: 'ADV-SCOPE-12',
+    family: 'scoping',
+    title: 'owner {"login":"acme"}, an object, where the condition compares a string',
+    threat: 'a reader that flattens objects or compares their text finds "acme"',
+    request: () => toData(callWith('create_issue', '{"owner":{"login":"acme"}}')),
+    expect: SCOPED_TOOL_DENIED('condition_failed'),
+    verify: ruleIs(OWNER_CONDITION),
+  },
+  {
+    id: 'ADV-SCOPE-13',
+    family: 'scoping',
+    title: 'owner null where the condition compares a string',
+    threat: 'null is read as "not given", and a missing value as "nothing to object to"',
+    request: () => toData(callWith('create_issue', '{"owner":null}')),
+    expect: SCOPED_TOOL_DENIED('condition_failed'),
+    verify: ruleIs(OWNER_CONDITION),
+  },
+  {
+    id: 'ADV-SCOPE-14',
+    family: 'scoping',
+    title: 'owner ["acme"], an array, where the condition compares a string',
+    threat:
+      'a one-element array compares equal to its element (JavaScript `==`), and the server takes another',
+    request: () => toData(callWith('create_issue', '{"owner":["acme"]}')),
+    expect: SCOPED_TOOL_DENIED('condition_failed'),
+    verify: ruleIs(OWNER_CONDITION),
+  },
+  {
+    id: 'ADV-SCOPE-15',
+    family: 'scoping',
+    title: 'query beside Query in the arguments of the SELECT-only tool',
+    threat: 'the condition reads query (a SELECT), a case-insensitive Go server Query (a DROP)',
+    request: () =>
+      toData(callWith('run_query', '{"query":"SELECT 1","Query":"DROP TABLE orders"}'), DATA_ENG),
+    expect: scopedUninspectable('ambiguous_arguments'),
+  },
+  {
+    id: 'ADV-SCOPE-16',
+    family: 'scoping',
+    title: 'query beside QUERY',
+    threat: 'as above, in upper case',
+    request: () =>
+      toData(callWith('run_query', '{"QUERY":"DROP TABLE orders","query":"SELECT 1"}'), DATA_ENG),
+    expect: scopedUninspectable('ambiguous_arguments'),
+  },
+  {
+    id: 'ADV-SCOPE-17',
+    family: 'scoping',
+    title: 'tasks beside "ta\\u017fks" (long s)',
+    threat: 'Go reads U+017F as s, so the server runs the other list',
+    request: () =>
+      toData(callWith('run_tasks', '{"tasks":["report-daily"],"ta\\u017fks":["wipe-all"]}')),
+    expect: scopedUninspectable('ambiguous_arguments'),
+  },
+  {
+    id: 'ADV-SCOPE-18',
+    family: 'scoping',
+    title: 'tasks beside "tas\\u212as" (Kelvin sign)',
+    threat: 'Go reads U+212A as k, so the server runs the other list',
+    request: () =>
+      toData(callWith('run_tasks', '{"tasks":["report-daily"],"tas\\u212as":["wipe-all"]}')),
+    expect: scopedUninspectable('ambiguous_arguments'),
+  },
+  {
+    id: 'ADV-SCOPE-19',
+    family: 'scoping',
+    title: 'query beside "query\\u0000" (trailing NUL)',
+    threat: 'a decoder that drops trailing NULs (segmentio/encoding) reads the second as query',
+    request: () =>
+      toData(
+        callWith('run_query', '{"query":"SELECT 1","query\\u0000":"DROP TABLE orders"}'),
+        DATA_ENG,
+      ),
+    expect: scopedUninspectable('ambiguous_arguments'),
+  },
+  {
+    id: 'ADV-SCOPE-20',
+    family: 'scoping',
+    title: 'Sudo where the condition tests !has(args.sudo)',
+    threat: 'has() finds no sudo key, and a case-insensitive server fills its sudo field',
+    request: () =>
+      check({ ...NOTES, headers: SESSION, body: callWith('write_note', '{"Sudo":true}') }),
+    expect: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'ambiguous_arguments',
+      entry: 'scoped-notes',
+      http: 200,
+    },
+  },
+  {
+    id: 'ADV-SCOPE-21',
+    family: 'scoping',
+    title: 'two arguments objects in params, the SELECT last',
+    threat: 'JSON.parse keeps the last (a SELECT), a first-wins server runs the DROP',
+    request: () =>
+      toData(
+        '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"run_query","arguments":{"query":"DROP TABLE orders"},"arguments":{"query":"SELECT 1"}}}',
+        DATA_ENG,
+      ),
+    // An envelope duplicate: the body is refused before any rule is read, as 403 text.
+    expect: { ...scopedUninspectable('duplicate_keys'), http: 403 },
+  },
+  {
+    id: 'ADV-SCOPE-22',
+    family: 'scoping',
+    title: 'query twice inside arguments, the SELECT last',
+    threat: 'JSON.parse keeps the last (a SELECT), a first-wins server runs the DROP',
+    request: () =>
+      toData(callWith('run_query', '{"query":"DROP TABLE orders","query":"SELECT 1"}'), DATA_ENG),
+    expect: scopedUninspectable('ambiguous_arguments'),
+  },
+  {
+    id: 'ADV-SCOPE-23',
+    family: 'scoping',
+    title: 'a list of 10,001 tasks (about 40 KB, under the body cap)',
+    threat: 'a comprehension over every element makes one check as slow as the attacker likes',
+    request: () =>
+      toData(callWith('run_tasks', `{"tasks":[${Array(10_001).fill('"r"').join(',')}]}`)),
+    expect: scopedUninspectable('too_large'),
+    verify: ruleIs('tool arguments'),
+  },
+  {
+    id: 'ADV-SCOPE-24',
+    family: 'scoping',
+    title: 'a list of 2,000 report tasks, within the value limit, that the comprehension must walk',
+    threat:
+      'a list under every size limit whose comprehension still costs more than a check may spend',
+    request: () =>
+      toData(callWith('run_tasks', `{"tasks":[${Array(2_000).fill('"report-daily"').join(',')}]}`)),
+    expect: scopedUninspectable('too_large'),
+    verify: ruleIs('tool rule 4 condition "only report tasks"'),
+  },
+  {
+    id: 'ADV-SCOPE-25',
+    family: 'scoping',
+    title: 'a SELECT of 60,000 characters to the SELECT-only regex',
+    threat: 'a long enough input makes any regex condition run as long as the attacker likes',
+    request: () =>
+      toData(
+        callWith('run_query', JSON.stringify({ query: `SELECT ${'x'.repeat(60_000)}` })),
+        DATA_ENG,
+      ),
+    expect: scopedUninspectable('too_large'),
+    verify: ruleIs('tool rule 1 condition "only SELECT statements"'),
+  },
+  {
+    id: 'ADV-SCOPE-26',
+    family: 'scoping',
+    title: '1,000 letters and a "!" to the condition ^([a-z0-9]+[-_]?)*$',
+    threat: 'a backtracking regex engine takes exponential time on it and stalls every check',
+    request: () =>
+      toData(callWith('find_names', JSON.stringify({ pattern: `${'a'.repeat(1_000)}!` }))),
+    expect: SCOPED_TOOL_DENIED('condition_failed'),
+    verify: ({ log }) => {
+      expect(log?.['rule']).toBe('tool rule 5 condition "plain names only"');
+      // RE2 runs in time linear in the input: microseconds, where backtracking never ends.
+      expect(log?.['duration_ms']).toBeLessThan(1000);
+    },
+  },
+  {
+    id: 'ADV-SCOPE-27',
+    family: 'scoping',
+    title: 'tools/call cut by Envoy on an entry that has conditions but no tool rules',
+    threat: 'an argument after the cut (sudo) would change what the condition says',
+    request: () =>
+      check({
+        ...NOTES,
+        headers: SESSION,
+        body: callWith('write_note', `{"text":"${'n'.repeat(200)}","sudo":true}`),
+        maxRequestBytes: 120,
+      }),
+    expect: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'truncated',
+      entry: 'scoped-notes',
+    },
+  },
+  {
+    id: 'ADV-SCOPE-28',
+    family: 'scoping',
+    title: 'CONNECT to a host whose only rule is a condition (from a bundle)',
+    threat: 'a tunnel carries tool calls that the condition never sees',
+    request: () => check({ method: 'CONNECT', authority: 'notes-mcp.corp.example:443' }),
+    expect: {
+      verdict: 'deny',
+      reason: 'uninspectable',
+      detail: 'tunnel_not_inspected',
+      entry: 'scoped-notes',
+    },
+  },
+  {
+    id: 'ADV-SCOPE-29',
+    family: 'scoping',
+    title: "a script sending claude-code's User-Agent to a tool only claude-code may call",
+    threat:
+      'none mcp-gate can stop, as this row shows: the AI client is self-reported, so access.clients is a scope, not an authentication',
+    request: () =>
+      check({
+        ...DATA,
+        headers: { ...ANA, 'user-agent': 'claude-code/2.1.221 (cli)' },
+        body: callWith('run_shell', '{"command":"id"}'),
+      }),
+    expect: { verdict: 'allow', reason: 'approved', entry: 'scoped-data' },
+    verify: ({ log }) => {
+      expect(log?.['client']).toBe('claude-code');
+    },
+  },
+  {
+    id: 'ADV-SCOPE-30',
+    family: 'scoping',
+    title: 'the same tool from a client that names itself honestly (python-httpx)',
+    threat: 'none: the clients rule still keeps out the clients its review did not cover',
+    request: () =>
+      check({
+        ...DATA,
+        headers: { ...ANA, 'user-agent': 'python-httpx/0.28.1' },
+        body: callWith('run_shell', '{"command":"id"}'),
+      }),
+    expect: SCOPED_TOOL_DENIED('client_not_allowed'),
+    verify: ({ log }) => {
+      expect(log?.['client']).toBe('mcp-sdk-python');
     },
   },
 ];

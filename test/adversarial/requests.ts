@@ -7,7 +7,11 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { CheckRequest } from '../../src/envoy/check-types.js';
 import { envoyCheckRequest } from '../helpers/envoy-check-request.js';
-import type { EnvoyCheckRequestOptions } from '../helpers/envoy-check-request.js';
+import type {
+  EnvoyCheckRequestOptions,
+  JsonObject,
+  JsonValue,
+} from '../helpers/envoy-check-request.js';
 import { rpc } from '../helpers/facts.js';
 import { stamped } from '../helpers/stamped.js';
 
@@ -22,6 +26,17 @@ version: adversarial-1
 default_action: deny
 mode: enforce
 review_url: https://mcp-review.corp.example/request
+# Who a request is from: the user from a header a sign-in proxy sets, the groups from the token
+# Envoy's jwt_authn verified (a list claim, never split).
+identity:
+  user: { header: x-forwarded-email }
+  groups: { jwt_claim: groups }
+  jwt: { metadata_namespace: envoy.filters.http.jwt_authn, payload_key: verified }
+bundles:
+  no-sudo:
+    conditions:
+      - expr: '!has(args.sudo)'
+        description: never with sudo
 approved:
   - id: github-official
     host: api.githubcopilot.com
@@ -73,6 +88,48 @@ approved:
     reviewed_by: security-platform
     reviewed_on: 2026-09-01
     expires_on: 2027-03-01
+  - id: scoped-data
+    host: data-mcp.corp.example
+    transport: http
+    access: { users: ['*@corp.example'] }
+    tools:
+      allow: [run_query, create_issue, list_rows, run_tasks, find_names, run_shell]
+      rules:
+        - match: [run_query]
+          access: { groups: [data-eng] }
+          conditions:
+            - expr: 'args.query.matches("(?i)^\\\\s*select\\\\b")'
+              description: only SELECT statements
+        - match: [create_issue]
+          conditions:
+            - expr: 'args.owner == "acme"'
+              description: only repositories of acme
+        - match: [list_rows]
+          conditions:
+            - expr: 'args.limit <= 100'
+              description: at most 100 rows
+        - match: [run_tasks]
+          conditions:
+            - expr: 'args.tasks.all(t, t.startsWith("report-"))'
+              description: only report tasks
+        - match: [find_names]
+          conditions:
+            - expr: 'args.pattern.matches("^([a-z0-9]+[-_]?)*$")'
+              description: plain names only
+        - match: [run_shell]
+          access: { clients: [claude-code] }
+    review_ticket: SEC-5101
+    reviewed_by: security-platform
+    reviewed_on: 2026-11-01
+    expires_on: 2027-05-01
+  - id: scoped-notes
+    host: notes-mcp.corp.example
+    transport: http
+    uses: [no-sudo]
+    review_ticket: SEC-5102
+    reviewed_by: security-platform
+    reviewed_on: 2026-11-01
+    expires_on: 2027-05-01
 `);
 
 export const KNOWN_HOSTS = 'hosts: [mcp.linear.app]\n';
@@ -99,6 +156,28 @@ export const V2026 = { ...STREAM, 'mcp-protocol-version': '2026-07-28' } as cons
 export const GITHUB = { authority: 'api.githubcopilot.com', path: '/mcp/' } as const;
 export const EVIL = { authority: 'mcp.evil.example', path: '/mcp' } as const;
 export const OPEN = { authority: 'tools.corp.example', path: '/mcp' } as const;
+export const DATA = { authority: 'data-mcp.corp.example', path: '/mcp' } as const;
+export const NOTES = { authority: 'notes-mcp.corp.example', path: '/mcp' } as const;
+
+/** A 2025-11-25 session of ana, as the sign-in proxy names her to `scoped-data`. */
+export const ANA = { ...SESSION, 'x-forwarded-email': 'ana@corp.example' } as const;
+
+/** Where Envoy's jwt_authn filter puts a verified payload (`payload_in_metadata: verified`). */
+export const JWT_NAMESPACE = 'envoy.filters.http.jwt_authn';
+
+/** `metadata_context` of a request whose verified token names these groups. */
+export const jwtGroups = (
+  groups: JsonValue,
+  namespace: string = JWT_NAMESPACE,
+): Readonly<Record<string, JsonObject>> => ({ [namespace]: { verified: { groups } } });
+
+/** ana's verified token: she is in data-eng. */
+export const DATA_ENG = jwtGroups(['eng', 'data-eng']);
+
+/** A `tools/call` with its `arguments` written as raw JSON text (for keys JSON.stringify cannot write). */
+export function callWith(tool: string, argumentsJson: string, id = 7): string {
+  return `{"jsonrpc":"2.0","id":${String(id)},"method":"tools/call","params":{"name":${JSON.stringify(tool)},"arguments":${argumentsJson}}}`;
+}
 
 /** A `tools/call` as the TS SDK writes it. */
 export function call(tool: string, id: number | string | null = 7): string {
