@@ -26,6 +26,7 @@ import {
 } from '../helpers/vet-servers.js';
 import type { McpHttpsOptions, RunningServer, VetPki } from '../helpers/vet-servers.js';
 import { MAIN, ROOT } from '../helpers/serve-process.js';
+import { stamped } from '../helpers/stamped.js';
 
 const GOOD_HSTS = 'max-age=63072000; includeSubDomains';
 const TOKEN = 'Bearer vet-secret-token-5f1c9a';
@@ -519,7 +520,7 @@ describe('vet – --draft', () => {
       );
     });
 
-  test('an entry validate refuses until reviewed; read-only tools allowed, the rest listed', async () => {
+  test('an entry validate refuses until reviewed and stamped; read-only tools allowed, the rest listed', async () => {
     const server = await mcpServer();
     const run = await vetServer(server, ['--draft']);
     expect(run.code).toBe(0);
@@ -555,6 +556,10 @@ describe('vet – --draft', () => {
       .replace('TODO-YYYY-MM-DD', '2026-12-01')
       .replace('TODO-YYYY-MM-DD', '2027-06-01');
     await writeFile(reviewed, header + filled);
+    const unstamped = await validateCli(reviewed);
+    expect(unstamped.code).toBe(1);
+    expect(unstamped.stderr).toContain('missing required key "review_sha256"');
+    await writeFile(reviewed, stamped(header + filled));
     const accepted = await validateCli(reviewed);
     expect(accepted.stderr).toBe('');
     expect(accepted.code).toBe(0);
