@@ -13,7 +13,6 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 
-import { stampAllowlistText } from '../../src/config/stamp-file.js';
 import { runCli } from '../../src/cli.js';
 import {
   createVetPki,
@@ -27,6 +26,7 @@ import {
 } from '../helpers/vet-servers.js';
 import type { McpHttpsOptions, RunningServer, VetPki } from '../helpers/vet-servers.js';
 import { MAIN, ROOT } from '../helpers/serve-process.js';
+import { stamped } from '../helpers/stamped.js';
 
 const GOOD_HSTS = 'max-age=63072000; includeSubDomains';
 const TOKEN = 'Bearer vet-secret-token-5f1c9a';
@@ -520,7 +520,7 @@ describe('vet – --draft', () => {
       );
     });
 
-  test('an entry validate refuses until reviewed; read-only tools allowed, the rest listed', async () => {
+  test('an entry validate refuses until reviewed and stamped; read-only tools allowed, the rest listed', async () => {
     const server = await mcpServer();
     const run = await vetServer(server, ['--draft']);
     expect(run.code).toBe(0);
@@ -555,8 +555,11 @@ describe('vet – --draft', () => {
       .replace('TODO-reviewer', 'security-platform')
       .replace('TODO-YYYY-MM-DD', '2026-12-01')
       .replace('TODO-YYYY-MM-DD', '2027-06-01');
-    // As the reviewer leaves it: filled in, then stamped.
-    await writeFile(reviewed, stampAllowlistText(header + filled).text);
+    await writeFile(reviewed, header + filled);
+    const unstamped = await validateCli(reviewed);
+    expect(unstamped.code).toBe(1);
+    expect(unstamped.stderr).toContain('missing required key "review_sha256"');
+    await writeFile(reviewed, stamped(header + filled));
     const accepted = await validateCli(reviewed);
     expect(accepted.stderr).toBe('');
     expect(accepted.code).toBe(0);

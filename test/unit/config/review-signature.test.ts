@@ -212,6 +212,31 @@ describe('with a trust file', () => {
     );
   });
 
+  test('a bundle a signed entry uses is edited: its signature no longer verifies', () => {
+    const bundled = githubAllowlist({
+      allow: ['get_*'],
+      expiresOn: '2027-04-18',
+      extraEntries: LINEAR_ENTRY,
+    })
+      .replace(
+        'approved:\n',
+        'bundles:\n  readers:\n    rules:\n      - match: [list_*]\n        access: { clients: [claude-code] }\napproved:\n',
+      )
+      .replace("allow: ['list_*']\n", "allow: ['list_*']\n    uses: [readers]\n");
+    const signed = signedBy(restamped(bundled), 'linear', 'security-platform', 'alice');
+    expect(problems(signed).linear).toBeUndefined();
+    // The bundle widened (every client), the stamps rewritten, no new signature.
+    const widened = restamped(
+      signed.replace(
+        'access: { clients: [claude-code] }',
+        'access: { clients: [claude-code, cursor] }',
+      ),
+    );
+    expect(problems(widened).linear).toContain(
+      'the signature by "security-platform" does not verify',
+    );
+  });
+
   test('a reviewer missing from the trust file approves nothing', () => {
     const withoutData = reviewers(
       trustFileText({ 'security-platform': ['alice'], 'eng-productivity': ['mallory'] }),
