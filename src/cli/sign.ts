@@ -118,7 +118,7 @@ async function signFile(
   const entry = checked.doc.approved.find((candidate) => candidate.id === id);
   if (entry === undefined) return refuse(`no entry with id ${JSON.stringify(id)}`);
 
-  const reviewSha256 = computeReviewSha256(entry, checked.doc.bundles);
+  const reviewSha256 = computeReviewSha256(entry, checked.doc);
   if (entry.review_sha256 !== reviewSha256) {
     return refuse(
       `entry ${JSON.stringify(id)} has ${entry.review_sha256 === undefined ? 'no' : 'a stale'} ` +

@@ -49,8 +49,8 @@ import { checkReviewRules } from './review-rules.js';
 import { checkReviewSignatures, checkUnsignedSettings } from './review-signature.js';
 import type { ReviewerKeys, UnsignedSetting } from './review-signature.js';
 import { computeReviewSha256 } from './review-stamp.js';
-import type { StampBundles } from './review-stamp.js';
-import { BundlesSchema, checkScopingRules } from './scoping-schema.js';
+import type { StampContext } from './review-stamp.js';
+import { BundlesSchema, checkScopingRules, IdentitySchema } from './scoping-schema.js';
 import { CONDITION_ENGINE } from './condition-engine.js';
 
 /** One problem or warning, at a 1-based line and column of the file. */
@@ -549,10 +549,10 @@ export function validateAllowlist(
 
   const place = (path: DocPath, message: string): Issue => issueAt(source, path, 'value', message);
   const warnings = rules.notes.map((note) => place(note.path, note.message));
-  const bundles = documentBundles(raw);
   // Expiry and stale stamps: warnings for the service, errors for validate --strict.
+  const context = documentStampContext(raw);
   const reviewFindings = entryWarnings(raw, options.now, place, (entry) =>
-    stampMismatchOf(entry, bundles),
+    stampMismatchOf(entry, context),
   );
   (options.strict === true ? errors : warnings).push(...reviewFindings);
   sortIssues(warnings);
@@ -562,7 +562,7 @@ export function validateAllowlist(
   const doc = parsed.data;
   const signatureIssues: Issue[] = [];
   const entries = doc.approved.map((entry, index) => {
-    const reviewSha256 = computeReviewSha256(entry, doc.bundles);
+    const reviewSha256 = computeReviewSha256(entry, doc);
     const problems =
       options.reviewers === undefined
         ? []
@@ -571,9 +571,12 @@ export function validateAllowlist(
       const path = ['approved', index, ...problem.path];
       signatureIssues.push(place(path, `${pathLabel(path)}: ${problem.message}`));
     }
-    return compileEntry(entry, reviewSha256, doc.bundles, {
-      signatureProblem: problems[0]?.message,
-    });
+    return compileEntry(
+      entry,
+      reviewSha256,
+      { signatureProblem: problems[0]?.message },
+      doc.bundles,
+    );
   });
   if (options.signatureErrors === true || options.strict === true) {
     errors.push(...signatureIssues);
@@ -613,18 +616,25 @@ type PlaceWarning = (path: DocPath, message: string) => Issue;
  * Whether a raw entry has a valid `review_sha256` that differs from the stamp computed over its
  * fields; only entries valid on their own are judged.
  */
-function stampMismatchOf(entry: Record<string, unknown>, bundles: StampBundles): boolean {
+function stampMismatchOf(entry: Record<string, unknown>, context: StampContext): boolean {
   const stamp = ReviewSha256Schema.safeParse(entry['review_sha256']);
   if (!stamp.success) return false;
   const whole = AllowlistEntrySchema.safeParse(entry);
-  return whole.success && computeReviewSha256(whole.data, bundles) !== stamp.data;
+  return whole.success && computeReviewSha256(whole.data, context) !== stamp.data;
 }
 
-/** The document's `bundles` when they are valid, for the stamps of the entries that use them. */
-export function documentBundles(raw: unknown): StampBundles {
-  if (!isPlainRecord(raw)) return undefined;
-  const parsed = BundlesSchema.safeParse(raw['bundles']);
-  return parsed.success ? parsed.data : undefined;
+/**
+ * The parts of the document an entry's stamp covers (review-stamp.ts StampContext), each when it
+ * is valid on its own.
+ */
+export function documentStampContext(raw: unknown): StampContext {
+  if (!isPlainRecord(raw)) return {};
+  const bundles = BundlesSchema.safeParse(raw['bundles']);
+  const identity = IdentitySchema.safeParse(raw['identity']);
+  return {
+    ...(bundles.success ? { bundles: bundles.data } : {}),
+    ...(identity.success ? { identity: identity.data } : {}),
+  };
 }
 
 /**

@@ -18,7 +18,9 @@
  *    `tools.rules` and `uses` keep theirs (the first refusal reported depends on it).
  * 4. `uses` stands for what it expands to: each bundle name with the bundle's own canonical
  *    form (`access`, `conditions`, `rules` as above), so editing a bundle is a change to every
- *    entry that uses it. A name with no bundle is kept as the name alone.
+ *    entry that uses it. A name with no bundle is kept as the name alone. An entry with any of
+ *    `access`, `conditions`, `uses` or `tools.rules` also carries the document's `identity`
+ *    section, as written, under the key `identity`.
  * 5. Serialise as JSON with object keys sorted, no whitespace, strings escaped as
  *    JSON.stringify does. (The form holds only strings, booleans, arrays and objects, so this
  *    is exactly RFC 8785 JSON Canonicalization.) The stamp is the lower-case hex SHA-256 of its UTF-8 bytes.
@@ -36,8 +38,15 @@ type CanonicalValue =
   | { readonly [key: string]: CanonicalValue };
 type StampField = (typeof REVIEW_STAMP_FIELDS)[number];
 
-/** The document's `bundles`, which `uses` expands to. */
-export type StampBundles = AllowlistDoc['bundles'];
+/**
+ * What of the document an entry's stamp also covers: the `bundles` its `uses` expands to, and
+ * the `identity` section its access rules and conditions are judged with.
+ */
+export interface StampContext {
+  readonly bundles?: AllowlistDoc['bundles'];
+  readonly identity?: AllowlistDoc['identity'];
+}
+type StampBundles = AllowlistDoc['bundles'];
 type Bundle = NonNullable<StampBundles>[string];
 type Access = NonNullable<AllowlistEntry['access']>;
 type Condition = NonNullable<AllowlistEntry['conditions']>[number];
@@ -116,21 +125,43 @@ function canonicalBundle(bundle: Bundle): CanonicalValue {
 }
 
 /**
- * The canonical form of an entry's security-relevant fields (see the module comment);
- * `bundles` is the document's, for what `uses` expands to.
+ * The canonical form of an entry's security-relevant fields (see the module comment), with the
+ * parts of the document it depends on (`context`).
  */
-export function toCanonicalReviewForm(entry: AllowlistEntry, bundles?: StampBundles): string {
+export function toCanonicalReviewForm(entry: AllowlistEntry, context: StampContext = {}): string {
   const form: Record<string, CanonicalValue> = {};
   for (const field of REVIEW_STAMP_FIELDS) {
-    const value = CANONICALISERS[field](entry, bundles);
+    const value = CANONICALISERS[field](entry, context.bundles);
     if (value !== undefined) form[field] = value;
   }
+  // Who the identity section says a request is from decides what the entry's access rules and
+  // conditions admit; re-pointing it (a header a client can send, another claim) is a change.
+  const scoped =
+    entry.access !== undefined ||
+    entry.conditions !== undefined ||
+    entry.uses !== undefined ||
+    entry.tools?.rules !== undefined;
+  if (scoped && context.identity !== undefined) form['identity'] = canonicalPlain(context.identity);
   return toCanonicalJson(form);
 }
 
 /** The review stamp: lower-case hex SHA-256 of the canonical form's UTF-8 bytes. */
-export function computeReviewSha256(entry: AllowlistEntry, bundles?: StampBundles): string {
-  return createHash('sha256').update(toCanonicalReviewForm(entry, bundles), 'utf8').digest('hex');
+export function computeReviewSha256(entry: AllowlistEntry, context: StampContext = {}): string {
+  return createHash('sha256').update(toCanonicalReviewForm(entry, context), 'utf8').digest('hex');
+}
+
+/** Validated YAML data of strings, lists and maps as a canonical value, order kept. */
+function canonicalPlain(value: unknown): CanonicalValue {
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.map(canonicalPlain);
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, CanonicalValue> = {};
+    for (const [key, member] of Object.entries(value)) {
+      if (member !== undefined) out[key] = canonicalPlain(member);
+    }
+    return out;
+  }
+  return String(value);
 }
 
 function asSet(values: readonly string[]): string[] {

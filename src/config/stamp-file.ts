@@ -17,7 +17,7 @@ import { isMap, isScalar, isSeq } from 'yaml';
 import type { Pair, YAMLMap, YAMLSeq } from 'yaml';
 import { AppError, ConfigError } from '../errors.js';
 import { AllowlistEntrySchema } from './allowlist-schema.js';
-import { documentBundles, parseYamlSource, positionOf } from './load-allowlist.js';
+import { documentStampContext, parseYamlSource, positionOf } from './load-allowlist.js';
 import { computeReviewSha256 } from './review-stamp.js';
 
 /** What stampAllowlistText did. */
@@ -66,7 +66,7 @@ export function stampAllowlistText(text: string, options: StampOptions = {}): St
     throw new ConfigError('ERR_ALLOWLIST_INVALID', 'cannot stamp: the file has no approved list');
   }
 
-  const bundles = documentBundles(value);
+  const context = documentStampContext(value);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const edits: Edit[] = [];
   const stamped: string[] = [];
@@ -87,7 +87,7 @@ export function stampAllowlistText(text: string, options: StampOptions = {}): St
       );
     }
     const id = entry.data.id;
-    const hash = computeReviewSha256(entry.data, bundles);
+    const hash = computeReviewSha256(entry.data, context);
     const existing = item.items.find((pair) => isScalar(pair.key) && pair.key.value === STAMP_KEY);
     if (existing !== undefined) {
       const node = existing.value;

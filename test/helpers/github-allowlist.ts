@@ -24,6 +24,8 @@ export interface GithubAllowlistOptions {
   readonly expiresOn?: string;
   /** More entries, as YAML list items indented like the first (or top-level keys after them). */
   readonly extraEntries?: string;
+  /** Top-level sections written before `approved:` (`identity:`, `bundles:`), as YAML. */
+  readonly sections?: string;
 }
 
 /** `github-official` on api.githubcopilot.com, reviewed under SEC-4902, default deny; stamped. */
@@ -40,7 +42,7 @@ export function githubAllowlist(options: GithubAllowlistOptions = {}): string {
   return stamped(`version: ${options.version ?? '2026.11'}
 default_action: ${options.defaultAction ?? 'deny'}
 ${mode}review_url: ${REVIEW_URL}
-${denyStyle}approved:
+${denyStyle}${options.sections ?? ''}approved:
   - id: github-official
     host: api.githubcopilot.com
     transport: http

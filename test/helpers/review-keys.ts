@@ -74,7 +74,7 @@ export function signedBy(text: string, id: string, as: string, holder: KeyHolder
   const sig = signReview(
     entry,
     as,
-    computeReviewSha256(entry, checked.doc.bundles),
+    computeReviewSha256(entry, checked.doc),
     privateKeyOf(holder),
   );
   return writeSignatureText(text, id, as, sig);

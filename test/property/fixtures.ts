@@ -7,8 +7,8 @@
 import { parseAllowlist } from '../../src/config/load-allowlist.js';
 import { parseKnownHosts } from '../../src/config/load-known-hosts.js';
 import type { PolicySnapshot } from '../../src/core/pipeline.js';
-import { stamped } from '../helpers/stamped.js';
 import { ICONV_CHARSETS } from '../../src/text/iconv-charsets.js';
+import { stamped } from '../helpers/stamped.js';
 
 /** The clock every property decides at: inside every entry's review window. */
 export const NOW_MS = Date.parse('2026-11-21T12:00:00Z');

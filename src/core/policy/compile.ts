@@ -326,7 +326,7 @@ export function compilePolicy<E extends PolicyEntryInput>(
 ): CompiledPolicy {
   const builder = createPolicyBuilder(options.conditionEngine);
   for (const source of doc.approved)
-    builder.add(compileEntry(source, options.reviewSha256(source), doc.bundles));
+    builder.add(compileEntry(source, options.reviewSha256(source), {}, doc.bundles));
   return builder.build(toPolicyHeader(doc, options));
 }
 
@@ -493,8 +493,8 @@ export interface EntryReview {
 export function compileEntry(
   source: PolicyEntryInput,
   reviewSha256: string,
-  bundles?: Readonly<Record<string, BundleInput>>,
   review: EntryReview = {},
+  bundles?: Readonly<Record<string, BundleInput>>,
 ): CompiledEntry {
   const host = source.host === undefined ? undefined : parseHostPattern(source.host);
   const url = source.url === undefined ? undefined : parseEntryUrl(source.url);

@@ -224,7 +224,7 @@ describe('with a trust file', () => {
       )
       .replace("allow: ['list_*']\n", "allow: ['list_*']\n    uses: [readers]\n");
     const signed = signedBy(restamped(bundled), 'linear', 'security-platform', 'alice');
-    expect(problems(signed).linear).toBeUndefined();
+    expect(problems(signed)['linear']).toBeUndefined();
     // The bundle widened (every client), the stamps rewritten, no new signature.
     const widened = restamped(
       signed.replace(
@@ -232,7 +232,7 @@ describe('with a trust file', () => {
         'access: { clients: [claude-code, cursor] }',
       ),
     );
-    expect(problems(widened).linear).toContain(
+    expect(problems(widened)['linear']).toContain(
       'the signature by "security-platform" does not verify',
     );
   });

@@ -108,7 +108,8 @@ function allowlistText(options: AllowlistOptions = {}): string {
     reviewed_on: 2026-10-18
     expires_on: 2027-04-18
 ${options.denyReasons ?? ''}`,
-  }).replace('approved:\n', 'identity:\n  user: { header: x-forwarded-email }\napproved:\n');
+    sections: 'identity:\n  user: { header: x-forwarded-email }\n',
+  });
 }
 
 function policyOf(options: AllowlistOptions = {}): CompiledPolicy {

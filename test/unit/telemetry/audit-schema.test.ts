@@ -53,10 +53,9 @@ const ALLOWLIST = githubAllowlist({
     reviewed_on: 2026-11-02
     expires_on: 2099-05-02
 `,
-}).replace(
-  'approved:\n',
-  'identity:\n  user: { header: x-forwarded-email }\n  groups: { header: x-forwarded-groups }\napproved:\n',
-);
+  sections:
+    'identity:\n  user: { header: x-forwarded-email }\n  groups: { header: x-forwarded-groups }\n',
+});
 
 const KNOWN_HOSTS: KnownHosts = {
   sha256: '',

@@ -6,8 +6,8 @@ import { authorize } from '../../../../src/core/pipeline.js';
 import type { CompiledPolicy, KnownHosts, Reason } from '../../../../src/core/policy/policy.js';
 import { STREAMABLE_POST, makeFacts, rpc } from '../../../helpers/facts.js';
 import type { FactsInput } from '../../../helpers/facts.js';
-import { stamped } from '../../../helpers/stamped.js';
 import { ICONV_CHARSETS } from '../../../../src/text/iconv-charsets.js';
+import { stamped } from '../../../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 

@@ -459,6 +459,7 @@ describe('load-time checks', () => {
     const errors = invalid(`
 version: bad-1
 review_url: https://mcp-review.corp.example/request
+require_review_stamp: false # the errors under test, alone
 approved:
   - id: scoped
     host: mcp.scoped.example
@@ -466,7 +467,7 @@ approved:
     access: { users: ["*@corp.example"] }${REVIEW}
 `);
     expect(errors).toEqual([
-      expect.stringMatching(/^8:15 approved\[0\]\.access\.users needs identity\.user/),
+      expect.stringMatching(/^9:15 approved\[0\]\.access\.users needs identity\.user/),
     ]);
   });
 
@@ -474,6 +475,7 @@ approved:
     const errors = invalid(`
 version: bad-2
 review_url: https://mcp-review.corp.example/request
+require_review_stamp: false # the errors under test, alone
 approved:
   - id: scoped
     host: mcp.scoped.example
@@ -483,14 +485,15 @@ approved:
         description: broken${REVIEW}
 `);
     expect(errors).toHaveLength(1);
-    // Line 9; the expression starts at column 16 (after the quote), `nosuch` 30 characters in.
-    expect(errors[0]).toMatch(/^9:46 approved\[0\]\.conditions\[0\]\.expr: .*nosuch/);
+    // Line 10; the expression starts at column 16 (after the quote), `nosuch` 30 characters in.
+    expect(errors[0]).toMatch(/^10:46 approved\[0\]\.conditions\[0\]\.expr: .*nosuch/);
   });
 
   test('an unknown bundle, a credential header as identity, a stdio entry with access', () => {
     const errors = invalid(`
 version: bad-3
 review_url: https://mcp-review.corp.example/request
+require_review_stamp: false # the errors under test, alone
 identity:
   user: { header: authorization }
 approved:
@@ -505,9 +508,9 @@ approved:
     access: { users: [ana] }${REVIEW}
 `);
     expect(errors).toEqual([
-      expect.stringMatching(/^5:19 .*authorization carries credentials/),
-      expect.stringMatching(/^10:12 approved\[0\]\.uses\[0\]: no bundle named "nosuch"/),
-      expect.stringMatching(/^19:5 approved\[1\]\.access: only allowed with transport: http/),
+      expect.stringMatching(/^6:19 .*authorization carries credentials/),
+      expect.stringMatching(/^11:12 approved\[0\]\.uses\[0\]: no bundle named "nosuch"/),
+      expect.stringMatching(/^20:5 approved\[1\]\.access: only allowed with transport: http/),
     ]);
   });
 
@@ -515,6 +518,7 @@ approved:
     const errors = invalid(`
 version: bad-4
 review_url: https://mcp-review.corp.example/request
+require_review_stamp: false # the errors under test, alone
 approved:
   - id: scoped
     host: mcp.scoped.example
@@ -566,6 +570,15 @@ describe('the review stamp covers scoping', () => {
   ] as const)('%s', (_name, from, to, ids) => {
     expect(reviewed).toContain(from);
     expect(mismatched(reviewed.replace(from, to))).toEqual(ids);
+  });
+
+  test('re-pointing the identity section rotates every scoped entry, and only those', () => {
+    const edited = reviewed.replace(
+      'user: { header: x-forwarded-email }',
+      'user: { header: x-client-says-who }',
+    );
+    expect(edited).not.toBe(reviewed);
+    expect(mismatched(edited)).toEqual(['warehouse', 'github', 'claude-code-only']);
   });
 
   test('editing a condition expression rotates its entry', () => {
