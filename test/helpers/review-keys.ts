@@ -71,12 +71,7 @@ export function signedBy(text: string, id: string, as: string, holder: KeyHolder
   if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
   const entry = checked.doc.approved.find((candidate) => candidate.id === id);
   if (entry === undefined) throw new Error(`no entry ${id}`);
-  const sig = signReview(
-    entry,
-    as,
-    computeReviewSha256(entry, checked.doc.bundles),
-    privateKeyOf(holder),
-  );
+  const sig = signReview(entry, as, computeReviewSha256(entry, checked.doc), privateKeyOf(holder));
   return writeSignatureText(text, id, as, sig);
 }
 
