@@ -40,7 +40,9 @@ const ports = await new Promise<{ grpc: number; http: number }>((resolve, reject
       resolve({ grpc: port(line['grpc']), http: port(line['http']) });
     }
   });
-  child.once('exit', () => { reject(new Error('serve exited before listening')); });
+  child.once('exit', () => {
+    reject(new Error('serve exited before listening'));
+  });
 });
 
 async function metrics(): Promise<string> {

@@ -123,7 +123,10 @@ export function scopingCost(rounds: number, iterations: number, problems: string
       ['scoped', scoped],
     ] as const) {
       samples[name].push(
-        cpuNsPerCall(() => authorize(snapshot, FACTS, now.getTime(), 'benchmarkdecisionidx'), iterations),
+        cpuNsPerCall(
+          () => authorize(snapshot, FACTS, now.getTime(), 'benchmarkdecisionidx'),
+          iterations,
+        ),
       );
     }
   }

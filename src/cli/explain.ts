@@ -185,4 +185,3 @@ function checkResponseToJson(response: CheckResponse): Record<string, unknown> {
     ? { ...rest }
     : { ...rest, dynamic_metadata: structToJson(metadata) };
 }
-

@@ -32,10 +32,7 @@ import { REVIEW_STAMP_FIELDS, TOOL_STAMP_FIELDS } from './allowlist-schema.js';
 import type { AllowlistDoc, AllowlistEntry } from './allowlist-schema.js';
 
 type CanonicalValue =
-  | string
-  | boolean
-  | readonly CanonicalValue[]
-  | { readonly [key: string]: CanonicalValue };
+  string | boolean | readonly CanonicalValue[] | { readonly [key: string]: CanonicalValue };
 type StampField = (typeof REVIEW_STAMP_FIELDS)[number];
 
 /**
@@ -55,10 +52,7 @@ type ToolRule = NonNullable<NonNullable<AllowlistEntry['tools']>['rules']>[numbe
 // One canonicaliser per stamped key; the mapped type makes a key added to REVIEW_STAMP_FIELDS
 // without a canonicaliser a type error.
 const CANONICALISERS: Readonly<
-  Record<
-    StampField,
-    (entry: AllowlistEntry, bundles: StampBundles) => CanonicalValue | undefined
-  >
+  Record<StampField, (entry: AllowlistEntry, bundles: StampBundles) => CanonicalValue | undefined>
 > = {
   access: (entry) => (entry.access === undefined ? undefined : canonicalAccess(entry.access)),
   allowed_args: (entry) => entry.allowed_args,
@@ -90,7 +84,8 @@ const CANONICALISERS: Readonly<
   url: (entry) => entry.url,
   uses: (entry, bundles) =>
     entry.uses?.map((name) => {
-      const bundle = bundles !== undefined && Object.hasOwn(bundles, name) ? bundles[name] : undefined;
+      const bundle =
+        bundles !== undefined && Object.hasOwn(bundles, name) ? bundles[name] : undefined;
       return bundle === undefined ? name : { name, bundle: canonicalBundle(bundle) };
     }),
 };
@@ -110,7 +105,8 @@ function canonicalCondition(condition: Condition): CanonicalValue {
 function canonicalToolRule(rule: ToolRule): CanonicalValue {
   const canonical: Record<string, CanonicalValue> = { match: asSet(rule.match) };
   if (rule.access !== undefined) canonical['access'] = canonicalAccess(rule.access);
-  if (rule.conditions !== undefined) canonical['conditions'] = rule.conditions.map(canonicalCondition);
+  if (rule.conditions !== undefined)
+    canonical['conditions'] = rule.conditions.map(canonicalCondition);
   return canonical;
 }
 

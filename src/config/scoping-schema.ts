@@ -22,10 +22,9 @@ function checkedString(check: (value: string) => string | undefined): z.ZodStrin
 }
 
 /** AI clients an approval can be scoped to: every client name but `none` (not MCP). */
-export const SCOPABLE_CLIENTS = CLIENT_NAMES.filter((name) => name !== 'none') as unknown as readonly [
-  ClientName,
-  ...ClientName[],
-];
+export const SCOPABLE_CLIENTS = CLIENT_NAMES.filter(
+  (name) => name !== 'none',
+) as unknown as readonly [ClientName, ...ClientName[]];
 
 const ID_TEXT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -114,21 +113,19 @@ export const BundlesSchema = z.record(BundleNameSchema, BundleSchema);
 /** A header an identity is read from: a header name that carries no credential. */
 const IdentityHeaderSchema = checkedString((value) => {
   const name = value.toLowerCase();
-  if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) return `${JSON.stringify(value)} is not a header name`;
+  if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name))
+    return `${JSON.stringify(value)} is not a header name`;
   if (isCredentialHeader(name)) {
     return `${value} carries credentials; mcp-gate never logs or compares it. Read the identity from a header an authenticating proxy sets, or from jwt_claim`;
   }
-  if (name.startsWith('x-mcp-gate-')) return 'x-mcp-gate- headers are mcp-gate\'s own';
+  if (name.startsWith('x-mcp-gate-')) return "x-mcp-gate- headers are mcp-gate's own";
   if (name === 'host' || name === 'user-agent') return `${value} is sent by the client itself`;
   return undefined;
 });
 
 const SeparatorSchema = z.string().min(1).max(8);
 
-const ClaimSchema = z.union([
-  z.string().min(1),
-  z.array(z.string().min(1)).min(1).max(8),
-]);
+const ClaimSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)]);
 
 /** Where one identity attribute comes from: exactly one of header, jwt_claim, peer. */
 export const IdentitySourceSchema = z.union([

@@ -16,7 +16,15 @@ export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
   'x-api-key',
 ]);
 
-const CREDENTIAL_NAME_PARTS = ['auth', 'token', 'secret', 'password', 'api-key', 'apikey', 'cookie'];
+const CREDENTIAL_NAME_PARTS = [
+  'auth',
+  'token',
+  'secret',
+  'password',
+  'api-key',
+  'apikey',
+  'cookie',
+];
 
 /** Whether a lower-case header name carries a credential. */
 export function isCredentialHeader(name: string): boolean {

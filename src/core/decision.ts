@@ -10,7 +10,6 @@ import type { Principal } from './policy/identity.js';
 import { NO_PRINCIPAL } from './policy/identity.js';
 import type { CompiledEntry, DenyReason, Reason } from './policy/policy.js';
 
-
 export interface Decision {
   /** Decision id: 20 characters from a digit-free alphabet (see decision-id.ts). */
   readonly id: string;

@@ -298,7 +298,10 @@ function readMetadata(
       reader.skipType(tag & 7);
       continue;
     }
-    const namespaces = (into.filter_metadata ??= Object.create(null) as Record<string, StructFields>);
+    const namespaces = (into.filter_metadata ??= Object.create(null) as Record<
+      string,
+      StructFields
+    >);
     const stopEntry = end(reader);
     let key = '';
     let struct: StructFields = { fields: Object.create(null) as Record<string, ValueFields> };
@@ -363,8 +366,7 @@ function readValue(reader: Reader): ValueFields {
     if (field === 1 && wireType === 0) {
       reader.int32();
       value = 'NULL_VALUE';
-    }
-    else if (field === 2 && wireType === 1) value = reader.double();
+    } else if (field === 2 && wireType === 1) value = reader.double();
     else if (field === 3 && wireType === LENGTH_DELIMITED) value = reader.string();
     else if (field === 4 && wireType === 0) value = reader.bool();
     else if (field === 5 && wireType === LENGTH_DELIMITED) {

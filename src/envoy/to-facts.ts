@@ -226,4 +226,3 @@ function filterMetadata(namespaces: Bag | undefined): ReadonlyMap<string, JsonOb
   }
   return map.size === 0 ? EMPTY_METADATA : map;
 }
-

@@ -54,7 +54,7 @@ const RESTRICTED = {
   ),
   'entry condition': scope(
     '10.20.30.40',
-    "    conditions:\n      - { expr: 'method != \"tools/call\" || tool.startsWith(\"get\")', description: reads }\n",
+    '    conditions:\n      - { expr: \'method != "tools/call" || tool.startsWith("get")\', description: reads }\n',
   ),
   bundle: scope('10.20.30.40', '    uses: [writers]\n'),
 } as const;
@@ -69,7 +69,9 @@ function compile(text: string): PolicySnapshot {
 }
 
 const identityArb = fc.record({
-  email: fc.option(fc.constantFrom('ana@corp.example', 'eve@elsewhere.example', 'a,b@corp.example')),
+  email: fc.option(
+    fc.constantFrom('ana@corp.example', 'eve@elsewhere.example', 'a,b@corp.example'),
+  ),
   groups: fc.option(fc.constantFrom('eng', 'writers', 'eng,writers', '')),
 });
 

@@ -4,8 +4,8 @@
  * onto the fixed CLIENT_NAMES. Anything unrecognised is `other`; a request that is not MCP is
  * `none`.
  *
- * Self-reported: any program can send any name, so this is a label for dashboards and triage,
- * never an authentication and never an input to a verdict. Because the result is always one of
+ * Self-reported: any program can send any name, so this is a label for dashboards and triage
+ * and a scope an approval may narrow to (`access.clients`), never an authentication. Because the result is always one of
  * CLIENT_NAMES, no byte of the request (control characters, a megabyte-long name) can become a
  * metric label; inputs are cut to MAX_INSPECTED_CHARS before they are looked at, so a huge value
  * costs no more than a short one.

@@ -22,7 +22,12 @@ import { DEFAULT_DENY_TEXTS } from './deny-texts.js';
 import { compileGlobSet } from './glob.js';
 import type { GlobMatcher } from './glob.js';
 import type { ConditionEngine, ConditionProgram } from './condition.js';
-import { compileEntryRules, NO_CONDITION_ENGINE, toEntryRules, toIdentityConfig } from './entry-rules.js';
+import {
+  compileEntryRules,
+  NO_CONDITION_ENGINE,
+  toEntryRules,
+  toIdentityConfig,
+} from './entry-rules.js';
 import { needsInspection } from './inspection-set.js';
 import type {
   CompiledEntry,
@@ -376,9 +381,7 @@ export interface PolicyBuilder {
  * thread and handed over; the policy store adds them a slice at a time, keeping each step on
  * the request thread short.
  */
-export function createPolicyBuilder(
-  engine: ConditionEngine = NO_CONDITION_ENGINE,
-): PolicyBuilder {
+export function createPolicyBuilder(engine: ConditionEngine = NO_CONDITION_ENGINE): PolicyBuilder {
   const index = new HostIndex<Candidate>();
   const toolMatchers = new Map<CompiledEntry, GlobMatcher>();
   const entryRules = new Map<CompiledEntry, EntryRules>();

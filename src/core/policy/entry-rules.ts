@@ -39,7 +39,10 @@ import type {
 } from './policy.js';
 
 /** The plain-data part of CompiledEntry that this module owns. */
-export type EntryRuleFields = Pick<CompiledEntry, 'access' | 'conditions' | 'toolRules' | 'bundles'>;
+export type EntryRuleFields = Pick<
+  CompiledEntry,
+  'access' | 'conditions' | 'toolRules' | 'bundles'
+>;
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -75,10 +78,15 @@ export function toEntryRules(
       );
     });
   };
-  add('entry', { access: source.access, conditions: source.conditions, rules: source.tools?.rules });
+  add('entry', {
+    access: source.access,
+    conditions: source.conditions,
+    rules: source.tools?.rules,
+  });
   const used = source.uses ?? [];
   for (const name of used) {
-    const bundle = bundles !== undefined && Object.hasOwn(bundles, name) ? bundles[name] : undefined;
+    const bundle =
+      bundles !== undefined && Object.hasOwn(bundles, name) ? bundles[name] : undefined;
     // Validation refuses an unknown bundle; should one slip through, it admits nobody.
     add(`bundle ${name}`, bundle ?? { access: { users: [], groups: [] } });
   }

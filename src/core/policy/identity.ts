@@ -145,7 +145,8 @@ function readGroups(
       const claim = jwtClaim(source.claim, config, facts);
       if (claim === undefined) return undefined;
       if (typeof claim === 'string') {
-        groups = source.separator === undefined ? [claim.trim()] : splitGroups(claim, source.separator);
+        groups =
+          source.separator === undefined ? [claim.trim()] : splitGroups(claim, source.separator);
       } else if (Array.isArray(claim)) {
         groups = [];
         for (const item of claim as readonly JsonValue[]) {

@@ -275,14 +275,22 @@ const REASON_CASES: readonly ReasonCase[] = [
   {
     reason: 'client_not_allowed',
     make: (p) =>
-      judge(p, { authority: 'mcp.claude-only.example', headers: SESSION, body: call('delete_repo') }),
+      judge(p, {
+        authority: 'mcp.claude-only.example',
+        headers: SESSION,
+        body: call('delete_repo'),
+      }),
     text: `MCP server claude-code-only is approved for use from other AI clients than this one. Request it: ${REVIEW_URL}?host=mcp.claude-only.example&tool=delete_repo&entry=claude-code-only&decision=${DECISION_ID}`,
     idJson: '7',
   },
   {
     reason: 'condition_failed',
     make: (p) =>
-      judge(p, { authority: 'mcp.conditioned.example', headers: SESSION, body: call('delete_repo') }),
+      judge(p, {
+        authority: 'mcp.conditioned.example',
+        headers: SESSION,
+        body: call('delete_repo'),
+      }),
     text: `This call to MCP server conditioned does not meet its approval (only the y query), so it was blocked. Request a change: ${REVIEW_URL}?host=mcp.conditioned.example&tool=delete_repo&entry=conditioned&decision=${DECISION_ID}`,
     idJson: '7',
     toolResult: true,
