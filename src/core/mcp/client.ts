@@ -6,9 +6,9 @@
  *
  * Self-reported: any program can send any name, so this is a label for dashboards and triage
  * and a scope an approval may narrow to (`access.clients`), never an authentication. Because
- * the result is always one of CLIENT_NAMES, no byte of the request (control characters, a megabyte-long name) can become a
- * metric label; inputs are cut to MAX_INSPECTED_CHARS before they are looked at, so a huge value
- * costs no more than a short one.
+ * the result is always one of CLIENT_NAMES, no byte of the request (control characters, a
+ * megabyte-long name) can become a metric label; inputs are cut to MAX_INSPECTED_CHARS before
+ * they are looked at, so a huge value costs no more than a short one.
  *
  * Pure and total: no I/O, never throws. The rules and the sources they were taken from are in
  * docs/monitoring.md ("AI clients").
