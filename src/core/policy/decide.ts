@@ -38,6 +38,7 @@ import type {
   CompiledEntry,
   CompiledPolicy,
   DenyReason,
+  EntryRules,
   KnownHosts,
 } from './policy.js';
 
@@ -104,20 +105,8 @@ export function decide(input: DecideInput): Decision {
 
   const principal = resolvePrincipal(policy.identity, facts);
   const client = classifyClient(inspection, true);
-  for (const access of rules.access) {
-    const refusal = access.judge(principal, client);
-    if (refusal !== undefined) {
-      return deny(
-        input,
-        refusal.reason,
-        entry,
-        refusal.identityMissing ? 'identity_missing' : undefined,
-        undefined,
-        refusal.why,
-        { principal, client, rules: [`${access.rule.origin} access`] },
-      );
-    }
-  }
+  const refused = denyByEntryAccess(input, entry, rules, principal, client);
+  if (refused !== undefined) return refused;
 
   if (entry.tools !== undefined) {
     for (const message of inspection.messages) {
@@ -150,6 +139,30 @@ export function decide(input: DecideInput): Decision {
     client,
     rules: admitted,
   });
+}
+
+/** The denial by the first of the entry's access rules that refuses, if one does. */
+function denyByEntryAccess(
+  input: DecideInput,
+  entry: CompiledEntry,
+  rules: EntryRules,
+  principal: Principal,
+  client: ClientName,
+): Decision | undefined {
+  for (const access of rules.access) {
+    const refusal = access.judge(principal, client);
+    if (refusal === undefined) continue;
+    return deny(
+      input,
+      refusal.reason,
+      entry,
+      refusal.identityMissing ? 'identity_missing' : undefined,
+      undefined,
+      refusal.why,
+      { principal, client, rules: [`${access.rule.origin} access`] },
+    );
+  }
+  return undefined;
 }
 
 /** A refusal by a tool rule's access or a condition, as a Decision. */
@@ -198,20 +211,8 @@ function decideHostOnly(input: DecideInput): Decision {
     // Who may use the server travels on the CONNECT too (its headers, the TLS peer).
     const principal = resolvePrincipal(policy.identity, facts);
     const client = classifyClient(input.inspection, true);
-    for (const access of policy.rulesOf(entry).access) {
-      const refusal = access.judge(principal, client);
-      if (refusal !== undefined) {
-        return deny(
-          input,
-          refusal.reason,
-          entry,
-          refusal.identityMissing ? 'identity_missing' : undefined,
-          undefined,
-          refusal.why,
-          { principal, client, rules: [`${access.rule.origin} access`] },
-        );
-      }
-    }
+    const refused = denyByEntryAccess(input, entry, policy.rulesOf(entry), principal, client);
+    if (refused !== undefined) return refused;
     return allow(input, 'approved', entry, undefined, `host approved by entry ${entry.id}`, {
       principal,
       client,
