@@ -6,12 +6,10 @@
  *
  *   npx tsx bench/micro-scoping.ts
  */
-import { parseAllowlist } from '../src/config/load-allowlist.js';
-import { EMPTY_KNOWN_HOSTS } from '../src/config/load-known-hosts.js';
+import { stampAllowlistText } from '../src/config/stamp-file.js';
 import { authorize } from '../src/core/pipeline.js';
-import type { PolicySnapshot } from '../src/core/pipeline.js';
 import { toRequestFacts } from '../src/envoy/to-facts.js';
-import { ICONV_CHARSETS } from '../src/text/iconv-charsets.js';
+import { benchSnapshot } from './snapshot.js';
 import { cpuNsPerCall, median, round } from './stats.js';
 
 const REVIEW = `
@@ -91,22 +89,11 @@ export interface ScopingReport {
   readonly ratio: number | null;
 }
 
-function snapshotOf(text: string, now: Date): PolicySnapshot {
-  const parsed = parseAllowlist(text, { fileName: 'bench.yaml', now });
-  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join('; '));
-  return {
-    policy: parsed.policy,
-    knownHosts: EMPTY_KNOWN_HOSTS,
-    limits: { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 },
-    charsets: ICONV_CHARSETS,
-  };
-}
-
 /** Median CPU ns per decision, plain and scoped, in interleaved rounds. */
 export function scopingCost(rounds: number, iterations: number, problems: string[]): ScopingReport {
   const now = new Date();
-  const plain = snapshotOf(PLAIN, now);
-  const scoped = snapshotOf(SCOPED, now);
+  const plain = benchSnapshot(stampAllowlistText(PLAIN).text, now);
+  const scoped = benchSnapshot(stampAllowlistText(SCOPED).text, now);
   for (const [name, snapshot] of [
     ['plain', plain],
     ['scoped', scoped],

@@ -20,7 +20,6 @@ import { parseAllowlist } from '../src/config/load-allowlist.js';
 import { parseKnownHosts } from '../src/config/load-known-hosts.js';
 import { PolicyStore } from '../src/config/policy-store.js';
 import { authorize } from '../src/core/pipeline.js';
-import type { PolicySnapshot } from '../src/core/pipeline.js';
 import type { RequestFacts } from '../src/core/facts.js';
 import { toRequestFacts } from '../src/envoy/to-facts.js';
 import { createLogger } from '../src/telemetry/logger.js';
@@ -29,9 +28,9 @@ import { generateAllowlist } from './allowlist-gen.js';
 import type { Payload } from './payloads.js';
 import { REPO_ROOT } from './servers.js';
 import { scopingCost } from './micro-scoping.js';
+import { BENCH_LIMITS, benchSnapshot } from './snapshot.js';
 import type { ScopingReport } from './micro-scoping.js';
 import { cpuNsPerCall, median, round } from './stats.js';
-import { ICONV_CHARSETS } from '../src/text/iconv-charsets.js';
 
 export const MICRO_SIZES = [10, 1000, 10_000] as const;
 /** Allowlist sizes reloaded; each doubles the last, so linear cost doubles the time. */
@@ -68,21 +67,7 @@ export interface ReloadFigures {
   readonly reload_runs: number;
 }
 
-const LIMITS: PolicySnapshot['limits'] = { maxBodyBytes: 4 * 1024 * 1024, maxBatchElements: 1000 };
 const DECISION_ID = 'benchmarkdecisionidx';
-
-function snapshotOf(
-  text: string,
-  today: Date,
-  knownHosts: PolicySnapshot['knownHosts'],
-): PolicySnapshot {
-  const parsed = parseAllowlist(text, { fileName: 'bench.yaml', now: today });
-  if (!parsed.ok) {
-    const first = parsed.errors.slice(0, 3).map((e) => `${e.line}:${e.col} ${e.message}`);
-    throw new Error(`generated allowlist is invalid: ${first.join('; ')}`);
-  }
-  return { policy: parsed.policy, knownHosts, limits: LIMITS, charsets: ICONV_CHARSETS };
-}
 
 /** Iterations for one batch of about `batchMs` of CPU. */
 function calibrate(fn: () => void, batchMs: number): number {
@@ -107,7 +92,7 @@ async function decisionPath(
   const snapshots = new Map(
     MICRO_SIZES.map((size) => [
       size,
-      snapshotOf(generateAllowlist(size, options.today), options.today, known.knownHosts),
+      benchSnapshot(generateAllowlist(size, options.today), options.today, known.knownHosts),
     ]),
   );
   const nowMs = options.today.getTime();
@@ -195,7 +180,7 @@ async function reloadTimes(
   const store = new PolicyStore({
     allowlistPath: file,
     knownHostsPath: undefined,
-    limits: LIMITS,
+    limits: BENCH_LIMITS,
     logger: createLogger({ level: 'silent' }),
     metrics: createMetrics(new Registry()),
     now: () => options.today.getTime(),
