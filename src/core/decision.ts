@@ -8,20 +8,13 @@ import type { InspectionDetail } from './mcp/inspection.js';
 import type { ConditionSource } from './policy/condition.js';
 import type { Principal } from './policy/identity.js';
 import { NO_PRINCIPAL } from './policy/identity.js';
-import type { CompiledEntry, DenyReason, Reason } from './policy/policy.js';
+import type { AllowReason, CompiledEntry, DenyReason } from './policy/policy.js';
 
-export interface Decision {
+/** What every decision carries, whatever its verdict. */
+interface DecisionCommon {
   /** Decision id: 20 characters from a digit-free alphabet (see decision-id.ts). */
   readonly id: string;
-  readonly verdict: 'allow' | 'deny';
-  /**
-   * Why. For an allow this is an allow reason, except in dry-run, where a would-deny is allowed
-   * and `reason` keeps the deny reason with `dryRun: true`.
-   */
-  readonly reason: Reason;
   readonly detail: InspectionDetail | undefined;
-  /** True when the verdict is allow only because dry-run turned a deny into an allow. */
-  readonly dryRun: boolean;
   /** The entry that matched, if any. */
   readonly entry: CompiledEntry | undefined;
   /** `{server}` in texts: the entry id, or the host when no entry matched. */
@@ -54,6 +47,36 @@ export interface Decision {
   readonly explanation: string;
 }
 
+/** The request passes, and nothing refused it. */
+export interface Allowed extends DecisionCommon {
+  readonly verdict: 'allow';
+  readonly reason: AllowReason;
+  readonly dryRun: false;
+}
+
+/**
+ * The request passes only because dry-run turned a deny into an allow: `reason` keeps the deny
+ * reason, which the upstream sees in `x-mcp-gate-would-deny` and the log as `would_deny`.
+ */
+export interface WouldDeny extends DecisionCommon {
+  readonly verdict: 'allow';
+  readonly reason: DenyReason;
+  readonly dryRun: true;
+}
+
+/** The request is refused. */
+export interface Denied extends DecisionCommon {
+  readonly verdict: 'deny';
+  readonly reason: DenyReason;
+  readonly dryRun: false;
+}
+
+/**
+ * One of three outcomes, told apart by `verdict` and `dryRun`: checking `verdict === 'deny'`
+ * or `dryRun` narrows `reason` to a DenyReason without a cast.
+ */
+export type Decision = Allowed | WouldDeny | Denied;
+
 /** Reasons that say nothing about the request, only about mcp-gate's own state. */
 export type ServiceFaultReason = Extract<DenyReason, 'internal_error' | 'overloaded'>;
 
@@ -71,7 +94,7 @@ export function serviceFaultDecision(
   reason: ServiceFaultReason,
   decisionId: string,
   allowlistVersion: string,
-): Decision {
+): Denied {
   return {
     id: decisionId,
     verdict: 'deny',

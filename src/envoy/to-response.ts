@@ -48,11 +48,10 @@ export function toCheckResponse(
   policy: CompiledPolicy,
 ): CheckResponse {
   if (decision.verdict === 'deny') {
-    const reason = decision.reason as DenyReason;
     return deniedResponse(
       decision,
-      reason,
-      toDenyShape(decision, reason, facts, inspection, policy),
+      decision.reason,
+      toDenyShape(decision, decision.reason, facts, inspection, policy),
     );
   }
 

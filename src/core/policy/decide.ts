@@ -351,13 +351,9 @@ function deny(
   context: DenyContext = {},
 ): Decision {
   const mode = entry?.mode ?? input.policy.mode;
-  const dryRun = mode === 'dry-run';
-  return {
+  const common = {
     id: input.decisionId,
-    verdict: dryRun ? 'allow' : 'deny',
-    reason,
     detail,
-    dryRun,
     entry,
     server: entry?.id ?? serverName(input),
     tool: tool ?? firstTool(input.inspection),
@@ -368,8 +364,12 @@ function deny(
     condition: context.condition,
     toolLevel: context.toolLevel ?? false,
     allowlistVersion: input.policy.version,
-    explanation: dryRun ? `dry-run, would deny: ${explanation}` : explanation,
   };
+  if (mode === 'dry-run') {
+    const explained = `dry-run, would deny: ${explanation}`;
+    return { ...common, verdict: 'allow', reason, dryRun: true, explanation: explained };
+  }
+  return { ...common, verdict: 'deny', reason, dryRun: false, explanation };
 }
 
 function serverName(input: DecideInput): string {

@@ -30,8 +30,9 @@ function policyOf(text: string): CompiledPolicy {
   return result.policy;
 }
 
+/** A decision for the metrics to count; each call below names a consistent verdict and reason. */
 function decision(overrides: Partial<Decision>): Decision {
-  return {
+  const built = {
     id: 'decision-id',
     verdict: 'deny',
     reason: 'unapproved',
@@ -50,6 +51,7 @@ function decision(overrides: Partial<Decision>): Decision {
     explanation: 'test',
     ...overrides,
   };
+  return built as Decision;
 }
 
 describe('series alert rules read with increase() exist from start-up at 0', () => {
