@@ -7,8 +7,9 @@
  * Health answers for `""` and `envoy.service.auth.v3.Authorization`: NOT_SERVING until an
  * allowlist is loaded and again once shutdown begins.
  *
- * Every Check first goes through a bounded CheckQueue (check-queue.ts): beyond
- * `maxPendingChecks`, or past its deadline, a check is answered `overloaded` without inspection.
+ * A Check, in order: admission, where a bounded CheckQueue (check-queue.ts) answers `overloaded`
+ * without reading the request beyond `maxPendingChecks` or past its deadline; then `checkBytes`:
+ * decode, `answerCheck` (facts → authorize → response, answer-check.ts), telemetry, encode.
  */
 import type { Decision, ServiceFaultReason } from '../core/decision.js';
 import { attemptFromAudit } from '../discovery/attempt.js';
@@ -86,37 +87,34 @@ export interface AuthzServer {
   setTlsCredentials(credentials: TlsCredentials): void;
 }
 
-/** One Check call waiting in the queue. */
+/** One Check call waiting in the queue, still as the bytes Envoy sent: a shed one is never read. */
 class PendingCheck implements QueuedCheck {
   readonly call: GrpcCall;
-  readonly request: CheckRequest;
+  readonly bytes: Buffer;
   readonly deadlineMs: number;
-  constructor(call: GrpcCall, request: CheckRequest) {
+  constructor(call: GrpcCall, bytes: Buffer) {
     this.call = call;
-    this.request = request;
+    this.bytes = bytes;
     this.deadlineMs = call.deadlineMs;
   }
   isCancelled(): boolean {
     return this.call.cancelled;
   }
-  answer(response: CheckResponse): void {
-    this.call.respond(encodeCheckResponse(response, authorizationService.Check.responseSerialize));
-  }
 }
 
-/**
- * What stands for bytes that are not a CheckRequest: the queue answers it with a deny. (A gRPC
- * error instead would let a `failure_mode_allow: true` Envoy turn it into an allow.)
- */
-const UNDECODABLE: CheckRequest = Object.freeze({});
+function encoded(response: CheckResponse): Buffer {
+  return encodeCheckResponse(response, authorizationService.Check.responseSerialize);
+}
 
-/** The lean decoder reads only what the decision needs (check-request-codec.ts). */
-function decodeOrUndecodable(bytes: Buffer): CheckRequest {
-  try {
-    return decodeCheckRequest(bytes);
-  } catch {
-    return UNDECODABLE;
-  }
+/** A deny for a fault of ours, made without reading the request, and counted like any. */
+function faultAnswer(deps: AuthzServerDeps, reason: ServiceFaultReason): Buffer {
+  const { decision, response } = serviceFaultResponse(
+    reason,
+    newDecisionId(),
+    deps.store.current?.policy,
+  );
+  deps.metrics.recordDecision(decision, 0);
+  return encoded(response);
 }
 
 /** The service a HealthCheckRequest asks about; undefined for bytes that are not one. */
@@ -150,29 +148,10 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
   const watchStreams = new Set<GrpcCall>();
   let lastShedLogMs = Number.NEGATIVE_INFINITY;
 
-  /** Answers without looking at the request: a deny for a fault of ours, counted like any. */
-  const answerFault = (pending: PendingCheck, reason: ServiceFaultReason): void => {
-    const { decision, response } = serviceFaultResponse(
-      reason,
-      newDecisionId(),
-      deps.store.current?.policy,
-    );
-    deps.metrics.recordDecision(decision, 0);
-    pending.answer(response);
-  };
-
   const queue = new CheckQueue<PendingCheck>(options.maxPendingChecks, {
     now: Date.now,
     work: (pending) => {
-      const request = pending.request;
-      if (request === UNDECODABLE) {
-        // Never reachable from Envoy; answered like any other fault of ours, as a deny.
-        deps.metrics.recordError('ERR_CHECK_FAILED');
-        deps.logger.error('CheckRequest bytes could not be decoded; denied');
-        answerFault(pending, 'internal_error');
-        return;
-      }
-      pending.answer(check(deps, request));
+      pending.call.respond(checkBytes(deps, pending.bytes));
     },
     shed: (pending, cause) => {
       deps.metrics.recordShed(cause);
@@ -186,7 +165,7 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
       }
       // A cancelled call has nobody left to answer.
       if (cause === 'cancelled') return;
-      answerFault(pending, 'overloaded');
+      pending.call.respond(faultAnswer(deps, 'overloaded'));
     },
     onError: (err) => {
       deps.metrics.recordError('ERR_CHECK_FAILED');
@@ -205,7 +184,7 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
   deps.store.onChange(notifyWatchers);
 
   server.handle(authorizationService.Check.path, (message, call) => {
-    queue.submit(new PendingCheck(call, decodeOrUndecodable(message)));
+    queue.submit(new PendingCheck(call, message));
   });
 
   server.handle(healthService.Check.path, (message, call) => {
@@ -267,7 +246,25 @@ export function createAuthzServer(deps: AuthzServerDeps, options: AuthzServerOpt
   };
 }
 
-/** One Check, start to finish. Exported for the in-process benchmarks and tests. */
+/**
+ * One admitted Check, from the bytes Envoy sent to the bytes it gets back: decode (the lean
+ * decoder reads only what the decision needs, check-request-codec.ts), judge and record
+ * (`check`), encode. Bytes that are not a CheckRequest are never reachable from Envoy; they get a
+ * deny, as a gRPC error could become an allow under `failure_mode_allow: true`.
+ */
+export function checkBytes(deps: AuthzServerDeps, bytes: Buffer): Buffer {
+  let request: CheckRequest;
+  try {
+    request = decodeCheckRequest(bytes);
+  } catch {
+    deps.metrics.recordError('ERR_CHECK_FAILED');
+    deps.logger.error('CheckRequest bytes could not be decoded; denied');
+    return faultAnswer(deps, 'internal_error');
+  }
+  return encoded(check(deps, request));
+}
+
+/** One decoded Check: judged, then counted and logged. Exported for the in-process benchmarks and tests. */
 export function check(deps: AuthzServerDeps, request: CheckRequest): CheckResponse {
   const started = process.hrtime.bigint();
   const decisionId = newDecisionId();
