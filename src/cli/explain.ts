@@ -1,5 +1,5 @@
 /**
- * `mcp-gate explain --allowlist FILE --request FILE [--known-hosts FILE] [--now ISO-DATE]`:
+ * `mcp-gate explain --allowlist FILE --request FILE [--known-hosts FILE] [--reviewers FILE] [--now ISO-DATE]`:
  * runs one CheckRequest (proto3 JSON, camelCase or snake_case, as Envoy's docs and OPA decision
  * logs show it) through exactly the path the service uses and prints the decision as JSON.
  */
@@ -19,12 +19,14 @@ import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 
 export const EXPLAIN_USAGE = `usage: mcp-gate explain --allowlist FILE --request FILE [--known-hosts FILE] [--now ISO-DATE]
-                       [--max-body-bytes N] [--max-batch N]
+                       [--reviewers FILE] [--max-body-bytes N] [--max-batch N]
 
 Prints the decision for one CheckRequest (proto3 JSON) as JSON: decision, reason, detail, entry,
 decision_id, dry_run, explanation, facts, inspection and the check_response mcp-gate would send.
 --now fixes the clock (e.g. 2027-04-19 or 2027-04-19T08:00:00Z).
---known-hosts defaults to the list bundled with mcp-gate, as serve does; "none" uses no list.`;
+--known-hosts defaults to the list bundled with mcp-gate, as serve does; "none" uses no list.
+--reviewers checks review signatures against the trust file, as serve --reviewers does: give it
+whenever the service runs with it, or explain may call approved what the service denies.`;
 
 /** Runs explain; returns the exit code. */
 export async function runExplain(args: string[], io: CliIo): Promise<number> {
@@ -35,6 +37,7 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
         allowlist: { type: 'string' },
         request: { type: 'string' },
         'known-hosts': { type: 'string' },
+        reviewers: { type: 'string' },
         now: { type: 'string' },
         'max-body-bytes': { type: 'string', default: String(4 * 1024 * 1024) },
         'max-batch': { type: 'string', default: '1000' },
@@ -71,7 +74,12 @@ export async function runExplain(args: string[], io: CliIo): Promise<number> {
 
   // The loader serve uses, with its default known-host list, so that explain answers what the
   // service would.
-  const loaded = await loadPolicyForCommand(values.allowlist, values['known-hosts'], now);
+  const loaded = await loadPolicyForCommand(
+    values.allowlist,
+    values['known-hosts'],
+    now,
+    values.reviewers,
+  );
   if (!loaded.ok) {
     for (const line of loaded.errors) io.stderr(`${line}\n`);
     return 1;

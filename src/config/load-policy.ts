@@ -18,17 +18,20 @@ export type CommandPolicy =
 
 /**
  * Loads the allowlist and known-host list (`undefined` is the bundled list, "none" no list, as
- * for serve). Errors are `FILE:LINE:COL message` lines.
+ * for serve), and checks review signatures against `reviewersPath` when given, as
+ * `serve --reviewers` does. Errors are `FILE:LINE:COL message` lines.
  */
 export async function loadPolicyForCommand(
   allowlistPath: string,
   knownHostsFlag: string | undefined,
   now: Date,
+  reviewersPath?: string,
 ): Promise<CommandPolicy> {
   const knownHosts = knownHostsFlag ?? BUNDLED_KNOWN_HOSTS;
   const loaded = await loadPolicyData({
     allowlistPath,
     knownHostsPath: knownHosts === NO_KNOWN_HOSTS ? undefined : knownHosts,
+    reviewersPath,
     nowMs: now.getTime(),
     skipHashes: [],
   });
