@@ -12,12 +12,12 @@
  * loadPolicyData never throws: every problem is an `invalid` result whose errors are
  * `FILE:LINE:COL message` lines, the format of `mcp-gate validate`.
  */
-import { createHash } from 'node:crypto';
 import type { PolicySnapshot } from '../core/pipeline.js';
 import { createPolicyBuilder, toPolicyHeader } from '../core/policy/compile.js';
 import type { PolicyHeader } from '../core/policy/compile.js';
 import type { CompiledEntry, HostPattern } from '../core/policy/policy.js';
 import { CONDITION_ENGINE } from './condition-engine.js';
+import { policyTextHash } from './content-hash.js';
 import { formatIssue, readConfigFile, validateAllowlist } from './load-allowlist.js';
 import { ICONV_CHARSETS } from '../text/iconv-charsets.js';
 import { EMPTY_KNOWN_HOSTS, toKnownHosts, validateKnownHosts } from './load-known-hosts.js';
@@ -86,13 +86,11 @@ export async function loadPolicyData(request: PolicyLoadRequest): Promise<Policy
     return { kind: 'invalid', hash: undefined, errors: readErrors };
   }
 
-  // The digest policyContentHash computes from the files (content-hash.ts).
-  const digest = createHash('sha256')
-    .update(allowlistRead.text)
-    .update('\0')
-    .update(knownRead.text);
-  if (reviewersPath !== undefined) digest.update('\0').update(reviewersRead.text);
-  const hash = digest.digest('hex');
+  const hash = await policyTextHash({
+    allowlist: allowlistRead.text,
+    knownHosts: knownHostsPath === undefined ? undefined : knownRead.text,
+    reviewers: reviewersPath === undefined ? undefined : reviewersRead.text,
+  });
   if (request.skipHashes.includes(hash)) return { kind: 'unchanged', hash };
 
   const errors: string[] = [];
