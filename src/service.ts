@@ -6,7 +6,7 @@
 import type { Registry } from 'prom-client';
 import { PolicyStore } from './config/policy-store.js';
 import type { ServeConfig } from './config/service-config.js';
-import { splitHostPort } from './net/host-port.js';
+import { boundAddress, splitHostPort, unixSocketPath } from './net/listen-address.js';
 import { readDiscoveryToken } from './discovery/endpoint.js';
 import { registerDiscoveryGauge } from './discovery/gauge.js';
 import { DiscoveryTable } from './discovery/table.js';
@@ -22,7 +22,6 @@ import {
   claimUnixSocketPath,
   resolveGroup,
   UnixSocketError,
-  unixSocketPath,
 } from './grpc/unix-socket.js';
 import { createTelemetryServer } from './telemetry/http.js';
 import type { Logger } from './telemetry/logger.js';
@@ -197,10 +196,8 @@ export async function startService(
   tls?.start();
   deps.logger.info(
     {
-      grpc: config.grpcListen.startsWith('unix:')
-        ? config.grpcListen
-        : withPort(config.grpcListen, grpcPort),
-      http: deps.telemetry === false ? undefined : withPort(config.httpListen, httpPort),
+      grpc: boundAddress(config.grpcListen, grpcPort),
+      http: deps.telemetry === false ? undefined : boundAddress(config.httpListen, httpPort),
       allowlist: config.allowlistPath,
       known_hosts: config.knownHostsPath,
       reviewers: config.reviewersPath,
@@ -231,13 +228,6 @@ export async function startService(
       await telemetry.close();
     },
   };
-}
-
-function withPort(listen: string, port: number): string {
-  const parsed = splitHostPort(listen);
-  if (parsed === undefined) return listen;
-  const host = parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host;
-  return `${host}:${port}`;
 }
 
 /** How the gRPC listener is secured, for the start-up line. */

@@ -26,8 +26,8 @@ import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import { AggregatorRegistry, Counter } from 'prom-client';
 import type { PrometheusContentType } from 'prom-client';
-import { splitHostPort } from '../net/host-port.js';
-import { claimUnixSocketPath, UnixSocketError, unixSocketPath } from '../grpc/unix-socket.js';
+import { boundAddress, splitHostPort, unixSocketPath } from '../net/listen-address.js';
+import { claimUnixSocketPath, UnixSocketError } from '../grpc/unix-socket.js';
 import { createTelemetryServer } from '../telemetry/http.js';
 import type { Logger } from '../telemetry/logger.js';
 import { gatherDiscovery } from './discovery-link.js';
@@ -140,10 +140,8 @@ export async function runPrimary(config: PrimaryConfig, deps: PrimaryDeps): Prom
     announced = true;
     logger.info(
       {
-        grpc: config.grpcListen.startsWith('unix:')
-          ? config.grpcListen
-          : withPort(config.grpcListen, grpcPort),
-        http: withPort(config.httpListen, httpPort),
+        grpc: boundAddress(config.grpcListen, grpcPort),
+        http: boundAddress(config.httpListen, httpPort),
         workers: config.workers,
         allowlist: config.allowlistPath,
         known_hosts: config.knownHostsPath,
@@ -266,11 +264,4 @@ export async function runPrimary(config: PrimaryConfig, deps: PrimaryDeps): Prom
     await telemetry.close();
     logger.flush();
   }
-}
-
-function withPort(listen: string, port: number): string {
-  const parsed = splitHostPort(listen);
-  if (parsed === undefined) return listen;
-  const host = parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host;
-  return `${host}:${port}`;
 }

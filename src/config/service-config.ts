@@ -15,7 +15,7 @@ import {
 } from '../envoy-render/layout.js';
 import { ConfigError } from '../errors.js';
 import type { GrpcTlsFiles } from '../grpc/tls-credentials.js';
-import { splitHostPort } from '../net/host-port.js';
+import { isListenAddress, unixSocketPath } from '../net/listen-address.js';
 import { DEFAULT_LOG_BUFFER_BYTES } from '../telemetry/log-output.js';
 
 /**
@@ -309,7 +309,7 @@ export function resolveServeConfig(
       `--grpc-listen must be HOST:PORT or unix:/path, got ${JSON.stringify(grpcListen)}`,
     );
   }
-  const isUnix = grpcListen.startsWith('unix:');
+  const isUnix = unixSocketPath(grpcListen) !== undefined;
   const socketModeRaw = pick('grpcSocketMode');
   let grpcSocketMode: number | undefined;
   if (socketModeRaw !== undefined) {
@@ -460,9 +460,4 @@ function resolveEnvoyRender(
       issuer: typeof issuer === 'string' ? undefined : issuer,
     }),
   });
-}
-
-function isListenAddress(value: string, allowUnix: boolean): boolean {
-  if (allowUnix && value.startsWith('unix:')) return value.length > 'unix:'.length;
-  return splitHostPort(value) !== undefined;
 }

@@ -33,7 +33,7 @@ import type {
   OutgoingHttpHeaders,
   ServerHttp2Stream,
 } from 'node:http2';
-import { splitHostPort } from '../net/host-port.js';
+import { splitHostPort, unixSocketPath } from '../net/listen-address.js';
 import {
   ACCEPTED_ENCODINGS,
   PREFIX_BYTES,
@@ -45,7 +45,6 @@ import { encodeGrpcMessage, GrpcStatus } from './status.js';
 import type { GrpcStatusCode } from './status.js';
 import { parseGrpcTimeout } from './timeout.js';
 import type { TlsCredentials } from './tls-credentials.js';
-import { unixSocketPath } from './unix-socket.js';
 
 /** How often calls past their deadline are looked for. */
 const DEADLINE_SWEEP_MS = 1000;

@@ -15,13 +15,6 @@ import { chmod, chown, lstat, readFile, stat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 
-/** The file path of a `unix:` listen address, undefined for TCP. */
-export function unixSocketPath(address: string): string | undefined {
-  if (!address.startsWith('unix:')) return undefined;
-  // unix:/abs, unix:rel and unix:///abs, as grpc-js and Envoy's grpc clients spell them.
-  return address.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
-}
-
 /** A problem with the socket path or its ownership; the message is meant for the operator. */
 export class UnixSocketError extends Error {
   override readonly name = 'UnixSocketError';

@@ -18,7 +18,12 @@ async function explain(extra: string[]): Promise<{ code: number; out: Record<str
   let stderr = '';
   const code = await runExplain(
     ['--allowlist', ALLOWLIST, '--request', REQUEST, '--now', '2026-11-21', ...extra],
-    { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), now: new Date() },
+    {
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+      now: new Date(),
+      env: {},
+    },
   );
   expect(stderr).toBe('');
   return { code, out: JSON.parse(stdout) as Record<string, unknown> };
@@ -50,7 +55,7 @@ describe('mcp-gate explain --reviewers', () => {
     let stderr = '';
     const code = await runExplain(
       ['--allowlist', ALLOWLIST, '--request', REQUEST, '--reviewers', join(dir, 'missing.yaml')],
-      { stdout: () => undefined, stderr: (text) => (stderr += text), now: new Date() },
+      { stdout: () => undefined, stderr: (text) => (stderr += text), now: new Date(), env: {} },
     );
     expect(code).toBe(1);
     expect(stderr).toContain('missing.yaml');

@@ -1,6 +1,6 @@
 /**
- * The pieces of unix-socket handling that need no process: `unix:` address spellings, group
- * resolution from a group(5) file, and how serve's config reads the socket and known-host flags.
+ * The pieces of unix-socket handling that need no process: group resolution from a group(5)
+ * file, and how serve's config reads the socket and known-host flags.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { BUNDLED_KNOWN_HOSTS, resolveServeConfig } from '../../../src/config/service-config.js';
-import { resolveGroup, unixSocketPath } from '../../../src/grpc/unix-socket.js';
+import { resolveGroup } from '../../../src/grpc/unix-socket.js';
 
 let dir = '';
 let groupFile = '';
@@ -21,17 +21,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-});
-
-describe('unixSocketPath', () => {
-  test.each([
-    ['unix:/run/mcp-gate.sock', '/run/mcp-gate.sock'],
-    ['unix:///run/mcp-gate.sock', '/run/mcp-gate.sock'],
-    ['unix:rel.sock', 'rel.sock'],
-    ['127.0.0.1:9191', undefined],
-  ])('%s', (address, expected) => {
-    expect(unixSocketPath(address)).toBe(expected);
-  });
 });
 
 describe('resolveGroup', () => {
