@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 
 import { runCli } from '../../src/cli.js';
+import { runCommand } from './run-command.js';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -27,18 +28,12 @@ export async function renderAllowlist(
 ): Promise<RenderResult> {
   const out = await mkdtemp(path.join(tmpdir(), 'mcp-gate-render-'));
   try {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(
+    const run = await runCommand(
+      runCli,
       ['render-envoy', '--allowlist', path.join(REPO_ROOT, allowlist), '--out', out, ...flags],
-      {
-        stdout: (text) => (stdout += text),
-        stderr: (text) => (stderr += text),
-        now: new Date('2026-12-01T00:00:00Z'),
-        env: {},
-      },
+      { now: new Date('2026-12-01T00:00:00Z'), env: {} },
     );
-    return { code, stdout, stderr, files: await readTree(out) };
+    return { ...run, files: await readTree(out) };
   } finally {
     await rm(out, { recursive: true, force: true });
   }

@@ -20,6 +20,8 @@ import { runCli } from '../../src/cli.js';
 import type { InventoryReport } from '../../src/inventory/report.js';
 import { parseReport } from '../../src/inventory/report-schema.js';
 import { reachableFrom, readImportGraph } from '../helpers/import-graph.js';
+import { runCommand } from '../helpers/run-command.js';
+import type { CommandRun } from '../helpers/run-command.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ALLOWLIST = path.join(ROOT, 'test/fixtures/allowlists/inventory.yaml');
@@ -36,23 +38,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    now: NOW,
-    env: {},
-  });
-  expect(stdout + stderr).not.toMatch(SECRET);
-  return { code, stdout, stderr };
+async function cli(args: string[]): Promise<CommandRun> {
+  const run = await runCommand(runCli, args, { now: NOW, env: {} });
+  expect(run.stdout + run.stderr).not.toMatch(SECRET);
+  return run;
 }
 
 async function put(file: string, content: string | Buffer): Promise<void> {

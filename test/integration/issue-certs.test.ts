@@ -17,6 +17,8 @@ import { createCertificateAuthority, issueLeafCertificate } from '../../src/cert
 import type { CertificateAndKey } from '../../src/certs/x509.js';
 import { runCli } from '../../src/cli.js';
 import { stamped } from '../helpers/stamped.js';
+import { runCommand } from '../helpers/run-command.js';
+import type { CommandRun } from '../helpers/run-command.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const DAY_MS = 86_400_000;
@@ -82,27 +84,14 @@ async function setup(options: { allowlist?: string; ca?: CertificateAndKey } = {
   return files;
 }
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    now: NOW,
-    env: {},
-  });
+async function cli(args: string[]): Promise<CommandRun> {
+  const run = await runCommand(runCli, args, { now: NOW, env: {} });
   // Whatever happened, nothing printed may carry a key.
-  expect(stdout + stderr).not.toMatch(/PRIVATE KEY|BEGIN/);
-  return { code, stdout, stderr };
+  expect(run.stdout + run.stderr).not.toMatch(/PRIVATE KEY|BEGIN/);
+  return run;
 }
 
-function issue(s: Setup, ...extra: string[]): Promise<Run> {
+function issue(s: Setup, ...extra: string[]): Promise<CommandRun> {
   return cli([
     'issue-certs',
     '--allowlist',

@@ -27,6 +27,7 @@ import {
 import type { McpHttpsOptions, RunningServer, VetPki } from '../helpers/vet-servers.js';
 import { MAIN, ROOT } from '../helpers/serve-process.js';
 import { stamped } from '../helpers/stamped.js';
+import { runCommand } from '../helpers/run-command.js';
 
 const GOOD_HSTS = 'max-age=63072000; includeSubDomains';
 const TOKEN = 'Bearer vet-secret-token-5f1c9a';
@@ -67,16 +68,9 @@ interface VetRun {
 }
 
 async function vet(args: readonly string[]): Promise<VetRun> {
-  let stdout = '';
-  let stderr = '';
   const started = performance.now();
-  const code = await runCli(['vet', ...args], {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    now: new Date(),
-    env: {},
-  });
-  return { code, stdout, stderr, ms: performance.now() - started };
+  const run = await runCommand(runCli, ['vet', ...args], { now: new Date(), env: {} });
+  return { ...run, ms: performance.now() - started };
 }
 
 /** Vets the server with --ca and the resetting plaintext port, plus `extra` flags. */

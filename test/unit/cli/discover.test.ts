@@ -8,6 +8,8 @@ import { runValidate } from '../../../src/cli/validate.js';
 import { DiscoveryTable } from '../../../src/discovery/table.js';
 import { REVIEW_URL } from '../../helpers/github-allowlist.js';
 import { stamped } from '../../helpers/stamped.js';
+import { runCommand } from '../../helpers/run-command.js';
+import type { CommandRun } from '../../helpers/run-command.js';
 
 const NOW = new Date('2026-12-03T12:00:00Z');
 let dir: string;
@@ -19,16 +21,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function discover(args: string[], stdin = '') {
-  let stdout = '';
-  let stderr = '';
-  const code = await runDiscover(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    now: NOW,
-    stdin: () => Promise.resolve(stdin),
-  });
-  return { code, stdout, stderr };
+function discover(args: string[], stdin = ''): Promise<CommandRun> {
+  return runCommand(runDiscover, args, { now: NOW, stdin: () => Promise.resolve(stdin) });
 }
 
 async function validate(text: string) {

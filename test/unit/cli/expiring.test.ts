@@ -4,6 +4,8 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseWindowDays, runExpiring } from '../../../src/cli/expiring.js';
 import { stamped } from '../../helpers/stamped.js';
+import { runCommand } from '../../helpers/run-command.js';
+import type { CommandRun } from '../../helpers/run-command.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const FIXTURES = relative(process.cwd(), join(ROOT, 'test/fixtures/allowlists'));
@@ -11,15 +13,8 @@ const EXPIRY = join(FIXTURES, 'warn-expiry.yaml');
 const MINIMAL = join(FIXTURES, 'valid-minimal.yaml');
 const NOW = '2026-11-21T12:00:00Z';
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runExpiring(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    now: new Date(NOW),
-  });
-  return { code, stdout, stderr };
+function run(args: string[]): Promise<CommandRun> {
+  return runCommand(runExpiring, args, { now: new Date(NOW) });
 }
 
 describe('mcp-gate expiring', () => {

@@ -8,23 +8,18 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { runExplain } from '../../../src/cli/explain.js';
 import { trustFileText } from '../../helpers/review-keys.js';
+import { runCommand } from '../../helpers/run-command.js';
 
 const REPO = join(import.meta.dirname, '../../..');
 const REQUEST = join(REPO, 'test/fixtures/check-requests/approved-tool.json');
 const ALLOWLIST = join(REPO, 'deploy/allowlist.yaml');
 
 async function explain(extra: string[]): Promise<{ code: number; out: Record<string, unknown> }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runExplain(
-    ['--allowlist', ALLOWLIST, '--request', REQUEST, '--now', '2026-11-21', ...extra],
-    {
-      stdout: (text) => (stdout += text),
-      stderr: (text) => (stderr += text),
-      now: new Date(),
-      env: {},
-    },
-  );
+  const args = ['--allowlist', ALLOWLIST, '--request', REQUEST, '--now', '2026-11-21', ...extra];
+  const { code, stdout, stderr } = await runCommand(runExplain, args, {
+    now: new Date(),
+    env: {},
+  });
   expect(stderr).toBe('');
   return { code, out: JSON.parse(stdout) as Record<string, unknown> };
 }

@@ -12,6 +12,8 @@ import {
   WAREHOUSE_ENTRY,
 } from '../../helpers/review-keys.js';
 import { stamped } from '../../helpers/stamped.js';
+import { runCommand } from '../../helpers/run-command.js';
+import type { CommandRun } from '../../helpers/run-command.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 
@@ -30,15 +32,8 @@ approved:
     expires_on: 2027-04-18
 ${WAREHOUSE_ENTRY}`;
 
-async function cli(run: typeof runSign, args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    now: NOW,
-  });
-  return { code, stdout, stderr };
+function cli(run: typeof runSign, args: string[]): Promise<CommandRun> {
+  return runCommand(run, args, { now: NOW });
 }
 
 describe('mcp-gate sign', () => {

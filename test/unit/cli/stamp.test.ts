@@ -15,19 +15,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { runStamp } from '../../../src/cli/stamp.js';
 import { parseAllowlist } from '../../../src/config/load-allowlist.js';
+import { runCommand } from '../../helpers/run-command.js';
+import type { CommandRun } from '../../helpers/run-command.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/allowlists');
 const NOW = new Date('2026-11-21T12:00:00Z');
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runStamp(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    now: NOW,
-  });
-  return { code, stdout, stderr };
+function run(args: string[]): Promise<CommandRun> {
+  return runCommand(runStamp, args, { now: NOW });
 }
 
 describe('mcp-gate stamp', () => {

@@ -5,19 +5,14 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { runValidate } from '../../../src/cli/validate.js';
 import { signedBy, trustFileText } from '../../helpers/review-keys.js';
 import { restamped } from '../../helpers/stamped.js';
+import { runCommand } from '../../helpers/run-command.js';
+import type { CommandRun } from '../../helpers/run-command.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const FIXTURES = relative(process.cwd(), join(ROOT, 'test/fixtures/allowlists'));
 
-async function run(args: string[], now = new Date('2026-11-21T12:00:00Z')) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runValidate(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    now,
-  });
-  return { code, stdout, stderr };
+function run(args: string[], now = new Date('2026-11-21T12:00:00Z')): Promise<CommandRun> {
+  return runCommand(runValidate, args, { now });
 }
 
 describe('mcp-gate validate', () => {
