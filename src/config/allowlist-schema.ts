@@ -40,6 +40,8 @@ import {
   IdentitySchema,
   ToolRuleSchema,
 } from './scoping-schema.js';
+import type { DocPath } from './config-issues.js';
+import { isRecord } from './yaml-source.js';
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas
@@ -367,9 +369,6 @@ export type EveryToolKeyClassified = AssertNever<
 // ---------------------------------------------------------------------------------------------
 // Cross-field rules
 
-/** A path into the document, as zod reports it. */
-export type DocPath = readonly (string | number)[];
-
 /**
  * A problem found by checkAllowlistRules. `at` says which node of `path` to point at: the key
  * (for a key that must go), the value, or the mapping at `path` (for a missing key).
@@ -393,11 +392,6 @@ export interface RuleReport {
 }
 
 type Raw = Record<string, unknown>;
-
-/** A YAML mapping read as plain data. */
-export function isRecord(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The field's value when it is present and valid on its own, else undefined. */
 export type FieldReader = <K extends AllowlistEntryKey>(

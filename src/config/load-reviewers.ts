@@ -23,15 +23,11 @@
 import type { KeyObject } from 'node:crypto';
 import * as z from 'zod';
 import { checkedString, ReviewerNameSchema } from './allowlist-schema.js';
-import type { Issue } from './load-allowlist.js';
-import {
-  issueAt,
-  looksLikeFileOf,
-  parseYamlSource,
-  readConfigFile,
-  sortIssues,
-  zodIssuesToIssues,
-} from './load-allowlist.js';
+import { looksLikeFileOf, readConfigFile } from './config-file.js';
+import { sortIssues } from './config-issues.js';
+import type { Issue } from './config-issues.js';
+import { issueAt, parseYamlSource } from './yaml-source.js';
+import { zodIssuesToIssues } from './zod-issues.js';
 import { UNSIGNED_SETTINGS } from './review-signature.js';
 import type { ReviewerKeys, UnsignedSetting } from './review-signature.js';
 import { formatSshPublicKey, parseSshPublicKey } from './ssh-keys.js';

@@ -23,10 +23,10 @@ import {
   AllowlistEntrySchema,
   entryFieldReader,
   GovernanceSchema,
-  isRecord,
   MAX_EXCEPTION_DAYS,
 } from './allowlist-schema.js';
 import type { RuleIssue, RuleOptions, RuleReport } from './allowlist-schema.js';
+import { isRecord } from './yaml-source.js';
 
 const DAY_MS = 86_400_000;
 
