@@ -6,7 +6,8 @@
  * Pure: the clock comes in as `now`.
  */
 import { expiresAtMs } from '../core/policy/compile.js';
-import { AllowlistEntrySchema, DateSchema, ReviewSha256Schema } from './allowlist-schema.js';
+import { AllowlistEntrySchema } from './allowlist-schema.js';
+import { DateSchema, ReviewSha256Schema } from './field-schemas.js';
 import type { DocPath, Issue } from './config-issues.js';
 import { computeReviewSha256, documentStampContext } from './review-stamp.js';
 import type { StampContext } from './review-stamp.js';

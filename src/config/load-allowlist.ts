@@ -21,7 +21,8 @@
 import { isScalar } from 'yaml';
 import { compileEntry, createPolicyBuilder, toPolicyHeader } from '../core/policy/compile.js';
 import type { CompiledEntry, CompiledPolicy } from '../core/policy/policy.js';
-import { AllowlistSchema, allowedKeysAt, checkAllowlistRules } from './allowlist-schema.js';
+import { checkAllowlistRules } from './allowlist-rules.js';
+import { AllowlistSchema, allowedKeysAt } from './allowlist-schema.js';
 import type { AllowlistDoc } from './allowlist-schema.js';
 import { entryWarnings } from './allowlist-warnings.js';
 import { CONDITION_ENGINE } from './condition-engine.js';

@@ -16,7 +16,7 @@ import * as z from 'zod';
 import { HostIndex, parseHostPattern } from '../core/policy/compile.js';
 import { hostPatternMatches, hostPatternToString } from '../core/policy/policy.js';
 import type { HostPattern, KnownHosts } from '../core/policy/policy.js';
-import { HostPatternSchema } from './allowlist-schema.js';
+import { HostPatternSchema } from './field-schemas.js';
 import { looksLikeFileOf, readConfigFile, sha256OfText } from './config-file.js';
 import { sortIssues } from './config-issues.js';
 import type { Issue } from './config-issues.js';

@@ -22,7 +22,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import * as z from 'zod';
-import { checkedString, ReviewerNameSchema } from './allowlist-schema.js';
+import { checkedString, ReviewerNameSchema } from './field-schemas.js';
 import { looksLikeFileOf, readConfigFile } from './config-file.js';
 import { sortIssues } from './config-issues.js';
 import type { Issue } from './config-issues.js';

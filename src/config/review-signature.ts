@@ -26,7 +26,8 @@
  */
 import { sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import type { AllowlistEntry, RuleIssue } from './allowlist-schema.js';
+import type { RuleIssue } from './allowlist-rules.js';
+import type { AllowlistEntry } from './allowlist-schema.js';
 import type { DocPath } from './config-issues.js';
 import { isRecord } from './yaml-source.js';
 
