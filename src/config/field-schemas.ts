@@ -58,9 +58,12 @@ export function hasControlCharacter(value: string): boolean {
   return false;
 }
 
-/** Entry ids: lower-case, log- and metric-label-friendly. */
+/** How ids and bundle names are spelt: lower-case, log- and metric-label-friendly. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** Entry ids (ID_PATTERN). */
 export const EntryIdSchema = checkedString((value) =>
-  /^[a-z0-9][a-z0-9._-]{0,63}$/.test(value)
+  ID_PATTERN.test(value)
     ? undefined
     : `${JSON.stringify(value)} is not a valid id: use 1 to 64 lower-case letters, digits, ` +
       '".", "_" and "-", starting with a letter or digit',
@@ -134,12 +137,19 @@ export const ReviewUrlSchema = checkedString((value) => {
   if (url.username !== '' || url.password !== '') {
     return 'must not contain user info ("user:password@")';
   }
-  const forbidden = findForbiddenWording(value);
-  if (forbidden !== undefined) {
-    return `contains ${JSON.stringify(forbidden)}, and it is shown in deny texts: ${FORBIDDEN_WORDING_REASON}`;
-  }
-  return undefined;
+  return shownInDenyTextProblem(value);
 });
+
+/**
+ * The refusal of a value that is shown inside deny texts (the review url, a condition's
+ * description) when it holds wording that deny texts must not, or undefined.
+ */
+export function shownInDenyTextProblem(value: string): string | undefined {
+  const forbidden = findForbiddenWording(value);
+  return forbidden === undefined
+    ? undefined
+    : `contains ${JSON.stringify(forbidden)}, and it is shown in deny texts: ${FORBIDDEN_WORDING_REASON}`;
+}
 
 /** A deny text template (a `deny_reasons` value). */
 export const DenyTextSchema = checkedString((value) => {

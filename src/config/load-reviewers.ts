@@ -25,7 +25,7 @@ import * as z from 'zod';
 import { checkedString, ReviewerNameSchema } from './field-schemas.js';
 import { looksLikeFileOf, readConfigFile } from './config-file.js';
 import { sortIssues } from './config-issues.js';
-import type { Issue } from './config-issues.js';
+import type { DocPath, Issue } from './config-issues.js';
 import { issueAt, parseYamlSource } from './yaml-source.js';
 import { zodIssuesToIssues } from './zod-issues.js';
 import { UNSIGNED_SETTINGS } from './review-signature.js';
@@ -62,7 +62,7 @@ export type ParseReviewersResult =
     }
   | { readonly ok: false; readonly errors: Issue[] };
 
-function keysAt(path: readonly (string | number)[]): readonly string[] | undefined {
+function keysAt(path: DocPath): readonly string[] | undefined {
   if (path.length === 0) return ['reviewers', 'permitted_settings'];
   if (path.length === 2 && path[0] === 'reviewers') return ['name', 'keys'];
   return undefined;
