@@ -10,7 +10,7 @@
  *   that are not shadow-MCP attempts (src/discovery/attempt.ts) are skipped and counted.
  * Output (stdout): `approved:` and one draft entry per server, what was seen written above it as
  * comments. review_ticket, reviewed_by and the dates are `TODO-` placeholders, which validate
- * refuses (src/config/allowlist-schema.ts), so a draft cannot be merged as printed. Every value
+ * refuses (src/config/field-schemas.ts), so a draft cannot be merged as printed. Every value
  * taken from traffic is escaped before it is printed: a tool name cannot end a comment.
  * stderr: one summary line of what was read and skipped. Exit 0, 1 when an input cannot be read
  * or holds nothing usable, 2 on a usage error.
@@ -18,7 +18,7 @@
 import { readFile } from 'node:fs/promises';
 import { text as readStream } from 'node:stream/consumers';
 import * as z from 'zod';
-import { PLACEHOLDER_PREFIX } from '../config/allowlist-schema.js';
+import { PLACEHOLDER_PREFIX } from '../config/field-schemas.js';
 import {
   commentSafe,
   draftEntryId,

@@ -14,13 +14,9 @@
  * - Exit status: 0 listed (whether or not anything expires), 1 a file invalid, 2 usage error.
  */
 import { utcDayStartMs } from '../core/policy/compile.js';
-import {
-  locate,
-  parseYamlSource,
-  positionOf,
-  readConfigFile,
-  validateAllowlist,
-} from '../config/load-allowlist.js';
+import { readConfigFile } from '../config/config-file.js';
+import { validateAllowlist } from '../config/load-allowlist.js';
+import { locate, parseYamlSource, positionOf } from '../config/yaml-source.js';
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 import { formatIssue } from './validate.js';

@@ -3,7 +3,8 @@
  * runs one CheckRequest (proto3 JSON, camelCase or snake_case, as Envoy's docs and OPA decision
  * logs show it) through exactly the path the service uses and prints the decision as JSON.
  */
-import { formatIssue, readConfigFile } from '../config/load-allowlist.js';
+import { readConfigFile } from '../config/config-file.js';
+import { formatIssue } from '../config/config-issues.js';
 import { loadPolicyForCommand } from '../config/load-policy.js';
 import { newDecisionId } from '../core/decision-id.js';
 import type { RequestFacts } from '../core/facts.js';

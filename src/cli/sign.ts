@@ -12,7 +12,8 @@
  * as by stamp. Exit status: 0 signed, 1 refused or failed, 2 usage error.
  */
 import type { KeyObject } from 'node:crypto';
-import { readConfigFile, validateAllowlist } from '../config/load-allowlist.js';
+import { readConfigFile } from '../config/config-file.js';
+import { validateAllowlist } from '../config/load-allowlist.js';
 import { loadReviewersFile } from '../config/load-reviewers.js';
 import { signReview } from '../config/review-signature.js';
 import { computeReviewSha256 } from '../config/review-stamp.js';

@@ -9,7 +9,8 @@
  * 1 refused or failed, 2 usage error.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
+import { readConfigFile } from '../config/config-file.js';
+import { parseAllowlist } from '../config/load-allowlist.js';
 import { stampAllowlistText } from '../config/stamp-file.js';
 import { AppError } from '../errors.js';
 import { prepareFile } from '../fs/atomic-file.js';

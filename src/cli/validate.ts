@@ -16,8 +16,9 @@
  * - stdout: one summary line per file.
  * - exit status: 0 every file valid (warnings allowed), 1 one invalid or unreadable, 2 usage error.
  */
-import { parseAllowlist, readConfigFile } from '../config/load-allowlist.js';
-import type { Issue } from '../config/load-allowlist.js';
+import { readConfigFile } from '../config/config-file.js';
+import type { Issue } from '../config/config-issues.js';
+import { parseAllowlist } from '../config/load-allowlist.js';
 import { looksLikeKnownHosts, parseKnownHosts } from '../config/load-known-hosts.js';
 import { loadReviewersFile, looksLikeReviewers, parseReviewers } from '../config/load-reviewers.js';
 import type { ParseReviewersResult } from '../config/load-reviewers.js';

@@ -4,7 +4,7 @@
  * from the server under review, so every one is escaped before it is printed: a name cannot end
  * a comment, start a new key, or carry a terminal control sequence. Pure.
  */
-import { PLACEHOLDER_PREFIX } from './allowlist-schema.js';
+import { PLACEHOLDER_PREFIX } from './field-schemas.js';
 
 /** JSON string syntax with every character outside printable ASCII escaped (valid YAML too). */
 export function asciiJson(text: string): string {

@@ -16,17 +16,12 @@ import * as z from 'zod';
 import { HostIndex, parseHostPattern } from '../core/policy/compile.js';
 import { hostPatternMatches, hostPatternToString } from '../core/policy/policy.js';
 import type { HostPattern, KnownHosts } from '../core/policy/policy.js';
-import { HostPatternSchema } from './allowlist-schema.js';
-import type { Issue } from './load-allowlist.js';
-import {
-  issueAt,
-  looksLikeFileOf,
-  parseYamlSource,
-  readConfigFile,
-  sha256OfText,
-  sortIssues,
-  zodIssuesToIssues,
-} from './load-allowlist.js';
+import { HostPatternSchema } from './field-schemas.js';
+import { looksLikeFileOf, readConfigFile, sha256OfText } from './config-file.js';
+import { sortIssues } from './config-issues.js';
+import type { Issue } from './config-issues.js';
+import { issueAt, parseYamlSource } from './yaml-source.js';
+import { zodIssuesToIssues } from './zod-issues.js';
 
 /** The known-host file's schema. */
 export const KnownHostsSchema = z.strictObject({

@@ -22,16 +22,12 @@
  */
 import type { KeyObject } from 'node:crypto';
 import * as z from 'zod';
-import { checkedString, ReviewerNameSchema } from './allowlist-schema.js';
-import type { Issue } from './load-allowlist.js';
-import {
-  issueAt,
-  looksLikeFileOf,
-  parseYamlSource,
-  readConfigFile,
-  sortIssues,
-  zodIssuesToIssues,
-} from './load-allowlist.js';
+import { checkedString, ReviewerNameSchema } from './field-schemas.js';
+import { looksLikeFileOf, readConfigFile } from './config-file.js';
+import { sortIssues } from './config-issues.js';
+import type { DocPath, Issue } from './config-issues.js';
+import { issueAt, parseYamlSource } from './yaml-source.js';
+import { zodIssuesToIssues } from './zod-issues.js';
 import { UNSIGNED_SETTINGS } from './review-signature.js';
 import type { ReviewerKeys, UnsignedSetting } from './review-signature.js';
 import { formatSshPublicKey, parseSshPublicKey } from './ssh-keys.js';
@@ -66,7 +62,7 @@ export type ParseReviewersResult =
     }
   | { readonly ok: false; readonly errors: Issue[] };
 
-function keysAt(path: readonly (string | number)[]): readonly string[] | undefined {
+function keysAt(path: DocPath): readonly string[] | undefined {
   if (path.length === 0) return ['reviewers', 'permitted_settings'];
   if (path.length === 2 && path[0] === 'reviewers') return ['name', 'keys'];
   return undefined;

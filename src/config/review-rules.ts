@@ -1,6 +1,6 @@
 /**
  * The rules about how entries were reviewed, beside the field and entry rules of
- * allowlist-schema.ts: the required review stamp, exceptions, co-signers, and the `governance`
+ * allowlist-rules.ts: the required review stamp, exceptions, co-signers, and the `governance`
  * section's limits. Like checkAllowlistRules they take the raw document, check whatever parts of
  * it are individually valid, and report every problem with a path, so load-allowlist.ts places
  * each at its line and column. A violation is an error: the file is refused (the service keeps
@@ -19,14 +19,10 @@
  */
 import { compileGlobSet } from '../core/policy/glob.js';
 import { utcDayStartMs } from '../core/policy/compile.js';
-import {
-  AllowlistEntrySchema,
-  entryFieldReader,
-  GovernanceSchema,
-  isRecord,
-  MAX_EXCEPTION_DAYS,
-} from './allowlist-schema.js';
-import type { RuleIssue, RuleOptions, RuleReport } from './allowlist-schema.js';
+import { entryFieldReader } from './allowlist-rules.js';
+import type { RuleIssue, RuleOptions, RuleReport } from './allowlist-rules.js';
+import { AllowlistEntrySchema, GovernanceSchema, MAX_EXCEPTION_DAYS } from './allowlist-schema.js';
+import { isRecord } from './yaml-source.js';
 
 const DAY_MS = 86_400_000;
 

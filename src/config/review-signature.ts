@@ -26,8 +26,10 @@
  */
 import { sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { isRecord } from './allowlist-schema.js';
-import type { AllowlistEntry, DocPath, RuleIssue } from './allowlist-schema.js';
+import type { RuleIssue } from './allowlist-rules.js';
+import type { AllowlistEntry } from './allowlist-schema.js';
+import type { DocPath } from './config-issues.js';
+import { isRecord } from './yaml-source.js';
 
 /** Reviewer name → the Ed25519 public keys that sign for them. */
 export type ReviewerKeys = ReadonlyMap<string, readonly KeyObject[]>;

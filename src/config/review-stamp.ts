@@ -30,6 +30,8 @@
 import { createHash } from 'node:crypto';
 import { REVIEW_STAMP_FIELDS, TOOL_STAMP_FIELDS } from './allowlist-schema.js';
 import type { AllowlistDoc, AllowlistEntry } from './allowlist-schema.js';
+import { BundlesSchema, IdentitySchema } from './scoping-schema.js';
+import { isRecord } from './yaml-source.js';
 
 type CanonicalValue =
   string | boolean | readonly CanonicalValue[] | { readonly [key: string]: CanonicalValue };
@@ -43,6 +45,21 @@ export interface StampContext {
   readonly bundles?: AllowlistDoc['bundles'];
   readonly identity?: AllowlistDoc['identity'];
 }
+
+/**
+ * The parts of a raw (unvalidated) document an entry's stamp covers, each when it is valid on
+ * its own.
+ */
+export function documentStampContext(raw: unknown): StampContext {
+  if (!isRecord(raw)) return {};
+  const bundles = BundlesSchema.safeParse(raw['bundles']);
+  const identity = IdentitySchema.safeParse(raw['identity']);
+  return {
+    ...(bundles.success ? { bundles: bundles.data } : {}),
+    ...(identity.success ? { identity: identity.data } : {}),
+  };
+}
+
 type StampBundles = AllowlistDoc['bundles'];
 type Bundle = NonNullable<StampBundles>[string];
 type Access = NonNullable<AllowlistEntry['access']>;

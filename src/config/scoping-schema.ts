@@ -10,29 +10,22 @@ import * as z from 'zod';
 import { isCredentialHeader } from '../core/credential-headers.js';
 import { CLIENT_NAMES } from '../core/mcp/client.js';
 import type { ClientName } from '../core/mcp/client.js';
-import { findForbiddenWording, FORBIDDEN_WORDING_REASON } from '../core/policy/deny-texts.js';
-import { checkGlob } from '../core/policy/glob.js';
 import { validateCondition } from '../conditions/validate.js';
-
-function checkedString(check: (value: string) => string | undefined): z.ZodString {
-  return z.string().superRefine((value, ctx) => {
-    const problem = check(value);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-  });
-}
+import { pathLabel } from './config-issues.js';
+import type { DocPath } from './config-issues.js';
+import {
+  checkedString,
+  GlobSchema,
+  hasControlCharacter,
+  ID_PATTERN,
+  shownInDenyTextProblem,
+} from './field-schemas.js';
+import { isRecord } from './yaml-source.js';
 
 /** AI clients an approval can be scoped to: every client name but `none` (not MCP). */
 export const SCOPABLE_CLIENTS = CLIENT_NAMES.filter(
   (name) => name !== 'none',
 ) as unknown as readonly [ClientName, ...ClientName[]];
-
-const ID_TEXT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-/** A user glob (glob.ts), matched against the user lower-cased. */
-const UserGlobSchema = checkedString((value) => {
-  const problem = checkGlob(value);
-  return problem === undefined ? undefined : `${JSON.stringify(value)}: ${problem}`;
-});
 
 const GroupSchema = checkedString((value) => {
   if (value.trim() === '') return 'must not be empty';
@@ -43,7 +36,8 @@ const GroupSchema = checkedString((value) => {
 /** `access`: any listed value admits within a field; every present field must admit. */
 export const AccessSchema = z
   .strictObject({
-    users: z.array(UserGlobSchema).min(1).optional(),
+    /** User globs (glob.ts), matched against the user lower-cased. */
+    users: z.array(GlobSchema).min(1).optional(),
     groups: z.array(GroupSchema).min(1).optional(),
     clients: z.array(z.enum(SCOPABLE_CLIENTS)).min(1).optional(),
   })
@@ -57,26 +51,14 @@ const MAX_DESCRIPTION = 200;
 const DescriptionSchema = checkedString((value) => {
   if (value.trim() === '') return 'must not be empty';
   if (value.length > MAX_DESCRIPTION) return `must be at most ${MAX_DESCRIPTION} characters`;
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return 'must not contain control characters';
-  }
-  const forbidden = findForbiddenWording(value);
-  if (forbidden !== undefined) {
-    return `contains ${JSON.stringify(forbidden)}, and it is shown in deny texts: ${FORBIDDEN_WORDING_REASON}`;
-  }
-  return undefined;
+  if (hasControlCharacter(value)) return 'must not contain control characters';
+  return shownInDenyTextProblem(value);
 });
 
 /** One condition; `expr` is compiled by checkScopingRules, which places errors inside it. */
 export const ConditionSchema = z.strictObject({
   expr: z.string().min(1),
   description: DescriptionSchema,
-});
-
-const GlobSchema = checkedString((value) => {
-  const problem = checkGlob(value);
-  return problem === undefined ? undefined : `${JSON.stringify(value)}: ${problem}`;
 });
 
 /** One per-tool rule: more requirements for the tools `match` names. */
@@ -102,7 +84,7 @@ export const BundleSchema = z
   });
 
 export const BundleNameSchema = checkedString((value) =>
-  ID_TEXT.test(value)
+  ID_PATTERN.test(value)
     ? undefined
     : `${JSON.stringify(value)} is not a valid bundle name: use 1 to 64 lower-case letters, ` +
       'digits, ".", "_" and "-", starting with a letter or digit',
@@ -152,21 +134,13 @@ export const IdentitySchema = z
 // ---------------------------------------------------------------------------------------------
 // Cross-field rules
 
-type Path = readonly (string | number)[];
-
-/** A problem checkScopingRules found; `exprOffset` points inside a condition's text. */
+/** A problem checkScopingRules found; `exprPosition` points inside a condition's text. */
 export interface ScopingIssue {
-  readonly path: Path;
+  readonly path: DocPath;
   readonly at: 'key' | 'value';
   readonly message: string;
   /** 1-based line and column inside the `expr` text, for errors of a condition. */
   readonly exprPosition?: { readonly line: number; readonly column: number };
-}
-
-type Raw = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -201,24 +175,24 @@ export function checkScopingRules(raw: unknown): ScopingIssue[] {
     }
   }
 
-  const checkAccess = (access: unknown, path: Path): void => {
+  const checkAccess = (access: unknown, path: DocPath): void => {
     if (!isRecord(access)) return;
     if ('users' in access && !hasUser) {
       issues.push({
         path: [...path, 'users'],
         at: 'key',
-        message: `${label(path)}.users needs identity.user (where mcp-gate reads who the user is)`,
+        message: `${pathLabel(path)}.users needs identity.user (where mcp-gate reads who the user is)`,
       });
     }
     if ('groups' in access && !hasGroups) {
       issues.push({
         path: [...path, 'groups'],
         at: 'key',
-        message: `${label(path)}.groups needs identity.groups (where mcp-gate reads the groups)`,
+        message: `${pathLabel(path)}.groups needs identity.groups (where mcp-gate reads the groups)`,
       });
     }
   };
-  const checkConditions = (conditions: unknown, path: Path): void => {
+  const checkConditions = (conditions: unknown, path: DocPath): void => {
     if (!Array.isArray(conditions)) return;
     conditions.forEach((condition, index) => {
       if (!isRecord(condition) || typeof condition['expr'] !== 'string') return;
@@ -227,13 +201,13 @@ export function checkScopingRules(raw: unknown): ScopingIssue[] {
         issues.push({
           path: [...path, index, 'expr'],
           at: 'value',
-          message: `${label([...path, index, 'expr'])}: ${problem.message}`,
+          message: `${pathLabel([...path, index, 'expr'])}: ${problem.message}`,
           exprPosition: { line: problem.line, column: problem.column },
         });
       }
     });
   };
-  const checkRules = (rules: unknown, path: Path): void => {
+  const checkRules = (rules: unknown, path: DocPath): void => {
     if (!Array.isArray(rules)) return;
     rules.forEach((rule, index) => {
       if (!isRecord(rule)) return;
@@ -263,7 +237,7 @@ export function checkScopingRules(raw: unknown): ScopingIssue[] {
           issues.push({
             path: [...at, key],
             at: 'key',
-            message: `${label([...at, key])}: only allowed with transport: http (a stdio server never crosses the proxy)`,
+            message: `${pathLabel([...at, key])}: only allowed with transport: http (a stdio server never crosses the proxy)`,
           });
         }
       }
@@ -281,13 +255,13 @@ export function checkScopingRules(raw: unknown): ScopingIssue[] {
           issues.push({
             path: [...at, 'uses', position],
             at: 'value',
-            message: `${label([...at, 'uses', position])}: no bundle named ${JSON.stringify(name)} under bundles`,
+            message: `${pathLabel([...at, 'uses', position])}: no bundle named ${JSON.stringify(name)} under bundles`,
           });
         } else if (seen.has(name)) {
           issues.push({
             path: [...at, 'uses', position],
             at: 'value',
-            message: `${label([...at, 'uses', position])}: bundle ${JSON.stringify(name)} is used twice`,
+            message: `${pathLabel([...at, 'uses', position])}: bundle ${JSON.stringify(name)} is used twice`,
           });
         }
         seen.add(name);
@@ -295,14 +269,4 @@ export function checkScopingRules(raw: unknown): ScopingIssue[] {
     }
   });
   return issues;
-}
-
-/** `approved[0].access`, a path as messages show it. */
-function label(path: Path): string {
-  let text = '';
-  for (const part of path) {
-    if (typeof part === 'number') text += `[${part}]`;
-    else text += text === '' ? part : `.${part}`;
-  }
-  return text;
 }

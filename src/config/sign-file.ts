@@ -13,11 +13,10 @@
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Pair, YAMLMap } from 'yaml';
 import { AppError, ConfigError } from '../errors.js';
-import { isRecord } from './allowlist-schema.js';
-import { parseYamlSource } from './load-allowlist.js';
-import type { YamlSource } from './load-allowlist.js';
 import { insertionAfter } from './stamp-file.js';
 import type { Edit } from './stamp-file.js';
+import { isRecord, parseYamlSource } from './yaml-source.js';
+import type { YamlSource } from './yaml-source.js';
 
 const SIGNATURES_KEY = 'signatures';
 

@@ -17,8 +17,8 @@ import { isMap, isScalar, isSeq } from 'yaml';
 import type { Pair, YAMLMap, YAMLSeq } from 'yaml';
 import { AppError, ConfigError } from '../errors.js';
 import { AllowlistEntrySchema } from './allowlist-schema.js';
-import { documentStampContext, parseYamlSource, positionOf } from './load-allowlist.js';
-import { computeReviewSha256 } from './review-stamp.js';
+import { computeReviewSha256, documentStampContext } from './review-stamp.js';
+import { isRecord, parseYamlSource, positionOf } from './yaml-source.js';
 
 /** What stampAllowlistText did. */
 export interface StampResult {
@@ -116,10 +116,6 @@ export function stampAllowlistText(text: string, options: StampOptions = {}): St
   }
   verifyOnlyStampsChanged(value, result, hashes);
   return { text: result, stamped, unchanged };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function cannotEdit(id: string, why: string): AppError {

@@ -19,7 +19,7 @@ import {
   placeholderReviewLines,
   yamlScalar,
 } from '../config/draft-entry.js';
-import { PLACEHOLDER_PREFIX } from '../config/allowlist-schema.js';
+import { PLACEHOLDER_PREFIX } from '../config/field-schemas.js';
 import type { Finding } from './findings.js';
 import type { ToolSummary } from './mcp-handshake.js';
 import { isSkipped } from './result.js';

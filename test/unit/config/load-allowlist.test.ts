@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateAllowlist } from '../../../bench/allowlist-gen.js';
 import { githubAllowlist } from '../../helpers/github-allowlist.js';
 import { loadAllowlistFile, parseAllowlist } from '../../../src/config/load-allowlist.js';
-import type { Issue, ParseAllowlistResult } from '../../../src/config/load-allowlist.js';
+import type { Issue } from '../../../src/config/config-issues.js';
+import type { ParseAllowlistResult } from '../../../src/config/load-allowlist.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/allowlists');
 const NOW = new Date('2026-11-21T12:00:00Z');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { Issue } from '../../../src/config/load-allowlist.js';
+import type { Issue } from '../../../src/config/config-issues.js';
 import {
   loadKnownHostsFile,
   looksLikeKnownHosts,

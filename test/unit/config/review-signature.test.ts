@@ -6,7 +6,7 @@
 import { verify } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { validateAllowlist } from '../../../src/config/load-allowlist.js';
-import type { Issue } from '../../../src/config/load-allowlist.js';
+import type { Issue } from '../../../src/config/config-issues.js';
 import { parseReviewers } from '../../../src/config/load-reviewers.js';
 import { reviewSignatureMessage, SIGNATURE_DOMAIN } from '../../../src/config/review-signature.js';
 import type { ReviewerKeys } from '../../../src/config/review-signature.js';
