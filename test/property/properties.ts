@@ -184,10 +184,12 @@ const allowNamesEntry: PropertyDefinition<FuzzCase> = {
     if (d.dryRun) {
       const mode = d.entry?.mode ?? policy.mode;
       if (mode !== 'dry-run') fail(`dry-run allow under mode ${mode}`);
-      if (!DENY_REASONS.includes(d.reason as never)) fail(`dry-run allow with reason ${d.reason}`);
+      if (!DENY_REASONS.includes(d.reason)) fail(`dry-run allow with reason ${d.reason}`);
       return 'asserted';
     }
-    if (d.reason === 'approved') {
+    // Read as a plain string: the check holds whatever the types say.
+    const reason: string = d.reason;
+    if (reason === 'approved') {
       const id = d.entry?.id;
       if (id === undefined) fail('approved without an entry');
       if (serverHeader?.header.value !== id) fail(`x-mcp-gate-server is not ${id}`);
@@ -198,16 +200,16 @@ const allowNamesEntry: PropertyDefinition<FuzzCase> = {
       if (c.intent.kind === 'unmatched' && c.request.method !== 'CONNECT') {
         fail(`approved by ${id} although no entry matches: ${describe(evaluate(c))}`);
       }
-    } else if (d.reason === 'not_mcp') {
+    } else if (reason === 'not_mcp') {
       if (d.isMcp || d.entry !== undefined) fail('not_mcp but MCP or with an entry');
       if (response.dynamic_metadata !== undefined) fail('not_mcp allow carries decision metadata');
-    } else if (d.reason === 'default_allow') {
+    } else if (reason === 'default_allow') {
       if (policy.defaultAction !== 'allow') fail('default_allow under default_action deny');
       if (d.entry !== undefined) fail('default_allow with an entry');
-    } else if (d.reason === 'unknown_host') {
+    } else if (reason === 'unknown_host') {
       if (c.request.method !== 'CONNECT') fail(`unknown_host on a ${c.request.method}`);
     } else {
-      fail(`allow with reason ${d.reason}`);
+      fail(`allow with reason ${reason}`);
     }
     return 'asserted';
   },
