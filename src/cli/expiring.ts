@@ -19,7 +19,7 @@ import { validateAllowlist } from '../config/load-allowlist.js';
 import { locate, parseYamlSource, positionOf } from '../config/yaml-source.js';
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
-import { formatIssue } from './validate.js';
+import { formatIssue } from '../config/config-issues.js';
 
 /** `mcp-gate expiring --help`. */
 export const EXPIRING_USAGE = `usage: mcp-gate expiring FILE... [--within 30d] [--json] [--now ISO-DATE]

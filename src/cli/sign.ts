@@ -22,7 +22,7 @@ import { formatSshPublicKey, parsePrivateKey, samePublicKey } from '../config/ss
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
 import { replaceFileAtomically } from './stamp.js';
-import { formatIssue } from './validate.js';
+import { formatIssue } from '../config/config-issues.js';
 
 /** `mcp-gate sign --help`. */
 export const SIGN_USAGE = `usage: mcp-gate sign FILE --id ID --key KEY [--as NAME] [--reviewers FILE]

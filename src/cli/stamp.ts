@@ -16,7 +16,7 @@ import { AppError } from '../errors.js';
 import { prepareFile } from '../fs/atomic-file.js';
 import { parseCommandArgs } from './args.js';
 import type { CliIo } from './io.js';
-import { formatIssue } from './validate.js';
+import { formatIssue } from '../config/config-issues.js';
 
 /** `mcp-gate stamp --help`. */
 export const STAMP_USAGE = `usage: mcp-gate stamp FILE [--id ID]

@@ -17,6 +17,7 @@
  * - exit status: 0 every file valid (warnings allowed), 1 one invalid or unreadable, 2 usage error.
  */
 import { readConfigFile } from '../config/config-file.js';
+import { formatIssue } from '../config/config-issues.js';
 import type { Issue } from '../config/config-issues.js';
 import { parseAllowlist } from '../config/load-allowlist.js';
 import { looksLikeKnownHosts, parseKnownHosts } from '../config/load-known-hosts.js';
@@ -168,12 +169,6 @@ function parseCommand(args: string[], io: ValidateIo): ValidateCommand | number 
     strict: values.strict === true,
     reviewersPath: values.reviewers,
   };
-}
-
-/** `FILE:LINE:COL message`, or `FILE:LINE:COL warning: message`. */
-export function formatIssue(file: string, issue: Issue, severity: 'error' | 'warning'): string {
-  const prefix = severity === 'warning' ? 'warning: ' : '';
-  return `${file}:${String(issue.line)}:${String(issue.col)} ${prefix}${issue.message}`;
 }
 
 function report(

@@ -24,9 +24,17 @@ export function pathLabel(path: DocPath): string {
   return label;
 }
 
-/** `FILE:LINE:COL message`, the format of `mcp-gate validate`. */
-export function formatIssue(file: string, issue: Issue): string {
-  return `${file}:${issue.line}:${issue.col} ${issue.message}`;
+/**
+ * `FILE:LINE:COL message`, the format of `mcp-gate validate` and of reload errors; a warning
+ * printed beside errors (validate) says so with `warning: ` before the message.
+ */
+export function formatIssue(
+  file: string,
+  issue: Issue,
+  severity: 'error' | 'warning' = 'error',
+): string {
+  const prefix = severity === 'warning' ? 'warning: ' : '';
+  return `${file}:${issue.line}:${issue.col} ${prefix}${issue.message}`;
 }
 
 /** Sorts by position, then message, so output is stable. */
