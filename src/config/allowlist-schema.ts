@@ -24,13 +24,14 @@ import {
   DENY_TEXT_PLACEHOLDERS,
 } from '../core/policy/deny-texts.js';
 import { checkGlob } from '../core/policy/glob.js';
-import { parseEntryUrl, parseHostPattern, utcDayStartMs } from '../core/policy/compile.js';
+import { utcDayStartMs } from '../core/policy/approval-date.js';
+import { parseEntryUrl } from '../core/policy/entry-url.js';
 import {
-  DENY_REASONS,
-  DENY_STYLES,
   hostPatternMatches,
   hostPatternToString,
-} from '../core/policy/policy.js';
+  parseHostPattern,
+} from '../core/policy/host-pattern.js';
+import { DENY_REASONS, DENY_STYLES } from '../core/policy/policy.js';
 import type { DenyReason } from '../core/policy/policy.js';
 import {
   AccessSchema,

@@ -29,12 +29,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from 'yaml';
 import type { CST, Document, Node as YamlNode } from 'yaml';
 import type * as z from 'zod';
-import {
-  compileEntry,
-  createPolicyBuilder,
-  expiresAtMs,
-  toPolicyHeader,
-} from '../core/policy/compile.js';
+import { expiresAtMs } from '../core/policy/approval-date.js';
+import { compileEntry, createPolicyBuilder, toPolicyHeader } from '../core/policy/compile.js';
 import type { CompiledEntry, CompiledPolicy } from '../core/policy/policy.js';
 import {
   AllowlistEntrySchema,

@@ -18,7 +18,7 @@
  * Pure: no I/O, no clock.
  */
 import { compileGlobSet } from '../core/policy/glob.js';
-import { utcDayStartMs } from '../core/policy/compile.js';
+import { utcDayStartMs } from '../core/policy/approval-date.js';
 import {
   AllowlistEntrySchema,
   entryFieldReader,
