@@ -17,7 +17,7 @@ import { isIP } from 'node:net';
 
 import * as x509 from '@peculiar/x509';
 
-import { parseHostPattern } from '../core/policy/compile.js';
+import { parseHostPattern } from '../core/policy/host-pattern.js';
 import { AppError } from '../errors.js';
 
 // The library signs through whatever provider is set; node's WebCrypto is the one we ship with.

@@ -27,7 +27,7 @@ import {
   yamlScalar,
 } from '../config/draft-entry.js';
 import { normaliseAuthority } from '../core/normalise.js';
-import { parseEntryUrl } from '../core/policy/compile.js';
+import { parseEntryUrl } from '../core/policy/entry-url.js';
 import { attemptFromAudit } from '../discovery/attempt.js';
 import { DISCOVERY_FORMAT, DiscoveryTable } from '../discovery/table.js';
 import type { DiscoveryRowJson } from '../discovery/table.js';

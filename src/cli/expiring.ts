@@ -13,7 +13,7 @@
  *   `{days, expires_on, id, review_ticket, reviewed_by, cosigned_by?, file, line}`.
  * - Exit status: 0 listed (whether or not anything expires), 1 a file invalid, 2 usage error.
  */
-import { utcDayStartMs } from '../core/policy/compile.js';
+import { DAY_MS, utcDayStartMs } from '../core/policy/approval-date.js';
 import { readConfigFile } from '../config/config-file.js';
 import { validateAllowlist } from '../config/load-allowlist.js';
 import { locate, parseYamlSource, positionOf } from '../config/yaml-source.js';
@@ -45,8 +45,6 @@ export interface ExpiringApproval {
   readonly file: string;
   readonly line: number;
 }
-
-const DAY_MS = 86_400_000;
 
 /** Days in a `--within` value: `14d`, `2w`. */
 export function parseWindowDays(text: string): number | undefined {

@@ -11,8 +11,12 @@
  * object's refinements as soon as any field in it fails).
  * Pure: no I/O.
  */
-import { parseEntryUrl, parseHostPattern } from '../core/policy/compile.js';
-import { hostPatternMatches, hostPatternToString } from '../core/policy/policy.js';
+import { parseEntryUrl } from '../core/policy/entry-url.js';
+import {
+  hostPatternMatches,
+  hostPatternToString,
+  parseHostPattern,
+} from '../core/policy/host-pattern.js';
 import { AllowlistEntrySchema } from './allowlist-schema.js';
 import type { AllowlistEntry, AllowlistEntryKey } from './allowlist-schema.js';
 import type { DocPath } from './config-issues.js';

@@ -5,7 +5,7 @@
  * by the caller. They never block a load; validate --strict makes them errors.
  * Pure: the clock comes in as `now`.
  */
-import { expiresAtMs } from '../core/policy/compile.js';
+import { DAY_MS, expiresAtMs } from '../core/policy/approval-date.js';
 import { AllowlistEntrySchema } from './allowlist-schema.js';
 import { DateSchema, ReviewSha256Schema } from './field-schemas.js';
 import type { DocPath, Issue } from './config-issues.js';
@@ -15,7 +15,6 @@ import { isRecord } from './yaml-source.js';
 
 /** Warn about approvals that expire within this many days. */
 export const EXPIRY_WARNING_DAYS = 30;
-const DAY_MS = 86_400_000;
 
 /** A warning about the value at `path`, placed in the file. */
 export type PlaceWarning = (path: DocPath, message: string) => Issue;

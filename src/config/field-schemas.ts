@@ -14,7 +14,9 @@ import {
   DENY_TEXT_PLACEHOLDERS,
 } from '../core/policy/deny-texts.js';
 import { checkGlob } from '../core/policy/glob.js';
-import { parseEntryUrl, parseHostPattern, utcDayStartMs } from '../core/policy/compile.js';
+import { utcDayStartMs } from '../core/policy/approval-date.js';
+import { parseEntryUrl } from '../core/policy/entry-url.js';
+import { parseHostPattern } from '../core/policy/host-pattern.js';
 
 /** A string field checked by `check`, which returns a problem description or undefined. */
 export function checkedString(check: (value: string) => string | undefined): z.ZodString {

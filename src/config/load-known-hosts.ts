@@ -13,9 +13,14 @@
  * pure and never throws; loadKnownHostsFile adds the file read.
  */
 import * as z from 'zod';
-import { HostIndex, parseHostPattern } from '../core/policy/compile.js';
-import { hostPatternMatches, hostPatternToString } from '../core/policy/policy.js';
-import type { HostPattern, KnownHosts } from '../core/policy/policy.js';
+import { HostIndex } from '../core/policy/host-index.js';
+import {
+  hostPatternMatches,
+  hostPatternToString,
+  parseHostPattern,
+} from '../core/policy/host-pattern.js';
+import type { HostPattern } from '../core/policy/host-pattern.js';
+import type { KnownHosts } from '../core/policy/policy.js';
 import { HostPatternSchema } from './field-schemas.js';
 import { looksLikeFileOf, readConfigFile, sha256OfText } from './config-file.js';
 import { sortIssues } from './config-issues.js';

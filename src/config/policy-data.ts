@@ -15,7 +15,8 @@
 import type { PolicySnapshot } from '../core/pipeline.js';
 import { createPolicyBuilder, toPolicyHeader } from '../core/policy/compile.js';
 import type { PolicyHeader } from '../core/policy/compile.js';
-import type { CompiledEntry, HostPattern } from '../core/policy/policy.js';
+import type { HostPattern } from '../core/policy/host-pattern.js';
+import type { CompiledEntry } from '../core/policy/policy.js';
 import { CONDITION_ENGINE } from './condition-engine.js';
 import { policyTextHash } from './content-hash.js';
 import { readConfigFile } from './config-file.js';

@@ -18,13 +18,11 @@
  * Pure: no I/O, no clock.
  */
 import { compileGlobSet } from '../core/policy/glob.js';
-import { utcDayStartMs } from '../core/policy/compile.js';
+import { DAY_MS, utcDayStartMs } from '../core/policy/approval-date.js';
 import { entryFieldReader } from './allowlist-rules.js';
 import type { RuleIssue, RuleOptions, RuleReport } from './allowlist-rules.js';
 import { AllowlistEntrySchema, GovernanceSchema, MAX_EXCEPTION_DAYS } from './allowlist-schema.js';
 import { isRecord } from './yaml-source.js';
-
-const DAY_MS = 86_400_000;
 
 /** Options of checkReviewRules. */
 export interface ReviewRuleOptions extends RuleOptions {

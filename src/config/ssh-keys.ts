@@ -13,7 +13,7 @@
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import type { Parsed } from '../core/policy/compile.js';
+import type { Parsed } from '../core/parsed.js';
 
 const ED25519 = 'ssh-ed25519';
 const ED25519_KEY_BYTES = 32;

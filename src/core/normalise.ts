@@ -47,6 +47,15 @@ const DOTTED_QUAD =
 const PORT = /^\d{1,16}$/;
 
 /**
+ * Whether `host` is an IPv4 address in the only spelling we accept (DOTTED_QUAD). Allowlist host
+ * patterns (policy/host-pattern.ts) hold addresses to the same spelling, so a pattern can only
+ * name an address a request host can be normalised to.
+ */
+export function isDottedQuad(host: string): boolean {
+  return DOTTED_QUAD.test(host);
+}
+
+/**
  * Splits and normalises an HTTP authority (`:authority` / `Host`): lower-cases it, splits off the
  * port, strips one trailing dot, converts an IDN to ASCII, and validates the result.
  *

@@ -10,7 +10,7 @@
  * tool named `*` would otherwise approve every tool; such names are listed, never allowed. Pure.
  */
 import { checkGlob } from '../core/policy/glob.js';
-import { parseEntryUrl } from '../core/policy/compile.js';
+import { parseEntryUrl } from '../core/policy/entry-url.js';
 import {
   commentSafe,
   commentSafeText,

@@ -50,7 +50,7 @@ describe('the import graph of src/', () => {
 
   test('is read from every file: the core and its edges are in it', () => {
     expect(graph.edges.get('core/policy/compile.ts')).toContain('core/policy/policy-input.ts');
-    expect(graph.edges.get('config/field-schemas.ts')).toContain('core/policy/compile.ts');
+    expect(graph.edges.get('config/policy-data.ts')).toContain('core/policy/compile.ts');
   });
 });
 

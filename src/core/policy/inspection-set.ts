@@ -10,7 +10,7 @@
  * `inspection: host_only` (a reviewed, stamp-covered choice) is enforced on the host alone and
  * stays out of the set.
  */
-import { hostPatternToString } from './policy.js';
+import { hostPatternToString } from './host-pattern.js';
 import type { CompiledEntry, CompiledPolicy } from './policy.js';
 
 /** TLS's port, where a tunnel to an entry without a port in its url ends. */

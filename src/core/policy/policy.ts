@@ -6,6 +6,7 @@
 import type { AccessMatcher, AccessRule } from './access.js';
 import type { ConditionEngine, ConditionProgram, ConditionSource } from './condition.js';
 import type { GlobMatcher } from './glob.js';
+import type { HostPattern } from './host-pattern.js';
 import type { IdentityConfig } from './identity.js';
 
 export const DENY_REASONS = [
@@ -64,22 +65,6 @@ export const DENY_STYLES = [
   'jsonrpc_error',
 ] as const;
 export type DenyStyle = (typeof DENY_STYLES)[number];
-
-/** A host pattern: an exact name, or `*.suffix` for any depth of subdomain (never the apex). */
-export type HostPattern =
-  | { readonly kind: 'exact'; readonly host: string }
-  | { readonly kind: 'wildcard'; readonly suffix: string /* ".example.com" */ };
-
-/** The pattern as written in the allowlist (`api.example.com`, `*.example.com`). */
-export function hostPatternToString(pattern: HostPattern): string {
-  return pattern.kind === 'exact' ? pattern.host : `*${pattern.suffix}`;
-}
-
-/** Whether a concrete, normalised host matches the pattern (`*.a.b` never matches `a.b`). */
-export function hostPatternMatches(pattern: HostPattern, host: string): boolean {
-  if (pattern.kind === 'exact') return host === pattern.host;
-  return host.length > pattern.suffix.length && host.endsWith(pattern.suffix);
-}
 
 /**
  * A per-tool rule (`tools.rules`, or a bundle's `rules`): more requirements for the tools its
