@@ -5,8 +5,8 @@
  * Values we echo come from the request (host, tool), so they are made safe to show: control
  * characters (CR/LF above all) are escaped, length is capped, and the strings that make MCP
  * clients misbehave ("404", "405", "Unauthorized", "Not Found": transport fallback or an OAuth
- * sign-in, docs/mcp-traffic.md §7.3) are broken with a zero-width space. In the review link's
- * query the same strings are prevented by percent-encoding (see encodeQueryValue).
+ * sign-in, docs/wire/mcp.md, Answers to avoid) are broken with a zero-width space. In the review
+ * link's query the same strings are prevented by percent-encoding (see encodeQueryValue).
  */
 import type { DenyReason } from './policy/policy.js';
 

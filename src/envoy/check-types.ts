@@ -14,7 +14,8 @@
  *   `fromObject`) accepts: enum fields take a name or a number, and the `http_response` oneof is
  *   enforced by the type so that only one member can be set.
  * - Only the fields declared in proto/ exist; their numbers are Envoy's (see
- *   proto/envoy/service/auth/v3/*.proto and docs/envoy-ext-authz.md sections 1.1 and 3).
+ *   proto/envoy/service/auth/v3/*.proto, and docs/wire/envoy-ext-authz.md, CheckRequest and
+ *   CheckResponse).
  */
 
 /** `google.protobuf.Timestamp` as decoded: `seconds` is an int64 decimal string. */
@@ -174,7 +175,8 @@ export interface HeaderValueOption {
   readonly header: { readonly key: string; readonly value: string };
   /**
    * `google.protobuf.BoolValue`. Always set it: when it is unset, Envoy versions disagree on
-   * whether `append_action`'s default appends or overwrites (fact sheet section 3.3).
+   * whether `append_action`'s default appends or overwrites (docs/wire/envoy-ext-authz.md,
+   * ok_response).
    */
   readonly append?: { readonly value: boolean };
   readonly append_action?: HeaderAppendAction;

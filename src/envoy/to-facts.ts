@@ -6,10 +6,11 @@
  * - Pure and total: never throws, whatever the shape of the input. Every field is read through
  *   a type guard, so a missing, null or wrongly typed field reads as absent; missing attributes
  *   give empty facts (host `""`, which matches no allowlist entry).
- * - Only what Envoy itself sets is trusted for routing facts (docs/envoy-ext-authz.md 1.2–1.5):
- *   the host comes from `request.http.host` or the `:authority` pseudo-header, never from a
- *   `host` or `x-forwarded-host` header (a client can write those; Envoy's HTTP/1 codec turns the
- *   real `Host` into `:authority`, so a `host` key can only be a forgery or a different proxy).
+ * - Only what Envoy itself sets is trusted for routing facts (docs/wire/envoy-ext-authz.md,
+ *   Trusted and forgeable fields): the host comes from `request.http.host` or the `:authority`
+ *   pseudo-header, never from a `host` or `x-forwarded-host` header (a client can write those;
+ *   Envoy's HTTP/1 codec turns the real `Host` into `:authority`, so a `host` key can only be a
+ *   forgery or a different proxy).
  *   `bodyTruncated` reads `x-envoy-auth-partial-body`, which Envoy strips from client requests.
  * - Headers come from the `headers` map, or from `header_map` when Envoy runs with
  *   `encode_raw_headers` and leaves the map empty. Names are lower-cased and repeats joined

@@ -1,6 +1,7 @@
 /**
  * Decision → CheckResponse (envoy.service.auth.v3), shaped for what Envoy honours and what the
- * person's MCP client shows (docs/envoy-ext-authz.md §3, docs/mcp-traffic.md §7).
+ * person's MCP client shows (docs/wire/envoy-ext-authz.md, CheckResponse; docs/wire/mcp.md,
+ * Denials).
  *
  * - Deny: `status.code` PERMISSION_DENIED and a `denied_response`; Envoy sends its status, headers
  *   and body as a local reply. Server-level denials are HTTP 403 `text/plain` (the sentence reaches
@@ -12,7 +13,8 @@
  *   upstream and strips client-sent `x-mcp-gate-*` headers. Non-MCP traffic passes untouched
  *   except that forged `x-mcp-gate-*` headers are still stripped.
  * - Every header we set carries `append: false`: newer Envoy treats an unset `append` as "add
- *   another line" (Trap T9), older Envoy as "overwrite"; explicit false means overwrite in both.
+ *   another line", older Envoy as "overwrite"; explicit false means overwrite in both
+ *   (docs/wire/envoy-ext-authz.md, ok_response).
  * - Query-parameter mutations are never sent (they crash Envoy on CONNECT before 1.39.1).
  */
 import { isServiceFault, serviceFaultDecision } from '../core/decision.js';

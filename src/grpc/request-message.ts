@@ -1,8 +1,8 @@
 /**
  * The one request message of a unary or server-streaming call, out of the request body's
- * length-prefixed gRPC frames (PROTOCOL-HTTP2.md): a compressed-flag byte (0 or 1), a 4-byte
- * big-endian length, the message. Exactly one frame is allowed; a compressed one is inflated
- * with the request's `grpc-encoding` (gzip or deflate), never beyond the receive limit.
+ * length-prefixed gRPC frames (docs/wire/grpc.md, Message framing): a compressed-flag byte (0 or
+ * 1), a 4-byte big-endian length, the message. Exactly one frame is allowed; a compressed one is
+ * inflated with the request's `grpc-encoding` (gzip or deflate), never beyond the receive limit.
  *
  * The status codes for a missing or second message follow grpc-js, which served these calls
  * before and whose behaviour clients may have come to expect.

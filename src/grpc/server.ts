@@ -8,7 +8,7 @@
  * as our whole inspection and policy; a bare node:http2 responder answers twice as many calls
  * per second (docs/performance.md). grpc-js stays our client in tests and tools.
  *
- * Protocol (PROTOCOL-HTTP2.md), with grpc-js's status codes where the spec leaves a choice:
+ * Protocol (docs/wire/grpc.md), with grpc-js's status codes where the spec leaves a choice:
  * - POST only (405 otherwise); a content-type not starting with `application/grpc` gets HTTP 415;
  *   an unknown path UNIMPLEMENTED; a malformed `grpc-timeout` INTERNAL.
  * - Exactly one request message (request-message.ts), at most `maxReceiveMessageBytes`;

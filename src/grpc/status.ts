@@ -1,6 +1,6 @@
 /**
- * The gRPC status codes this server sends (grpc/doc/statuscodes.md) and the encoding of the
- * `grpc-message` trailer.
+ * The gRPC status codes this server sends and the encoding of the `grpc-message` trailer
+ * (docs/wire/grpc.md, Status codes we send; Responses and trailers).
  */
 export const GrpcStatus = {
   OK: 0,

@@ -1,7 +1,7 @@
 /**
- * The `grpc-timeout` request header (PROTOCOL-HTTP2.md): at most 8 ASCII digits and one unit,
- * H (hours), M (minutes), S, m (ms), u (µs) or n (ns). Envoy sends it from the ext_authz
- * `timeout` (e.g. `200m`).
+ * The `grpc-timeout` request header (docs/wire/grpc.md, grpc-timeout): at most 8 ASCII digits
+ * and one unit, H (hours), M (minutes), S, m (ms), u (µs) or n (ns). Envoy sends it from the
+ * ext_authz `timeout` (e.g. `200m`).
  */
 const UNIT_MS: Readonly<Record<string, number>> = {
   H: 3_600_000,

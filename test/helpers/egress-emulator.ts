@@ -5,14 +5,15 @@
  * ext_authz filter, CheckRequest building and router, so every Check here is what that emulator
  * would send, and is decoded from Envoy's own protos.
  *
- * What it models, each as the rendered resources say (and /work/shared/docs/envoy-ext-authz.md):
+ * What it models, each as the rendered resources say (and docs/wire/envoy-ext-authz.md):
  * - The explicit-proxy route table (rds.yaml): a CONNECT whose authority is a virtual host of an
  *   intercepted `host:port` (a `connect_matcher` route with ext_authz disabled, to an internal
  *   listener's cluster) gets no Check and `200`, and its bytes go to that interception listener.
- *   Every other CONNECT gets a headers-only Check as Envoy builds it (§1.7: method CONNECT,
- *   `:authority` `host:port`, no `:path`, `:scheme` http, no body since buffering is disabled on
- *   that route); a denial is the local reply on the CONNECT (then the connection closes), an
- *   allow is `200` and a raw TCP tunnel to the resolved host. Plain absolute-form `http://`
+ *   Every other CONNECT gets a headers-only Check as Envoy builds it (its "CONNECT and
+ *   absolute-form requests": method CONNECT, `:authority` `host:port`, no `:path`, `:scheme`
+ *   http, no body since buffering is disabled on that route); a denial is the local reply on the
+ *   CONNECT (then the connection closes), an allow is `200` and a raw TCP tunnel to the resolved
+ *   host. Plain absolute-form `http://`
  *   requests are checked with their body and forwarded, as envoy-emulator.ts does.
  * - The interception listener (lds.yaml): the filter chain is chosen by SNI from
  *   `filter_chain_match.server_names` (exact, then `*.` suffixes, longest first); no chain

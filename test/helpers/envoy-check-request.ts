@@ -1,7 +1,7 @@
 /**
  * Builds CheckRequests the way Envoy's HTTP ext_authz filter does (gRPC client, v3), following
- * the checklist in docs/envoy-ext-authz.md section 1.9, and returns them in the shape grpc-js
- * hands to our Check handler (check-types.ts: keepCase, int64 as strings, Buffers, oneof
+ * docs/wire/envoy-ext-authz.md (CheckRequest to Request body), and returns them in the shape
+ * grpc-js hands to our Check handler (check-types.ts: keepCase, int64 as strings, Buffers, oneof
  * discriminators, zero values omitted).
  *
  * What it models:

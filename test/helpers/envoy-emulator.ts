@@ -2,23 +2,24 @@
  * Envoy emulator: an HTTP/1.1 proxy that behaves like Envoy's ext_authz HTTP filter in front of
  * one upstream, for end-to-end tests with real MCP SDK clients where no Envoy binary exists.
  *
- * What it models (see /work/shared/docs/envoy-ext-authz.md):
- * - §1.3/§1.7 the HCM and HTTP/1 codec: origin-form and absolute-form targets become `:authority`,
- *   `:path` (query kept), `:method`, `:scheme`; `host` disappears into `:authority`; hop-by-hop
- *   headers are removed; `x-forwarded-proto` is set and `x-request-id` (UUID4) generated when
- *   missing.
- * - §1.2/§1.3/§1.4/§1.5 the CheckRequest: lower-case keys, duplicates joined with a bare ",",
- *   UTF-8 sanitising ('!' per bad byte, as `MessageUtil::sanitizeUtf8String`), the client's
- *   `x-envoy-auth-partial-body` dropped, `with_request_body` buffering (`raw_body` or `body`,
- *   `x-envoy-auth-partial-body: true|false` only when a body exists, 413 without a check when
- *   the body is too large and partial messages are off), `size` = bytes received at check time,
- *   `id` a random uint64, `time` the stream start, socket `source`/`destination`, empty
- *   `context_extensions`/`metadata_context`/`route_metadata_context`, `encode_raw_headers`
- *   (`header_map` of raw bytes instead of `headers`).
- * - §3 the CheckResponse: non-OK status → local reply with `denied_response` (403 when unset, a
- *   body without content-type gets `text/plain`); OK → `ok_response.headers` (append true:
- *   comma-join, false: overwrite, unset: `append_action`, whose default 0 adds another line as
- *   newer Envoy does), `headers_to_remove` (pseudo-headers and `host` ignored),
+ * What it models (docs/wire/envoy-ext-authz.md; its headings in brackets):
+ * - [Headers], [CONNECT and absolute-form requests] the HCM and HTTP/1 codec: origin-form and
+ *   absolute-form targets become `:authority`, `:path` (query kept), `:method`, `:scheme`; `host`
+ *   disappears into `:authority`; hop-by-hop headers are removed; `x-forwarded-proto` is set and
+ *   `x-request-id` (UUID4) generated when missing.
+ * - [CheckRequest], [Headers], [header_map], [Request body] the CheckRequest: lower-case keys,
+ *   duplicates joined with a bare ",", UTF-8 sanitising ('!' per bad byte, as
+ *   `MessageUtil::sanitizeUtf8String`), the client's `x-envoy-auth-partial-body` dropped,
+ *   `with_request_body` buffering (`raw_body` or `body`, `x-envoy-auth-partial-body: true|false`
+ *   only when a body exists, 413 without a check when the body is too large and partial messages
+ *   are off), `size` = bytes received at check time, `id` a random uint64, `time` the stream
+ *   start, socket `source`/`destination`, empty `context_extensions`/`metadata_context`/
+ *   `route_metadata_context`, `encode_raw_headers` (`header_map` of raw bytes instead of
+ *   `headers`).
+ * - [CheckResponse] the CheckResponse: non-OK status → local reply with `denied_response` (403
+ *   when unset, a body without content-type gets `text/plain`); OK → `ok_response.headers`
+ *   (append true: comma-join, false: overwrite, unset: `append_action`, whose default 0 adds
+ *   another line as newer Envoy does), `headers_to_remove` (pseudo-headers and `host` ignored),
  *   `response_headers_to_add` on the upstream's answer; gRPC error or deadline →
  *   `status_on_error` with an empty body (failure_mode_allow false).
  * The Check call uses Envoy's own protos from @grpc/grpc-js-xds, so every test that goes through
@@ -167,8 +168,9 @@ export interface EnvoyStream {
   readonly source: { address: string; port: number };
   readonly destination: { address: string; port: number };
   /**
-   * Set when Envoy terminated TLS on the downstream connection (§1.2, §1.6): the SNI the client
-   * sent and the first DNS SAN of the certificate Envoy served (`destination.principal`).
+   * Set when Envoy terminated TLS on the downstream connection: the SNI the client sent and the
+   * first DNS SAN of the certificate Envoy served (`destination.principal`); see
+   * docs/wire/envoy-ext-authz.md, CheckRequest.
    */
   readonly tls?: { readonly sni: string; readonly localPrincipal: string } | undefined;
 }
@@ -190,10 +192,11 @@ const HOP_BY_HOP = new Set([
 const PARTIAL_BODY_HEADER = 'x-envoy-auth-partial-body';
 
 /**
- * The HCM/codec step: request target + raw header lines → Envoy's header list (§1.3 rule 7,
- * §1.7). Absolute-form targets replace any Host header; a CONNECT's target is its `:authority`
- * and it has no `:path`. `downstreamScheme` is `https` on a connection where Envoy terminated
- * TLS, which the HCM writes as `:scheme` of origin-form requests.
+ * The HCM/codec step: request target + raw header lines → Envoy's header list
+ * (docs/wire/envoy-ext-authz.md, Headers; CONNECT and absolute-form requests). Absolute-form
+ * targets replace any Host header; a CONNECT's target is its `:authority` and it has no `:path`.
+ * `downstreamScheme` is `https` on a connection where Envoy terminated TLS, which the HCM writes
+ * as `:scheme` of origin-form requests.
  */
 export function toEnvoyHeaders(
   method: string,
@@ -295,13 +298,16 @@ function socketAddress(peer: { address: string; port: number }): Peer {
 export interface BuildOptions {
   readonly withRequestBody: BufferSettings | undefined;
   readonly encodeRawHeaders: boolean;
-  /** ext_authz `include_tls_session`: `tls_session.sni` from the downstream TLS (§1.6). */
+  /** ext_authz `include_tls_session`: `tls_session.sni` from the downstream TLS. */
   readonly includeTlsSession?: boolean | undefined;
   /** Envoy's stream id (`request.http.id`); random uint64 when omitted. */
   readonly streamId?: string | undefined;
 }
 
-/** §1.2–§1.6, §1.9: the CheckRequest object before serialisation. */
+/**
+ * The CheckRequest object before serialisation (docs/wire/envoy-ext-authz.md, CheckRequest to
+ * Request body).
+ */
 export function buildCheckRequest(
   stream: EnvoyStream,
   body: BufferedBody | undefined,
@@ -474,7 +480,7 @@ function headerOptionValue(option: HeaderValueOptionObject): string {
   return header.raw_value?.toString('latin1') ?? '';
 }
 
-/** §3.3 append semantics on a header list (names lower-cased). */
+/** ok_response's append semantics on a header list (names lower-cased). */
 export function applyHeaderOptions(
   list: HeaderEntry[],
   options: readonly HeaderValueOptionObject[],
@@ -510,7 +516,7 @@ export function applyHeaderOptions(
       case 3: // OVERWRITE_IF_EXISTS
         if (exists) overwrite();
         break;
-      default: // APPEND_IF_EXISTS_OR_ADD: another header line (newer Envoy, §3.3)
+      default: // APPEND_IF_EXISTS_OR_ADD: another header line (as newer Envoy does)
         list.push([name, value]);
     }
   }

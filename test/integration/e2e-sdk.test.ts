@@ -746,7 +746,7 @@ describe('unapproved host', () => {
     await client.close();
     // A 403 ends version negotiation: the client does not fall back to initialize (it would
     // after a 200 JSON-RPC error), so exactly one Check happened. The SDK keeps our text in
-    // `data.text` and shows a generic message (docs/mcp-traffic.md §7.1).
+    // `data.text` and shows a generic message (docs/wire/mcp.md, What clients show).
     expect(emulator.requests.map(summarise)).toEqual([
       denied('POST server/discover', 'unapproved', 403),
     ]);

@@ -1,6 +1,6 @@
 /**
- * End to end through TLS interception (issue 10, section 6): a real MCP SDK client with an HTTPS
- * proxy (undici's ProxyAgent: CONNECT, then TLS inside the tunnel) → the egress stand-in doing
+ * End to end through TLS interception (issue 10): a real MCP SDK client with an HTTPS proxy
+ * (undici's ProxyAgent: CONNECT, then TLS inside the tunnel) → the egress stand-in doing
  * what `mcp-gate render-envoy` rendered for this allowlist (test/helpers/egress-emulator.ts) →
  * the real mcp-gate service (ext_authz over gRPC with Envoy's protos) → a real MCP SDK server on
  * HTTPS with a certificate from a separate "public" CA.

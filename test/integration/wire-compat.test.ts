@@ -421,7 +421,8 @@ describe('CheckResponse: we encode, Envoy decodes', () => {
   test('error_response (field 5) is unknown to the grpc-js-xds snapshot of Envoy', () => {
     // Envoy added error_response in 1.37; @grpc/grpc-js-xds 1.14.1 ships older protos. An Envoy
     // built from them skips field 5 like any unknown field, so the response reads as a plain
-    // denial (non-zero status, no http_response) and Envoy answers 403: fact sheet section 3.4.
+    // denial (non-zero status, no http_response) and Envoy answers 403
+    // (docs/wire/envoy-ext-authz.md, error_response).
     const response: CheckResponse = {
       status: { code: 14, message: 'internal_error' },
       error_response: {

@@ -1,5 +1,5 @@
 /**
- * The issue 3 §1 invariants on the pure pipeline, with a fixed seed so CI is reproducible.
+ * The invariants of properties.ts on the pure pipeline, with a fixed seed so CI is reproducible.
  * FUZZ_SEED, FUZZ_RUNS (runs per unit of property weight) and FUZZ_MS (time cap per property)
  * override the defaults; `npm run fuzz -- --minutes N` runs the same properties for longer.
  */

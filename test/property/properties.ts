@@ -1,8 +1,8 @@
 /**
- * The invariants of issue 3 §1, defined once and run by both the CI test
- * (test/property/invariants.test.ts) and the long fuzzer (scripts/fuzz.ts), so the two cannot
- * drift. Each property is a generator plus a check that throws an explanation when the invariant
- * does not hold; `checkProperty(name, input)` replays one input (that is what a pasted
+ * The pipeline's invariants (issue 3; PROPERTIES lists them), defined once and run by both the
+ * CI test (test/property/invariants.test.ts) and the long fuzzer (scripts/fuzz.ts), so the two
+ * cannot drift. Each property is a generator plus a check that throws an explanation when the
+ * invariant does not hold; `checkProperty(name, input)` replays one input (that is what a pasted
  * counterexample calls).
  *
  * Decisions are made on the pure pipeline (the Check handler's path without gRPC), which is fast

@@ -21,7 +21,7 @@
  */
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
-/** Every JSON-RPC method MCP defines, 2024-11-05 to 2026-07-28 (docs/mcp-traffic.md §5). */
+/** Every JSON-RPC method MCP defines, 2024-11-05 to 2026-07-28 (docs/wire/mcp.md, Methods). */
 export const REFERENCE_MCP_METHODS: ReadonlySet<string> = new Set([
   'initialize',
   'server/discover',

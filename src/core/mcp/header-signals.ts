@@ -2,7 +2,7 @@
  * What a request's headers and shape say about MCP, before any body is read: the MCP request
  * headers (`Mcp-Method`/`Mcp-Name` decoded once), the transport the `Accept` header implies,
  * WebSocket openings and OAuth discovery, and the 2026-07-28 rules that tie the headers to the
- * body (docs/mcp-traffic.md §9).
+ * body (docs/wire/mcp.md, Request headers and MCP signals).
  *
  * Pure and total: no I/O, no clock, never throws.
  */
@@ -131,7 +131,8 @@ export type TrustedHeaders =
 /**
  * 2026-07-28 servers must reject requests whose `Mcp-Method`/`Mcp-Name` disagree with the body,
  * so when no body is available those headers may stand in for it. Older or absent revisions
- * give no such guarantee: the spec tells intermediaries not to trust the headers then.
+ * give no such guarantee: the spec tells intermediaries not to trust the headers then
+ * (docs/wire/mcp.md, Request headers).
  */
 export function trustedHeaderMessage(headers: HeaderSignals): TrustedHeaders {
   if (!revisionAtLeast(headers.protocolVersion, HEADER_VALIDATING_REVISION)) {

@@ -4,7 +4,7 @@
  * Pure and total: no I/O, no clock, never throws. Whatever cannot be inspected is reported as
  * an InspectionFailure for the decision to weigh; nothing here allows or denies.
  *
- * A request is MCP when any strong signal holds (docs/mcp-traffic.md §9):
+ * A request is MCP when any strong signal holds (docs/wire/mcp.md, MCP signals):
  * - MCP request headers: `mcp-protocol-version`, `mcp-session-id`, `mcp-method`, `mcp-name`,
  *   `mcp-param-*`;
  * - a JSON-RPC 2.0 body (single message or batch) with a method of any MCP revision; MCP's

@@ -1,6 +1,6 @@
 /**
- * The MCP method names of every protocol revision from 2024-11-05 to 2026-07-28 (the table in
- * docs/mcp-traffic.md §5), and the revision facts the inspector needs.
+ * The MCP method names of every protocol revision from 2024-11-05 to 2026-07-28
+ * (docs/wire/mcp.md, Methods), and the revision facts the inspector needs.
  */
 
 /** Every JSON-RPC method name MCP defines, in any direction, in any revision. */
