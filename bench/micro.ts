@@ -24,6 +24,7 @@ import type { RequestFacts } from '../src/core/facts.js';
 import { toRequestFacts } from '../src/envoy/to-facts.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
+import { startPolicyWorkerFromSources } from '../test/helpers/policy-worker.js';
 import { generateAllowlist } from './allowlist-gen.js';
 import type { Payload } from './payloads.js';
 import { REPO_ROOT } from './servers.js';
@@ -185,6 +186,7 @@ async function reloadTimes(
     metrics: createMetrics(new Registry()),
     now: () => options.today.getTime(),
     watch: false,
+    startWorker: startPolicyWorkerFromSources,
   });
   const reloadMs = new Map<number, number[]>(RELOAD_SIZES.map((size) => [size, []]));
   const stallMs = new Map<number, number[]>(RELOAD_SIZES.map((size) => [size, []]));
