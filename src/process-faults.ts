@@ -1,8 +1,8 @@
 /**
  * What happens to errors nothing else caught: an unhandled promise rejection or an uncaught
- * exception. main.ts installs the process handlers; `serve` points the report at the service
- * logger and metrics once they exist. Until then a report is one JSON line on stderr, in the
- * same shape as the logger's lines, so log pipelines see it either way.
+ * exception. cli/run-as-process.ts installs the process handlers; `serve` points the report at
+ * the service logger and metrics once they exist. Until then a report is one JSON line on
+ * stderr, in the same shape as the logger's lines, so log pipelines see it either way.
  */
 
 export type FaultKind = 'unhandled_rejection' | 'uncaught_exception';

@@ -4,6 +4,7 @@
  * in-process on random ports.
  */
 import type { Registry } from 'prom-client';
+import type { StartPolicyWorker } from './config/policy-loader.js';
 import { PolicyStore } from './config/policy-store.js';
 import type { ServeConfig } from './config/service-config.js';
 import { boundAddress, splitHostPort, unixSocketPath } from './net/listen-address.js';
@@ -42,6 +43,8 @@ export interface ServiceDeps {
   readonly claimSocket?: boolean;
   /** Log lines the log output has dropped so far (log-output.ts), reported at every scrape. */
   readonly droppedLogLines?: () => number;
+  /** How the allowlist reload thread starts (default: the compiled worker; see policy-loader.ts). */
+  readonly startPolicyWorker?: StartPolicyWorker | undefined;
 }
 
 export interface RunningService {
@@ -76,6 +79,7 @@ export async function startService(
     metrics,
     now: deps.now,
     watch: config.reloadWatch,
+    startWorker: deps.startPolicyWorker,
   });
   await store.loadInitial();
   if (config.envoyRender !== undefined) {

@@ -104,6 +104,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       telemetry: workerId === undefined,
       claimSocket: workerId === undefined,
       droppedLogLines: () => output.dropped(),
+      startPolicyWorker: io.startPolicyWorker,
     });
   } catch (err: unknown) {
     process.off('SIGTERM', onTerm);

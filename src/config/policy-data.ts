@@ -22,6 +22,7 @@ import { policyTextHash } from './content-hash.js';
 import { readConfigFile } from './config-file.js';
 import { formatIssue } from './config-issues.js';
 import { validateAllowlist } from './load-allowlist.js';
+import { forEachInSlices } from '../sliced-loop.js';
 import { ICONV_CHARSETS } from '../text/iconv-charsets.js';
 import { EMPTY_KNOWN_HOSTS, toKnownHosts, validateKnownHosts } from './load-known-hosts.js';
 import { parseReviewers } from './load-reviewers.js';
@@ -135,8 +136,8 @@ export async function loadPolicyData(request: PolicyLoadRequest): Promise<Policy
   };
 }
 
-/** Entries added between two yields to the event loop: well under a millisecond of work. */
-const BUILD_SLICE = 200;
+/** Entries added between two yields to the event loop: about a millisecond of work. */
+export const BUILD_SLICE = 200;
 
 /**
  * Builds the snapshot from PolicyData (possibly structured-cloned from a worker, so nothing in
@@ -147,12 +148,9 @@ export async function buildSnapshot(
   limits: PolicySnapshot['limits'],
 ): Promise<PolicySnapshot> {
   const builder = createPolicyBuilder(CONDITION_ENGINE);
-  for (let start = 0; start < data.entries.length; start += BUILD_SLICE) {
-    if (start > 0) await yieldToEventLoop();
-    for (const entry of data.entries.slice(start, start + BUILD_SLICE)) {
-      builder.add(deepFreeze(entry));
-    }
-  }
+  await forEachInSlices(data.entries, BUILD_SLICE, (entry) => {
+    builder.add(deepFreeze(entry));
+  });
   const policy = builder.build(deepFreeze({ ...data.header }));
   const knownHosts =
     data.knownHosts === undefined
@@ -160,10 +158,6 @@ export async function buildSnapshot(
       : toKnownHosts(deepFreeze([...data.knownHosts.patterns]), data.knownHosts.sha256);
   // The core reads other charsets as the upstreams do, through the decoder it is given here.
   return Object.freeze({ policy, knownHosts, limits, charsets: ICONV_CHARSETS });
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Freezes plain data (objects and arrays) all the way down; returns it. */

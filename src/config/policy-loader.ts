@@ -7,8 +7,15 @@
  * throws, exits or does not answer within `timeoutMs` is terminated and its load resolves to a
  * `fault`; the next load starts a fresh thread. A load never rejects, so a fault can only ever be a failed reload, never a
  * crash of the service or a lost policy.
+ *
+ * The service starts the compiled policy-worker.js next to this module, and nothing else. Code
+ * run from the TypeScript sources (tests, the benchmarks) passes its own `startWorker`
+ * (test/helpers/policy-worker.ts boots the `.ts` module through tsx, which Node 20 does not do
+ * in a worker by itself). One that passes none finds no policy-worker.js beside the sources:
+ * every reload is then a fault, logged and counted, and the last good allowlist stays.
  */
 import { Worker } from 'node:worker_threads';
+import type { WorkerOptions } from 'node:worker_threads';
 import type { CompiledEntry } from '../core/policy/policy.js';
 import { loadPolicyData } from './policy-data.js';
 import type { PolicyData, PolicyLoadRequest, PolicyLoadResult } from './policy-data.js';
@@ -38,11 +45,21 @@ export function createInProcessPolicyLoader(): PolicyLoader {
   };
 }
 
+/** Starts the policy worker thread with the loader's options (its heap limit). */
+export type StartPolicyWorker = (options: WorkerOptions) => Worker;
+
+/** The service's worker: the compiled policy-worker.js beside this module. */
+export const startPolicyWorker: StartPolicyWorker = (options) =>
+  new Worker(new URL('./policy-worker.js', import.meta.url), options);
+
 export interface WorkerPolicyLoaderOptions {
   /** How long one load may take, from request to last entry, before the thread is killed. */
   readonly timeoutMs: number;
-  /** The thread's entry module; tests substitute a crashing or hanging one. */
-  readonly entry?: URL;
+  /**
+   * Starts the thread (default startPolicyWorker); tests substitute one that boots the sources,
+   * or a crashing or hanging one.
+   */
+  readonly startWorker?: StartPolicyWorker | undefined;
   /**
    * How long the thread may sit idle after a load before it is ended (default
    * DEFAULT_IDLE_MS). A live thread holds its own V8 heap, about 20 MB of resident memory, for
@@ -56,12 +73,6 @@ export const DEFAULT_IDLE_MS = 10_000;
 /** Worker heap cap: a 10,000-entry allowlist needs well under a tenth of it. */
 const WORKER_HEAP_MB = 512;
 
-/** The worker's module next to this one: `.ts` under vitest or tsx, `.js` in dist/. */
-export function defaultWorkerEntry(): URL {
-  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return new URL(`./policy-worker.${extension}`, import.meta.url);
-}
-
 interface Job {
   readonly id: number;
   readonly worker: Worker;
@@ -73,7 +84,7 @@ interface Job {
 
 /** Runs loadPolicyData in a worker thread. */
 export function createWorkerPolicyLoader(options: WorkerPolicyLoaderOptions): PolicyLoader {
-  const entry = options.entry ?? defaultWorkerEntry();
+  const startWorker = options.startWorker ?? startPolicyWorker;
   let worker: Worker | undefined;
   let job: Job | undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -135,7 +146,7 @@ export function createWorkerPolicyLoader(options: WorkerPolicyLoaderOptions): Po
   };
 
   const start = (): Worker => {
-    const started = spawn(entry);
+    const started = startWorker({ resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     started.on('message', (message: FromWorker) => {
       try {
         onMessage(started, message);
@@ -203,20 +214,6 @@ export function createWorkerPolicyLoader(options: WorkerPolicyLoaderOptions): Po
 
 function fault(what: string): LoaderResult {
   return { kind: 'fault', message: `the allowlist loader thread ${what}` };
-}
-
-/**
- * Starts the worker. The TypeScript sources (tests, `tsx src/main.ts`) need tsx, but Node 20
- * neither loads `.ts` nor applies `--import` hooks in a worker, so there the thread boots
- * through tsx's API; dist/ starts its `.js` directly.
- */
-function spawn(entry: URL): Worker {
-  const options = { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } };
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
-  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const href = JSON.stringify(entry.href);
-  const boot = `import(${api}).then(({ tsImport }) => tsImport(${href}, ${href}));`;
-  return new Worker(boot, { ...options, eval: true });
 }
 
 function describe(err: unknown): string {

@@ -24,7 +24,7 @@ import { policyContentHash } from './content-hash.js';
 import { buildSnapshot } from './policy-data.js';
 import type { PolicyData, PolicyLoadRequest } from './policy-data.js';
 import { createWorkerPolicyLoader } from './policy-loader.js';
-import type { PolicyLoader } from './policy-loader.js';
+import type { PolicyLoader, StartPolicyWorker } from './policy-loader.js';
 
 const DEFAULT_LOAD_TIMEOUT_MS = 120_000;
 
@@ -50,6 +50,11 @@ export interface PolicyWatchOptions {
   readonly settleAttempts?: number | undefined;
   /** Where reloads are parsed; default a worker thread with a 2-minute limit per load. */
   readonly loader?: PolicyLoader | undefined;
+  /**
+   * How that default worker thread starts (policy-loader.ts): the service leaves it to the
+   * compiled worker; code run from the TypeScript sources passes test/helpers/policy-worker.ts's.
+   */
+  readonly startWorker?: StartPolicyWorker | undefined;
   /** Takes up a new policy (the store's swap). */
   readonly take: (reloaded: PolicyReloaded, trigger: string) => void;
   /** Reports a failed reload: every error as `FILE:LINE:COL message`, or the fault. */
@@ -157,7 +162,11 @@ export class PolicyWatch {
 
   private workerLoader(): PolicyLoader {
     this.loader ??=
-      this.options.loader ?? createWorkerPolicyLoader({ timeoutMs: DEFAULT_LOAD_TIMEOUT_MS });
+      this.options.loader ??
+      createWorkerPolicyLoader({
+        timeoutMs: DEFAULT_LOAD_TIMEOUT_MS,
+        startWorker: this.options.startWorker,
+      });
     return this.loader;
   }
 }

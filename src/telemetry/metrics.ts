@@ -22,6 +22,7 @@ import type { Registry } from 'prom-client';
 import type { Decision } from '../core/decision.js';
 import { DENY_REASONS } from '../core/policy/policy.js';
 import type { CompiledPolicy, ToolRule } from '../core/policy/policy.js';
+import { createApprovalExpiry } from './approval-expiry.js';
 
 /**
  * Why a check was answered without inspection: the `cause` label of
@@ -71,14 +72,7 @@ export function createMetrics(registry: Registry): Metrics {
     labelNames: ['decision', 'reason'] as const,
     registers: [registry],
   });
-  const approvalExpiry = new Gauge({
-    name: 'mcp_gate_approval_expiry_timestamp_seconds',
-    help: 'Per allowlist entry (server), the Unix time from which it is expired: the start of the UTC day after its expires_on. Requests to it are denied (reason expired) once time() reaches this value.',
-    labelNames: ['server'] as const,
-    registers: [registry],
-    // Under --workers: the earliest expiry any worker holds for the entry.
-    aggregator: 'min',
-  });
+  const approvalExpiry = createApprovalExpiry(registry);
   const duration = new Histogram({
     name: 'mcp_gate_check_duration_seconds',
     help: 'Time spent answering one Check, from request decoded to response handed to gRPC.',
@@ -184,11 +178,7 @@ export function createMetrics(registry: Registry): Metrics {
         lastSuccess.set(nowMs / 1000);
         info.reset();
         info.set({ version: policy.version, sha256: policy.sha256 }, 1);
-        // Reset first, so an entry removed from the allowlist loses its series.
-        approvalExpiry.reset();
-        for (const entry of policy.entries) {
-          approvalExpiry.set({ server: entry.id }, entry.expiresAtMs / 1000);
-        }
+        approvalExpiry.show(policy);
       }
     },
     recordError(code) {

@@ -8,6 +8,7 @@ import { resolveServeConfig } from '../../src/config/service-config.js';
 import { startService } from '../../src/service.js';
 import type { RunningService } from '../../src/service.js';
 import { createLogger } from '../../src/telemetry/logger.js';
+import { startPolicyWorkerFromSources } from './policy-worker.js';
 
 export interface TestService {
   readonly service: RunningService;
@@ -78,7 +79,12 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
   const logger = createLogger({ level: config.logLevel, destination: sink });
   let service: RunningService;
   try {
-    service = await startService(config, { logger, registry, now: options.now ?? Date.now });
+    service = await startService(config, {
+      logger,
+      registry,
+      now: options.now ?? Date.now,
+      startPolicyWorker: startPolicyWorkerFromSources,
+    });
   } catch (err: unknown) {
     // A service that did not start leaves no temp dir behind.
     await rm(dir, { recursive: true, force: true });

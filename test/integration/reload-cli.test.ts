@@ -1,9 +1,10 @@
 /**
- * `mcp-gate serve` from the TypeScript sources (`node --import tsx src/main.ts`), because these
- * paths changed with the policy worker and dist/ is built separately: start-up with an invalid,
- * missing or unreadable allowlist exits 1 with every error; in a running process SIGHUP (the
- * only trigger here: watcher and poll are off) reloads through the worker thread, and a broken
- * file on SIGHUP keeps the last good allowlist.
+ * `mcp-gate serve` from the TypeScript sources (`node --import tsx
+ * test/helpers/main-from-sources.ts`: src/main.ts with the reload thread booted through tsx),
+ * because these paths changed with the policy worker and dist/ is built separately: start-up
+ * with an invalid, missing or unreadable allowlist exits 1 with every error; in a running
+ * process SIGHUP (the only trigger here: watcher and poll are off) reloads through the worker
+ * thread, and a broken file on SIGHUP keeps the last good allowlist.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -78,7 +79,7 @@ function serve(args: readonly string[]): Serve {
   );
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve', ...args],
+    ['--import', 'tsx', path.join(ROOT, 'test/helpers/main-from-sources.ts'), 'serve', ...args],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.add(child);

@@ -1,6 +1,7 @@
 /**
- * Worker mode, `mcp-gate serve --workers 2`, as a real process tree (src/main.ts run through
- * tsx, so the suite does not depend on a build): a primary that supervises and two service
+ * Worker mode, `mcp-gate serve --workers 2`, as a real process tree (the sources run through
+ * tsx, entered by test/helpers/main-from-sources.ts so that the reload thread boots through tsx
+ * too, so the suite does not depend on a build): a primary that supervises and two service
  * workers sharing the gRPC port through node:cluster.
  *
  * Each Check goes over a fresh HTTP/2 connection, because cluster hands out connections, not
@@ -30,7 +31,7 @@ import { githubAllowlist, githubToolCall, SESSION_HEADERS } from '../helpers/git
 import { cleanEnv, killServeProcesses, ROOT, trackChild } from '../helpers/serve-process.js';
 import type { Exit, LogLine } from '../helpers/serve-process.js';
 
-const MAIN_TS = path.join(ROOT, 'src/main.ts');
+const MAIN_TS = path.join(ROOT, 'test/helpers/main-from-sources.ts');
 /** Three processes compile TypeScript at start on a shared machine: allow for it. */
 const START_MS = 60_000;
 const TEST_MS = 120_000;

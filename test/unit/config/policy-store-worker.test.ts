@@ -6,29 +6,36 @@
  *
  * Faulty workers are small `.mjs` scripts written to a temp dir. They misbehave once (a marker
  * file remembers) and then boot the real worker through tsx, so a test can also show recovery.
- * Being `.js`, they start the way dist/ starts the real worker, without tsx.
+ * Being `.js`, they start the way the service starts the real worker, without tsx.
  */
 import { existsSync, watch } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { parseAllowlist } from '../../../src/config/load-allowlist.js';
-import { buildSnapshot } from '../../../src/config/policy-data.js';
+import { buildSnapshot, loadPolicyData } from '../../../src/config/policy-data.js';
 import type { PolicyLoadRequest } from '../../../src/config/policy-data.js';
 import { createWorkerPolicyLoader } from '../../../src/config/policy-loader.js';
-import type { PolicyLoader } from '../../../src/config/policy-loader.js';
+import type { PolicyLoader, StartPolicyWorker } from '../../../src/config/policy-loader.js';
 import { PolicyStore, RELOAD_REJECTED } from '../../../src/config/policy-store.js';
+import type { PolicyStoreOptions } from '../../../src/config/policy-store.js';
+import type { FromWorker } from '../../../src/config/policy-worker-protocol.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
+import {
+  BOOT_POLICY_WORKER_SOURCE,
+  startPolicyWorkerFromSources,
+} from '../../helpers/policy-worker.js';
 import { stamped } from '../../helpers/stamped.js';
+import { turnTally } from '../../helpers/turn-tally.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/allowlists');
-const REAL_WORKER = new URL('../../../src/config/policy-worker.ts', import.meta.url);
 
 function allowlist(version: string): string {
   return stamped(`version: ${version}
@@ -56,12 +63,54 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * A worker loader. The thread runs `entry` (a stand-in script) if given, else what
+ * `startWorker` starts, else the real worker from its source.
+ */
 function loaderFor(
-  options: { timeoutMs?: number; entry?: URL; idleMs?: number } = {},
+  options: {
+    timeoutMs?: number;
+    entry?: URL;
+    idleMs?: number;
+    startWorker?: StartPolicyWorker;
+  } = {},
 ): PolicyLoader {
-  const loader = createWorkerPolicyLoader({ timeoutMs: options.timeoutMs ?? 60_000, ...options });
+  const { entry, ...rest } = options;
+  const loader = createWorkerPolicyLoader({
+    timeoutMs: 60_000,
+    startWorker:
+      entry === undefined
+        ? startPolicyWorkerFromSources
+        : (workerOptions) => new Worker(entry, workerOptions),
+    ...rest,
+  });
   cleanups.push(() => loader.close());
   return loader;
+}
+
+/** A store on `file` whose log lines land parsed in `logs`; stopped after the test. */
+function loggingStore(file: string, options: Partial<PolicyStoreOptions>) {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      callback();
+    },
+  });
+  const registry = new Registry();
+  const store = new PolicyStore({
+    allowlistPath: file,
+    knownHostsPath: undefined,
+    limits: { maxBodyBytes: 1, maxBatchElements: 1 },
+    logger: createLogger({ level: 'debug', destination: sink }),
+    metrics: createMetrics(registry),
+    now: () => NOW,
+    ...options,
+  });
+  cleanups.push(() => store.stop());
+  return { store, logs, registry };
 }
 
 const request = (allowlistPath: string, knownHostsPath?: string): PolicyLoadRequest => ({
@@ -71,14 +120,15 @@ const request = (allowlistPath: string, knownHostsPath?: string): PolicyLoadRequ
   skipHashes: [],
 });
 
-const BOOT_REAL_WORKER = `const { tsImport } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});
-await tsImport(${JSON.stringify(REAL_WORKER.href)}, import.meta.url);`;
-
 /**
  * A worker entry that runs `fault` the first time a thread starts it, and `then` (by default
  * the real worker) in every later thread.
  */
-async function faultyOnce(name: string, fault: string, then = BOOT_REAL_WORKER): Promise<URL> {
+async function faultyOnce(
+  name: string,
+  fault: string,
+  then = BOOT_POLICY_WORKER_SOURCE,
+): Promise<URL> {
   const marker = path.join(dir, `${name}.started`);
   const script = path.join(dir, `${name}.mjs`);
   await writeFile(
@@ -107,6 +157,28 @@ async function fileAppears(file: string): Promise<void> {
   } finally {
     watcher.close();
   }
+}
+
+/** An allowlist of `count` entries e0, e1, … in a file of the test's directory. */
+async function writeManyEntries(count: number): Promise<string> {
+  const file = path.join(dir, 'many.yaml');
+  const entries = Array.from(
+    { length: count },
+    (_, i) => `  - id: e${i}
+    host: h${i}.example.com
+    transport: http
+    scopes: []
+    review_ticket: SEC-${i}
+    reviewed_by: sec
+    reviewed_on: 2026-10-18
+    expires_on: 2027-04-18
+`,
+  );
+  await writeFile(
+    file,
+    stamped(`version: many\nreview_url: https://r.example/\napproved:\n${entries.join('')}`),
+  );
+  return file;
 }
 
 describe('policy worker: the result', () => {
@@ -194,28 +266,51 @@ describe('policy worker: the result', () => {
   });
 
   test('entries cross in slices: 1,001 entries arrive whole and in order', async () => {
-    const file = path.join(dir, 'many.yaml');
-    const entries = Array.from(
-      { length: 1001 },
-      (_, i) => `  - id: e${i}
-    host: h${i}.example.com
-    transport: http
-    scopes: []
-    review_ticket: SEC-${i}
-    reviewed_by: sec
-    reviewed_on: 2026-10-18
-    expires_on: 2027-04-18
-`,
-    );
-    await writeFile(
-      file,
-      stamped(`version: many\nreview_url: https://r.example/\napproved:\n${entries.join('')}`),
-    );
+    const file = await writeManyEntries(1001);
     const result = await loaderFor().load(request(file));
     if (result.kind !== 'loaded') throw new Error(JSON.stringify(result));
     expect(result.data.entries.map((e) => e.id)).toEqual(
       Array.from({ length: 1001 }, (_, i) => `e${i}`),
     );
+  });
+});
+
+/**
+ * The most entries the request thread may take up in one turn of the event loop: a slice of a
+ * few milliseconds at most, so no Check waits longer (docs/performance.md, "Allowlist reload").
+ */
+const MOST_ENTRIES_PER_TURN = 250;
+
+describe('policy worker: the request thread takes the result in bounded slices', () => {
+  test('entries arrive in messages of at most 250 entries', async () => {
+    const file = await writeManyEntries(1001);
+    const sizes: number[] = [];
+    const loader = loaderFor({
+      startWorker: (options) => {
+        const worker = startPolicyWorkerFromSources(options);
+        worker.on('message', (message: FromWorker) => {
+          if (message.type === 'entries') sizes.push(message.entries.length);
+        });
+        return worker;
+      },
+    });
+    expect((await loader.load(request(file))).kind).toBe('loaded');
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(1001);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MOST_ENTRIES_PER_TURN);
+  });
+
+  test('the snapshot is built from at most 250 entries per turn of the event loop', async () => {
+    const file = await writeManyEntries(1001);
+    const loaded = await loadPolicyData(request(file));
+    if (loaded.kind !== 'loaded') throw new Error(JSON.stringify(loaded));
+    const tally = turnTally();
+    const entries = loaded.data.entries.map((entry) => tally.watch(entry, 'id'));
+    const { result, perTurn } = await tally.during(() =>
+      buildSnapshot({ ...loaded.data, entries }, { maxBodyBytes: 1, maxBatchElements: 1 }),
+    );
+    expect(result.policy.entries.map((e) => e.id)).toEqual(entries.map((e) => e.id));
+    expect(perTurn.length).toBeGreaterThanOrEqual(Math.ceil(1001 / MOST_ENTRIES_PER_TURN));
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(MOST_ENTRIES_PER_TURN);
   });
 });
 
@@ -226,7 +321,7 @@ describe('policy worker: its lifetime', () => {
     const script = path.join(dir, 'counting.mjs');
     await writeFile(
       script,
-      `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(starts)}, 'x');\n${BOOT_REAL_WORKER}\n`,
+      `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(starts)}, 'x');\n${BOOT_POLICY_WORKER_SOURCE}\n`,
     );
     return {
       entry: pathToFileURL(script),
@@ -320,26 +415,9 @@ parentPort.on('message', (m) => parentPort.postMessage({ type: 'result', id: m.i
   test('in the store: a crash is a failed reload, logged and counted; the last good policy stays', async () => {
     const file = path.join(dir, 'allowlist.yaml');
     await writeFile(file, allowlist('v1'));
-    const logs: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        for (const line of chunk.toString('utf8').split('\n')) {
-          if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
-        }
-        callback();
-      },
-    });
-    const registry = new Registry();
-    const store = new PolicyStore({
-      allowlistPath: file,
-      knownHostsPath: undefined,
-      limits: { maxBodyBytes: 1, maxBatchElements: 1 },
-      logger: createLogger({ level: 'debug', destination: sink }),
-      metrics: createMetrics(registry),
-      now: () => NOW,
+    const { store, logs, registry } = loggingStore(file, {
       loader: loaderFor({ entry: await faultyOnce('store', "throw new Error('boom');") }),
     });
-    cleanups.push(() => store.stop());
     const initial = await store.loadInitial();
     await writeFile(file, allowlist('v2'));
     await store.reload('test');
@@ -357,6 +435,25 @@ parentPort.on('message', (m) => parentPort.postMessage({ type: 'result', id: m.i
     // A fault is not the file's verdict: the same content is tried again, and now loads.
     await store.reload('test');
     expect(store.current?.policy.version).toBe('v2');
+  });
+
+  test('from the sources without a worker start of their own: every reload is a fault naming policy-worker.js; the last good policy stays', async () => {
+    const file = path.join(dir, 'allowlist.yaml');
+    await writeFile(file, allowlist('v1'));
+    // The service's own start looks for the compiled policy-worker.js, which is not beside the
+    // sources: a test that forgets startPolicyWorkerFromSources must fail, not pass unawares.
+    const { store, logs } = loggingStore(file, {});
+    const initial = await store.loadInitial();
+    await writeFile(file, allowlist('v2'));
+    await store.reload('test');
+    expect(store.current).toBe(initial);
+    expect(logs.filter((l) => l['msg'] === RELOAD_REJECTED)).toEqual([
+      expect.objectContaining({
+        errors: [
+          expect.stringMatching(/^the allowlist loader thread crashed: .*policy-worker\.js/),
+        ],
+      }),
+    ]);
   });
 
   test('stop during a load: the load ends, nothing is swapped or reported, stop resolves', async () => {

@@ -18,6 +18,7 @@ import { PolicyStore, RELOAD_REJECTED } from '../../../src/config/policy-store.j
 import type { PolicyStoreOptions } from '../../../src/config/policy-store.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
+import { startPolicyWorkerFromSources } from '../../helpers/policy-worker.js';
 import { stamped } from '../../helpers/stamped.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -85,6 +86,7 @@ function makeStore(options: Partial<PolicyStoreOptions> = {}): PolicyStore {
     metrics: createMetrics(registry),
     now: () => NOW,
     settleMs: 10,
+    startWorker: startPolicyWorkerFromSources,
     ...options,
   });
 }

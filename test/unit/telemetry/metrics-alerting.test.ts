@@ -10,8 +10,10 @@ import type { Decision } from '../../../src/core/decision.js';
 import { NO_PRINCIPAL } from '../../../src/core/policy/identity.js';
 import { DENY_REASONS } from '../../../src/core/policy/policy.js';
 import type { CompiledPolicy } from '../../../src/core/policy/policy.js';
+import { EXPIRY_SLICE } from '../../../src/telemetry/approval-expiry.js';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
 import { githubAllowlist } from '../../helpers/github-allowlist.js';
+import { turnTally } from '../../helpers/turn-tally.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 
@@ -135,5 +137,24 @@ describe('mcp_gate_approval_expiry_timestamp_seconds', () => {
     const text = await registry.metrics();
     expect(text).not.toContain(`${NAME}{server="internal-wiki"}`);
     expect(text).toContain(`${NAME}{server="github-official"}`);
+  });
+
+  test('a large set is refilled a slice per turn of the event loop; scrapes meanwhile wait for all of it', async () => {
+    const registry = new Registry();
+    const metrics = createMetrics(registry);
+    const tally = turnTally();
+    const entries = Array.from({ length: 2001 }, (_, i) =>
+      tally.watch({ id: `e${i}`, expiresAtMs: Date.UTC(2027, 3, 19) }, 'id'),
+    );
+    const policy = { ...policyOf(githubAllowlist()), entries } as unknown as CompiledPolicy;
+    metrics.recordReload('success', policy, NOW);
+    const { result, perTurn } = await tally.during(() =>
+      Promise.all([registry.metrics(), registry.metrics()]),
+    );
+    for (const text of result) {
+      expect(text.match(new RegExp(`^${NAME}\\{`, 'gm'))).toHaveLength(2001);
+    }
+    expect(perTurn).toHaveLength(Math.ceil(2001 / EXPIRY_SLICE));
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(500);
   });
 });
