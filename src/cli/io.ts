@@ -1,4 +1,6 @@
-import type { StartPolicyWorker } from '../config/policy-loader.js';
+// The shape of config/policy-loader.ts's StartPolicyWorker, restated so that commands which never
+// start the service (the inventory scanner, run from dist/ with Node alone) import nothing of it.
+import type { Worker, WorkerOptions } from 'node:worker_threads';
 
 /** What a CLI command may touch, injected so tests run commands in-process. */
 export interface CliIo {
@@ -12,5 +14,5 @@ export interface CliIo {
    * compiled worker, src/config/policy-loader.ts); an entry that runs the TypeScript sources sets
    * test/helpers/policy-worker.ts's.
    */
-  readonly startPolicyWorker?: StartPolicyWorker | undefined;
+  readonly startPolicyWorker?: ((options: WorkerOptions) => Worker) | undefined;
 }
